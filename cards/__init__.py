@@ -1,0 +1,1 @@
+"""The fact store: records, dates, validation, authoring and card generation."""

@@ -1,0 +1,296 @@
+"""Authoring: reading TOML files of records, checking them, writing them back.
+
+A file holds arrays of tables, one per kind (``[[person]]``, ``[[tenure]]``,
+...). Every problem in the input is reported with its file, line and field;
+nothing is written unless the whole input is valid.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cards.errors import InvalidInput, Problem
+from cards.records import KINDS, Kind, Record, normalise
+from cards.store import Store
+
+_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+_TOML_ERROR = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$")
+_TOML_EOF = re.compile(r"^(.*) \(at end of document\)$")
+
+
+@dataclass
+class Located:
+    """A record read from a file, with where its fields stand."""
+
+    kind: str
+    record: Record
+    file: str
+    line: int | None
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    def problem(self, field_name: str | None, message: str) -> Problem:
+        line = self.field_lines.get(field_name or "", self.line)
+        return Problem(self.file, line, self.kind, self.record.get("id"), field_name, message)
+
+
+def _locate(text: str) -> dict[tuple[str, int], tuple[int, dict[str, int]]]:
+    """Lines of each ``[[kind]]`` table and of its keys, by (kind, index)."""
+    where: dict[tuple[str, int], tuple[int, dict[str, int]]] = {}
+    counts: dict[str, int] = {}
+    current: tuple[str, int] | None = None
+    in_multiline: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_multiline:
+            if line.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        header = _HEADER.match(line)
+        if header:
+            kind = header[1]
+            index = counts.get(kind, 0)
+            counts[kind] = index + 1
+            current = (kind, index)
+            where[current] = (number, {})
+            continue
+        key = _KEY.match(line)
+        if key and current:
+            where[current][1].setdefault(key[1], number)
+        for quote in ('"""', "'''"):
+            if line.count(quote) % 2 == 1:
+                in_multiline = quote
+    return where
+
+
+def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
+    """Parse one authoring file's text into located, normalised records."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        msg = str(err)
+        m = _TOML_ERROR.match(msg)
+        if m:
+            return [], [Problem(f"{name}:{m[2]}:{m[3]}", None, None, None, None,
+                                f"malformed TOML: {m[1]}")]
+        m = _TOML_EOF.match(msg)
+        return [], [Problem(name, len(text.splitlines()) or 1, None, None, None,
+                            f"malformed TOML: {m[1] if m else msg} (at end of file)")]
+    where = _locate(text)
+    found: list[Located] = []
+    problems: list[Problem] = []
+    for key, value in data.items():
+        kind = KINDS.get(key)
+        line = next((ln for (k, _), (ln, _) in where.items() if k == key), None)
+        if kind is None or not isinstance(value, list):
+            expected = ", ".join(f"[[{k}]]" for k in KINDS)
+            problems.append(Problem(name, line, None, None, key,
+                                    f"unknown table, expected one of {expected}"))
+            continue
+        for index, raw in enumerate(value):
+            line, fields = where.get((key, index), (None, {}))
+            if not isinstance(raw, dict):
+                problems.append(Problem(name, line, key, None, None, "expected a table"))
+                continue
+            rec, issues = normalise(kind, raw)
+            if "id" not in rec and isinstance(raw.get("id"), str):
+                rec["id"] = raw["id"]
+            loc = Located(key, rec, name, line, fields)
+            problems.extend(loc.problem(f, m) for f, m in issues)
+            if not issues:
+                found.append(loc)
+            elif "id" in rec:
+                found.append(loc)  # still counts for duplicate and reference checks
+    return found, problems
+
+
+def read_files(paths: Iterable[str | Path]) -> tuple[list[Located], list[Problem]]:
+    """Read several authoring files; unreadable files are problems too."""
+    found: list[Located] = []
+    problems: list[Problem] = []
+    for path in paths:
+        name = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            problems.append(Problem(name, None, None, None, None, "no such file"))
+            continue
+        except (OSError, UnicodeDecodeError) as err:
+            problems.append(Problem(name, None, None, None, None, f"cannot read: {err}"))
+            continue
+        f, p = read_text(text, name)
+        found.extend(f)
+        problems.extend(p)
+    return found, problems
+
+
+def check_references(items: list[Located], store: Store | None,
+                     problems: list[Problem]) -> list[Problem]:
+    """Duplicate ids in the input, and references to ids found nowhere."""
+    out: list[Problem] = []
+    seen: dict[tuple[str, str], Located] = {}
+    for loc in items:
+        rid = loc.record.get("id")
+        if rid is None:
+            continue
+        first = seen.get((loc.kind, rid))
+        if first is not None:
+            where = f"{first.file}:{first.line}" if first.line else first.file
+            out.append(loc.problem("id", f"duplicate id, already defined at {where}"))
+        else:
+            seen[(loc.kind, rid)] = loc
+    ids = {(k, i) for (k, i) in seen}
+
+    def known(kind: str, rid: str) -> bool:
+        return (kind, rid) in ids or (store is not None and store.exists(kind, rid))
+
+    for loc in items:
+        k = KINDS[loc.kind]
+        for f in k.fields:
+            if f.ref is None or f.name not in loc.record:
+                continue
+            values = loc.record[f.name]
+            for value in [values] if isinstance(values, str) else values:
+                if not known(f.ref, value):
+                    out.append(loc.problem(
+                        f.name, f"unknown {f.ref} '{value}', expected the id of a {f.ref} "
+                                f"in the input or the store"))
+    return out
+
+
+@dataclass
+class ImportReport:
+    """What an import added, changed and left alone, and what it did to cards."""
+
+    added: list[tuple[str, str]] = field(default_factory=list)
+    changed: list[tuple[str, str]] = field(default_factory=list)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+    cards: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "would add" if self.dry_run else "added"
+        text = (f"{verb} {len(self.added)}, "
+                f"{'would change' if self.dry_run else 'changed'} {len(self.changed)}, "
+                f"left {len(self.unchanged)} unchanged")
+        if self.cards:
+            text += (f"; cards: {self.cards['added']} new, {self.cards['changed']} reworded, "
+                     f"{self.cards['retired']} retired, {self.cards['total']} in all")
+        return text
+
+
+def validate(store: Store | None, items: list[Located], problems: list[Problem]) -> None:
+    """Raise ``InvalidInput`` with every problem, if there are any."""
+    problems = problems + check_references(items, store, problems)
+    if problems:
+        problems.sort(key=lambda p: (p.file, p.line or 0))
+        raise InvalidInput(problems)
+
+
+def import_records(store: Store, items: list[Located], now: datetime,
+                   dry_run: bool = False) -> ImportReport:
+    """Write validated records in one transaction (upsert by id) and regenerate cards.
+
+    Raises:
+        InvalidInput: a reference that the store cannot satisfy.
+    """
+    report = ImportReport(dry_run=dry_run)
+    with store.transaction():
+        validate(store, items, [])
+        current = {kind: store.records(kind) for kind in KINDS}
+        order = list(KINDS)
+        ordered = sorted(items, key=lambda loc: order.index(loc.kind))
+        writes: list[tuple[str, Record]] = []
+        for loc in ordered:
+            old = current[loc.kind].get(loc.record["id"])
+            ref = (loc.kind, loc.record["id"])
+            if old is None:
+                report.added.append(ref)
+                writes.append((loc.kind, loc.record))
+            elif old != loc.record:
+                report.changed.append(ref)
+                writes.append((loc.kind, loc.record))
+            else:
+                report.unchanged.append(ref)
+        if dry_run:
+            return report
+        if writes:
+            store.put_many(writes, now)
+            for kind, rec in writes:
+                current[kind][rec["id"]] = rec
+        report.cards = store.sync_cards(now, current)
+    return report
+
+
+def load_and_import(store: Store, paths: Iterable[str | Path], now: datetime,
+                    dry_run: bool = False) -> ImportReport:
+    """Read, check and import authoring files: all of them or nothing."""
+    items, problems = read_files(paths)
+    validate(store, items, problems)
+    return import_records(store, items, now, dry_run)
+
+
+def record_from_fields(kind: Kind, raw: dict[str, Any], name: str = "input") -> Located:
+    """Check a record given field by field (``study add``, ``study edit``)."""
+    rec, issues = normalise(kind, raw)
+    loc = Located(kind.name, rec, name, None)
+    if issues:
+        raise InvalidInput([loc.problem(f, m) for f, m in issues])
+    return loc
+
+
+# -- writing TOML ------------------------------------------------------------
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def record_toml(kind: str, rec: Record) -> str:
+    """One record as a ``[[kind]]`` table, fields in their documented order."""
+    lines = [f"[[{kind}]]"]
+    for f in KINDS[kind].all_fields:
+        if f.name in rec:
+            lines.append(f"{f.name} = {_toml_value(rec[f.name])}")
+    return "\n".join(lines) + "\n"
+
+
+def dump_toml(records: dict[str, dict[str, Record]], tag: str | None = None) -> str:
+    """The records as one authoring file that ``study import`` reads back.
+
+    Args:
+        records: records by kind and id.
+        tag: keep only records with this tag, and the records they refer to
+            (so that the file imports on its own).
+    """
+    chosen = {kind: {rid for rid, r in records[kind].items()
+                     if tag is None or tag in r.get("tags", [])} for kind in KINDS}
+    todo = [(kind, rid) for kind, ids in chosen.items() for rid in ids]
+    while todo:
+        kind, rid = todo.pop()
+        for f in KINDS[kind].fields:
+            if f.ref is None or f.name not in records[kind][rid]:
+                continue
+            values = records[kind][rid][f.name]
+            for ref in [values] if isinstance(values, str) else values:
+                if ref in records[f.ref] and ref not in chosen[f.ref]:
+                    chosen[f.ref].add(ref)
+                    todo.append((f.ref, ref))
+    parts = ["# Secretariat records, written by `study dump`.\n"]
+    for kind in KINDS:
+        kept = [r for rid, r in records[kind].items() if rid in chosen[kind]]
+        if kept:
+            parts.append(f"\n# {KINDS[kind].plural}\n")
+            parts.extend("\n" + record_toml(kind, r) for r in kept)
+    return "".join(parts)

@@ -1,0 +1,149 @@
+"""Partial dates: a year, a year and month, or a full day (Gregorian).
+
+>>> d = PartialDate.parse("1922-04")
+>>> d.words()
+'April 1922'
+>>> span_words(PartialDate.parse("2012-11-15"), None)
+'since 15 November 2012'
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from cards.errors import DateError
+
+_PATTERN = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+MONTHS = list(calendar.month_name)[1:]
+EXPECTED = "expected YYYY, YYYY-MM or YYYY-MM-DD"
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date known to the year, the month or the day."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @classmethod
+    def parse(cls, text: object) -> PartialDate:
+        """Parse ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
+
+        Args:
+            text: the string to parse (a ``datetime.date`` is accepted too).
+
+        Returns:
+            The partial date.
+
+        Raises:
+            DateError: the text is not a real date in one of those forms.
+        """
+        if isinstance(text, dt.date) and not isinstance(text, dt.datetime):
+            return cls(text.year, text.month, text.day)
+        if not isinstance(text, str):
+            raise DateError(f"{text!r} is not a date, {EXPECTED}")
+        match = _PATTERN.fullmatch(text.strip())
+        if not match:
+            raise DateError(f"{text!r} is not a date, {EXPECTED}")
+        year = int(match[1])
+        month = int(match[2]) if match[2] else None
+        day = int(match[3]) if match[3] else None
+        if year < 1:
+            raise DateError(f"{text!r}: there is no year 0000")
+        if month is not None and not 1 <= month <= 12:
+            raise DateError(f"{text!r}: month {month} does not exist, expected 01 to 12")
+        if day is not None:
+            assert month is not None
+            last = calendar.monthrange(year, month)[1]
+            if not 1 <= day <= last:
+                raise DateError(
+                    f"{text!r}: {MONTHS[month - 1]} {year} has no day {day}, expected 01 to {last}"
+                )
+        return cls(year, month, day)
+
+    @property
+    def precision(self) -> str:
+        """``year``, ``month`` or ``day``."""
+        if self.day is not None:
+            return "day"
+        return "month" if self.month is not None else "year"
+
+    def iso(self) -> str:
+        """The date as written in authoring files."""
+        if self.month is None:
+            return f"{self.year:04d}"
+        if self.day is None:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+    def __str__(self) -> str:
+        return self.iso()
+
+    def words(self) -> str:
+        """The date in words at its own precision: '1922', 'April 1922', '3 April 1922'."""
+        if self.month is None:
+            return str(self.year)
+        if self.day is None:
+            return f"{MONTHS[self.month - 1]} {self.year}"
+        return f"{self.day} {MONTHS[self.month - 1]} {self.year}"
+
+    def earliest(self) -> dt.date:
+        """The first day the date can mean."""
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    def latest(self) -> dt.date:
+        """The last day the date can mean."""
+        if self.month is None:
+            return dt.date(self.year, 12, 31)
+        if self.day is None:
+            return dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        return dt.date(self.year, self.month, self.day)
+
+    def covers(self, other: PartialDate) -> bool:
+        """True if ``self`` is ``other`` written at the same or a coarser precision."""
+        if self.year != other.year:
+            return False
+        if self.month is None:
+            return True
+        if self.month != other.month:
+            return False
+        return self.day is None or self.day == other.day
+
+
+def parse_optional(text: object) -> PartialDate | None:
+    """Parse a date that may be absent (``None`` or an empty string)."""
+    if text is None or text == "":
+        return None
+    return PartialDate.parse(text)
+
+
+def span_words(start: PartialDate | None, end: PartialDate | None) -> str:
+    """A range in words: '3 April 1922 – 16 October 1952', 'since 15 November 2012'."""
+    if start is None and end is None:
+        return "date unknown"
+    if start is None:
+        assert end is not None
+        return f"until {end.words()}"
+    if end is None:
+        return f"since {start.words()}"
+    if start == end:
+        return start.words()
+    return f"{start.words()} – {end.words()}"
+
+
+def span_phrase(start: PartialDate | None, end: PartialDate | None) -> str:
+    """A range for the middle of a sentence: 'from April 1922 to 1929', 'since 2012'."""
+    if start is None and end is None:
+        return ""
+    if start is None:
+        assert end is not None
+        return f"until {end.words()}"
+    if end is None:
+        return f"since {start.words()}"
+    if start == end:
+        return f"in {start.words()}" if start.day is None else f"on {start.words()}"
+    return f"from {start.words()} to {end.words()}"

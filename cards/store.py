@@ -1,0 +1,350 @@
+"""The fact store: one SQLite file, opened through sqlite-utils.
+
+``Store.open`` applies pending migrations (after a backup copy of an older
+store), refuses a store written by a newer version, and sets foreign keys,
+WAL journalling and a busy timeout. Writes go through ``transaction()``,
+which takes the write lock at once (``BEGIN IMMEDIATE``) so that two
+processes never deadlock upgrading a read lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from cards import schema
+from cards.errors import RecordInUse, StoreError, UnknownRecord
+from cards.generate import Records, generate
+from cards.records import KINDS, Kind, Record
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def iso(now: datetime) -> str:
+    """A UTC time as stored: ISO 8601 with offset."""
+    if now.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC time")
+    return now.astimezone(timezone.utc).isoformat()
+
+
+def _columns(kind: Kind) -> list[str]:
+    return [f.name for f in kind.all_fields if f.name != "tags" and f.type != "refs"]
+
+
+_LINKS = {("event", "people"): ("event_people", "person"),
+          ("event", "organs"): ("event_organs", "organ")}
+
+
+class Store:
+    """The fact store over one SQLite database."""
+
+    def __init__(self, db: Database, path: str) -> None:
+        self.db = db
+        self.path = path
+
+    # -- opening -----------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Store:
+        """Open (or create) the store at ``path`` and bring its schema up to date.
+
+        Raises:
+            StoreError: the file is not a Secretariat store, is read-only, is
+                damaged, or was written by a newer version.
+        """
+        path = str(path)
+        if path != ":memory:":
+            p = Path(path)
+            if p.exists() and not os.access(p, os.W_OK):
+                raise StoreError(f"{path}: the store is read-only; Secretariat needs to write to it")
+            if p.exists() and p.is_dir():
+                raise StoreError(f"{path}: is a directory, expected a store file")
+            if not p.parent.exists():
+                p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{path}: not a Secretariat store ({err})") from None
+        if tables and "_sqlite_migrations" not in tables:
+            conn.close()
+            raise StoreError(f"{path}: an SQLite file, but not a Secretariat store; "
+                             f"choose another path with --db")
+        if version > schema.SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"{path}: the store has schema version {version}, this version of Secretariat "
+                f"knows up to {schema.SCHEMA_VERSION}; upgrade Secretariat to use it")
+        try:
+            if path != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            db = Database(conn)
+            pending = schema.migrations.pending(db)
+            if pending and version > 0 and path != ":memory:":
+                backup = f"{path}.v{version}.bak"
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                shutil.copyfile(path, backup)
+            if pending:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # re-read under the write lock: another process may have migrated
+                    for migration in schema.migrations.pending(db):
+                        migration.fn(db)
+                        schema.migrations._record_applied(db, migration.name)
+                    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.DatabaseError as err:
+            conn.close()
+            raise StoreError(f"{path}: cannot use the store ({err})") from None
+        return cls(db, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all (nested: a savepoint)."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- config ------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        return {r["key"]: json.loads(r["value"]) for r in self.db.query("SELECT * FROM config")}
+
+    def set_config(self, key: str, value: Any) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO config (key, value) VALUES (?, ?) "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                            [key, json.dumps(value)])
+
+    # -- records -----------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        return not any(self.db.execute(f"SELECT 1 FROM {k.plural} LIMIT 1").fetchone()
+                       for k in KINDS.values())
+
+    def records(self, kind: str) -> dict[str, Record]:
+        """Every record of ``kind`` by id, in the order they were added."""
+        k = KINDS[kind]
+        tags: dict[str, list[str]] = {}
+        for rid, tag in self.db.execute(
+                "SELECT record, tag FROM tags WHERE kind = ? ORDER BY record, position", [kind]):
+            tags.setdefault(rid, []).append(tag)
+        links: dict[str, dict[str, list[str]]] = {}
+        for (lk, field), (table, col) in _LINKS.items():
+            if lk == kind:
+                for eid, ref in self.db.execute(
+                        f"SELECT event, {col} FROM {table} ORDER BY event, position"):
+                    links.setdefault(eid, {}).setdefault(field, []).append(ref)
+        out: dict[str, Record] = {}
+        types = {f.name: f.type for f in k.all_fields}
+        cols = _columns(k)
+        sql = "SELECT " + ", ".join(f'"{c}"' for c in cols) + f" FROM {k.plural} ORDER BY rowid"
+        for row in self.db.execute(sql):
+            rec: Record = {}
+            for f in k.all_fields:
+                if f.name == "tags":
+                    if row[0] in tags:
+                        rec["tags"] = tags[row[0]]
+                    continue
+                if f.type == "refs":
+                    value = links.get(row[0], {}).get(f.name)
+                    if value:
+                        rec[f.name] = value
+                    continue
+                value = row[cols.index(f.name)]
+                if value is None:
+                    continue
+                if types[f.name] == "texts":
+                    value = json.loads(value)
+                    if not value:
+                        continue
+                elif types[f.name] == "bool":
+                    if not value:
+                        continue
+                    value = True
+                rec[f.name] = value
+            out[rec["id"]] = rec
+        return out
+
+    def all_records(self) -> Records:
+        return {kind: self.records(kind) for kind in KINDS}
+
+    def get(self, kind: str, rid: str) -> Record:
+        """The record of ``kind`` with id ``rid``.
+
+        Raises:
+            UnknownRecord: there is none.
+        """
+        rec = self.records(kind).get(rid)
+        if rec is None:
+            raise UnknownRecord(f"no {kind} with id '{rid}'")
+        return rec
+
+    def exists(self, kind: str, rid: str) -> bool:
+        return self.db.execute(f"SELECT 1 FROM {KINDS[kind].plural} WHERE id = ?",
+                               [rid]).fetchone() is not None
+
+    def times(self, kind: str) -> dict[str, tuple[str, str]]:
+        """``id -> (created, updated)`` for every record of ``kind``."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            f"SELECT id, created, updated FROM {KINDS[kind].plural}")}
+
+    def put_many(self, items: list[tuple[str, Record]], now: datetime) -> None:
+        """Insert or update records (by id); call inside ``transaction()``."""
+        stamp = iso(now)
+        for kind, rec in items:
+            k = KINDS[kind]
+            cols = _columns(k)
+            values = []
+            for c in cols:
+                v = rec.get(c)
+                f = k.field(c)
+                if f.type == "texts":
+                    v = json.dumps(v) if v else None
+                elif f.type == "bool":
+                    v = 1 if v else 0
+                values.append(v)
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c != "id")
+            self.db.execute(
+                f"INSERT INTO {k.plural} ({quoted}, created, updated) "
+                f"VALUES ({', '.join('?' * len(cols))}, ?, ?) "
+                f"ON CONFLICT(id) DO UPDATE SET {updates}, updated = excluded.updated",
+                [*values, stamp, stamp])
+            rid = rec["id"]
+            self.db.execute("DELETE FROM tags WHERE kind = ? AND record = ?", [kind, rid])
+            self.db.conn.executemany(
+                "INSERT INTO tags (kind, record, tag, position) VALUES (?, ?, ?, ?)",
+                [(kind, rid, tag, i) for i, tag in enumerate(rec.get("tags", []))])
+            for (lk, field), (table, col) in _LINKS.items():
+                if lk == kind:
+                    self.db.execute(f"DELETE FROM {table} WHERE event = ?", [rid])
+                    self.db.conn.executemany(
+                        f"INSERT INTO {table} (event, {col}, position) VALUES (?, ?, ?)",
+                        [(rid, ref, i) for i, ref in enumerate(rec.get(field, []))])
+
+    def referrers(self, kind: str, rid: str) -> list[tuple[str, str]]:
+        """The records that refer to record ``kind``/``rid``, as ``(kind, id)``."""
+        found: list[tuple[str, str]] = []
+        for k in KINDS.values():
+            for f in k.fields:
+                if f.ref != kind:
+                    continue
+                if f.type == "ref":
+                    rows = self.db.execute(
+                        f'SELECT id FROM {k.plural} WHERE "{f.name}" = ? ORDER BY rowid', [rid])
+                else:
+                    table, col = _LINKS[(k.name, f.name)]
+                    rows = self.db.execute(
+                        f"SELECT DISTINCT event FROM {table} WHERE {col} = ? ORDER BY event", [rid])
+                found.extend((k.name, r[0]) for r in rows if (k.name, r[0]) != (kind, rid))
+        return found
+
+    def remove(self, kind: str, rid: str, now: datetime) -> int:
+        """Remove a record and retire its cards (their history is kept).
+
+        Returns:
+            How many cards were retired.
+
+        Raises:
+            UnknownRecord: there is no such record.
+            RecordInUse: other records refer to it.
+        """
+        with self.transaction():
+            if not self.exists(kind, rid):
+                raise UnknownRecord(f"no {kind} with id '{rid}'")
+            users = self.referrers(kind, rid)
+            if users:
+                named = ", ".join(f"{k} '{i}'" for k, i in users[:10])
+                more = f" and {len(users) - 10} more" if len(users) > 10 else ""
+                raise RecordInUse(f"{kind} '{rid}' is used by {named}{more}; remove or change "
+                                  f"those first")
+            self.db.execute("DELETE FROM tags WHERE kind = ? AND record = ?", [kind, rid])
+            self.db.execute(f"DELETE FROM {KINDS[kind].plural} WHERE id = ?", [rid])
+            return self.sync_cards(now)["retired"]
+
+    # -- cards -------------------------------------------------------------
+
+    def sync_cards(self, now: datetime, records: Records | None = None) -> dict[str, int]:
+        """Regenerate the cards from the records; call inside ``transaction()``.
+
+        A card whose key survives keeps its history and scheduling state even
+        if its wording changed; a new key is a new card; a card whose key
+        disappeared is retired (kept, never shown).
+
+        Returns:
+            Counts of cards ``added``, ``changed``, ``retired`` and ``total``.
+        """
+        stamp = iso(now)
+        specs = generate(records if records is not None else self.all_records())
+        existing = {r[0]: r[1:] for r in self.db.execute(
+            "SELECT key, question, answer, siblings, tags, retired FROM cards")}
+        position = self.db.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
+        inserts, updates = [], []
+        seen = set()
+        for s in specs:
+            seen.add(s.key)
+            siblings, tags = json.dumps(s.siblings), json.dumps(s.tags)
+            old = existing.get(s.key)
+            if old is None:
+                position += 1
+                inserts.append((s.key, s.kind, s.record_kind, s.record_id, s.template,
+                                s.question, s.answer, s.answer_hash, siblings, tags, position,
+                                stamp, stamp))
+            elif old != (s.question, s.answer, siblings, tags, 0):
+                updates.append((s.question, s.answer, s.answer_hash, siblings, tags, stamp, s.key))
+        retire = [(stamp, k) for k, old in existing.items() if k not in seen and not old[-1]]
+        conn = self.db.conn
+        conn.executemany(
+            "INSERT INTO cards (key, kind, record_kind, record_id, template, question, answer, "
+            "answer_hash, siblings, tags, position, created, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+        conn.executemany(
+            "UPDATE cards SET question = ?, answer = ?, answer_hash = ?, siblings = ?, tags = ?, "
+            "retired = 0, updated = ?, version = version + 1 WHERE key = ?", updates)
+        conn.executemany("UPDATE cards SET retired = 1, updated = ?, version = version + 1 "
+                         "WHERE key = ?", retire)
+        return {"added": len(inserts), "changed": len(updates), "retired": len(retire),
+                "total": len(specs)}
+
+    def card_rows(self, where: str = "1", params: list[Any] | None = None,
+                  order: str = "position") -> list[dict[str, Any]]:
+        """Cards as dicts (columns of the ``cards`` table)."""
+        return list(self.db.query(f"SELECT * FROM cards WHERE {where} ORDER BY {order}",
+                                  params or []))

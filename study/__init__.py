@@ -1,0 +1,1 @@
+"""Scheduling, the review session and the `study` command."""

@@ -1,0 +1,373 @@
+"""The `study` command: parse, call one function, print.
+
+This is the only module that reads the clock, the environment and the
+terminal; everything below it takes them as arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+import click
+
+from cards.errors import CardsError, InvalidInput
+from cards.records import KINDS, PLURALS
+
+DB_HELP = "Store file (default: $STUDY_DB, else study.db in the user data directory)."
+
+
+def now() -> datetime:
+    """The current time (UTC). ``STUDY_NOW`` (ISO 8601) fixes it, for tests and demos."""
+    fixed = os.environ.get("STUDY_NOW")
+    if fixed:
+        value = datetime.fromisoformat(fixed)
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def default_db() -> str:
+    return os.environ.get("STUDY_DB") or str(Path(click.get_app_dir("secretariat")) / "study.db")
+
+
+class InputProblems(click.ClickException):
+    """Every problem of an input, one per line, then a summary."""
+
+    def __init__(self, err: InvalidInput) -> None:
+        super().__init__(str(err))
+        self.problems = err.problems
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        out = file or sys.stderr
+        for p in self.problems:
+            click.echo(str(p), file=out)
+        n = len(self.problems)
+        click.echo(f"Error: {n} problem{'s' if n != 1 else ''} in the input; nothing was written.",
+                   file=out)
+
+
+def fail(err: CardsError) -> NoReturn:
+    if isinstance(err, InvalidInput):
+        raise InputProblems(err) from None
+    raise click.ClickException(str(err)) from None
+
+
+class Context:
+    """What the commands share: where the store is, and the store once opened."""
+
+    def __init__(self, db: str) -> None:
+        self.db_path = db
+        self._store: Any = None
+
+    def store(self, *, create_with_starter: bool = True) -> Any:
+        """Open the store; a missing one is created with the starter deck (said once)."""
+        from cards.store import Store
+
+        if self._store is None:
+            fresh = self.db_path == ":memory:" or not Path(self.db_path).exists()
+            try:
+                self._store = Store.open(self.db_path)
+                if fresh and create_with_starter:
+                    from cards.starter import load_starter
+
+                    load_starter(self._store, now())
+                    click.echo(f"Created a new store with the starter deck at {self.db_path}",
+                               err=True)
+            except CardsError as err:
+                fail(err)
+        return self._store
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+class Group(click.Group):
+    """Turns domain errors into one-line messages (exit 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CardsError as err:
+            fail(err)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)
+@click.version_option(package_name="secretariat")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """Secretariat: learn political history by spaced repetition.
+
+    \b
+    Start with:
+      study review          review today's cards
+      study list cards      see what there is to learn
+      study import f.toml   add your own facts
+    """
+    ctx.obj = Context(db or default_db())
+    ctx.call_on_close(lambda: ctx.obj._store and ctx.obj._store.close())
+
+
+def main() -> None:
+    cli(prog_name="study")
+
+
+# -- the fact store ----------------------------------------------------------
+
+@cli.command()
+@click.option("--empty", is_flag=True, help="Create the store without the starter deck.")
+@pass_ctx
+def init(obj: Context, empty: bool) -> None:
+    """Create the store and load the starter deck (again: update it).
+
+    Running it again updates the starter records and leaves your own
+    records and your review history alone.
+
+    \b
+    Example:
+      study init
+      study --db history.db init --empty
+    """
+    from cards.starter import load_starter
+
+    store = obj.store(create_with_starter=False)
+    if empty:
+        click.echo(f"Store ready at {obj.db_path}")
+        return
+    report = load_starter(store, now())
+    click.echo(f"Starter deck: {report.summary()}")
+    click.echo(f"Store ready at {obj.db_path}")
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@pass_ctx
+def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
+    """Import records from TOML files: all of them, or nothing.
+
+    Records are matched by id: new ids are added, changed records are
+    updated and their cards regenerated; a card whose key survives keeps its
+    review history.
+
+    \b
+    Example:
+      study import purges.toml
+      study import --dry-run *.toml
+    """
+    from cards.authoring import load_and_import
+
+    report = load_and_import(obj.store(), files, now(), dry_run)
+    click.echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
+    if dry_run:
+        for label, refs in (("add", report.added), ("change", report.changed)):
+            for kind, rid in refs:
+                click.echo(f"  would {label} {kind} '{rid}'")
+
+
+def _option_name(field: str) -> str:
+    singular = {"tags": "tag", "aliases": "alias", "people": "person", "organs": "organ"}
+    return "--" + singular.get(field, field).replace("_", "-")
+
+
+def _add_command(kind_name: str) -> click.Command:
+    kind = KINDS[kind_name]
+
+    @pass_ctx
+    def command(obj: Context, **values: Any) -> None:
+        from cards.authoring import check_references, record_from_fields
+
+        raw: dict[str, Any] = {}
+        for f in kind.all_fields:
+            value = values.get(f.name)
+            if f.type in ("texts", "refs"):
+                value = list(value or ())
+            raw[f.name] = value
+        if sys.stdin.isatty():
+            for f in kind.all_fields:
+                if f.required and not raw.get(f.name):
+                    raw[f.name] = click.prompt(f.name.replace("_", " ").capitalize())
+        store = obj.store()
+        loc = record_from_fields(kind, raw, name="study add")
+        problems = check_references([loc], store, [])
+        if problems:
+            raise InvalidInput(problems)
+        from cards.editing import add_record
+
+        cards = add_record(store, kind.name, loc.record, now())
+        click.echo(f"Added {kind.name} '{loc.record['id']}' ({cards['added']} new cards)")
+
+    params: list[click.Parameter] = []
+    for f in kind.all_fields:
+        name = _option_name(f.name)
+        help_text = f.help + (" (required)" if f.required else "")
+        if f.type == "bool":
+            params.append(click.Option([f"{name}/--no-{name[2:]}", f.name], default=None,
+                                       help=help_text))
+        elif f.type in ("texts", "refs"):
+            params.append(click.Option([name, f.name], multiple=True,
+                                       help=help_text + " (repeat for more)"))
+        else:
+            metavar = "YYYY[-MM[-DD]]" if f.type == "date" else "ID" if f.type == "ref" else "TEXT"
+            params.append(click.Option([name, f.name], metavar=metavar, help=help_text))
+    example = {
+        "person": "study add person --id molotov --name 'Vyacheslav Molotov' --born 1890-03-09",
+        "organ": "study add organ --id mgb --name 'Ministry of State Security' --short MGB",
+        "office": "study add office --id mgb-minister --title 'Minister of State Security' "
+                  "--organ mgb",
+        "tenure": "study add tenure --person beria --office nkvd-commissar --start 1938-11-25",
+        "event": "study add event --id twentieth-congress --name '20th Party Congress' "
+                 "--start 1956-02-14 --end 1956-02-25",
+        "fact": "study add fact --id kolkhoz --question 'What is a kolkhoz?' "
+                "--answer 'A collective farm' --reverse",
+    }[kind_name]
+    return click.Command(
+        kind_name, callback=command, params=params,
+        help=f"Add a {kind_name}. Missing required fields are asked for in a terminal.\n\n"
+             f"\b\nExample:\n  {example}",
+        short_help=f"Add a {kind_name}.")
+
+
+@cli.group()
+def add() -> None:
+    """Add one record, with an option per field.
+
+    \b
+    Example:
+      study add person --id molotov --name 'Vyacheslav Molotov'
+    """
+
+
+for _kind in KINDS:
+    add.add_command(_add_command(_kind))
+
+KIND_CHOICE = click.Choice(list(KINDS))
+
+
+@cli.command()
+@click.argument("kind", type=KIND_CHOICE)
+@click.argument("record_id", metavar="ID")
+@pass_ctx
+def edit(obj: Context, kind: str, record_id: str) -> None:
+    """Edit one record as TOML in $EDITOR; on an error, offer to edit again.
+
+    \b
+    Example:
+      study edit person stalin
+    """
+    from cards.editing import edit_record
+
+    result = edit_record(obj.store(), kind, record_id, now(),
+                         edit=lambda text: click.edit(text, extension=".toml"),
+                         again=lambda problems: _again(problems))
+    click.echo(result)
+
+
+def _again(problems: list[Any]) -> bool:
+    for p in problems:
+        click.echo(str(p), err=True)
+    if not sys.stdin.isatty():
+        return False
+    return click.confirm("Edit again?", default=True, err=True)
+
+
+@cli.command()
+@click.argument("kind", type=KIND_CHOICE)
+@click.argument("record_id", metavar="ID")
+@pass_ctx
+def remove(obj: Context, kind: str, record_id: str) -> None:
+    """Remove a record that no other record refers to.
+
+    Its cards leave the queue; their review history is kept.
+
+    \b
+    Example:
+      study remove fact nomenklatura
+    """
+    retired = obj.store().remove(kind, record_id, now())
+    click.echo(f"Removed {kind} '{record_id}'; {retired} cards retired")
+
+
+LIST_CHOICE = click.Choice([*PLURALS, "cards"])
+
+
+@cli.command("list")
+@click.argument("kind", type=LIST_CHOICE)
+@click.option("--search", "-s", metavar="TEXT", help="Only entries containing TEXT (any case).")
+@click.option("--tag", "-t", metavar="TAG", help="Only records with this tag.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_ctx
+def list_(obj: Context, kind: str, search: str | None, tag: str | None, as_json: bool) -> None:
+    """List records or cards: a table, or JSON with --json.
+
+    KIND is one of people, organs, offices, tenures, events, facts, cards.
+
+    \b
+    Example:
+      study list tenures --tag ussr
+      study list cards --search Stalin --json
+    """
+    from cards.listing import list_cards, list_records
+
+    store = obj.store()
+    if kind == "cards":
+        rows = list_cards(store, search=search, tag=tag)
+    else:
+        rows = list_records(store, PLURALS[kind].name, search=search, tag=tag)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from study.screen import print_table
+
+    print_table(kind, rows)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--tag", "-t", metavar="TAG", help="Only records with this tag (and what they use).")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@pass_ctx
+def dump(obj: Context, file: str, tag: str | None, force: bool) -> None:
+    """Write the store's records as TOML that `study import` reads back.
+
+    \b
+    Example:
+      study dump backup.toml
+      study dump - --tag china
+    """
+    from cards.authoring import dump_toml
+    from cards.files import write_atomic
+
+    text = dump_toml(obj.store().all_records(), tag)
+    if file == "-":
+        click.echo(text, nl=False)
+        return
+    write_atomic(file, text.encode(), force=force)
+    click.echo(f"Wrote {file}")
+
+
+@cli.command()
+@pass_ctx
+def check(obj: Context) -> None:
+    """Report inconsistencies: overlaps, lifetimes, cycles, dates.
+
+    Errors exit with status 1; warnings are printed.
+
+    \b
+    Example:
+      study check
+    """
+    from cards.check import check as run_check
+
+    findings = run_check(obj.store().all_records())
+    for f in findings:
+        click.echo(str(f))
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
+    click.echo(f"{errors} errors, {warnings} warnings")
+    if errors:
+        sys.exit(1)
