@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from cards.db import SCHEMA_VERSION
+
 migrations = Migrations("secretariat")
 
 _COMMON = "source TEXT, note TEXT, created TEXT NOT NULL, updated TEXT NOT NULL"
@@ -103,7 +105,8 @@ def m001_initial(db: Database) -> None:
         duration_ms INTEGER NOT NULL,
         state_before TEXT NOT NULL,
         state_after TEXT NOT NULL,
-        interval_days REAL NOT NULL);
+        interval_days REAL NOT NULL,
+        buried TEXT NOT NULL DEFAULT '[]');
     CREATE INDEX reviews_card ON reviews(card_key, id);
     CREATE INDEX reviews_time ON reviews(reviewed_at);
     CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -111,4 +114,4 @@ def m001_initial(db: Database) -> None:
 
 
 MIGRATIONS = [m001_initial]
-SCHEMA_VERSION = len(MIGRATIONS)
+assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

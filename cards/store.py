@@ -15,25 +15,18 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 from cards import schema
+from cards.db import BUSY_TIMEOUT_MS, iso
 from cards.errors import RecordInUse, StoreError, UnknownRecord
 from cards.generate import Records, generate
 from cards.records import KINDS, Kind, Record
 
-BUSY_TIMEOUT_MS = 10_000
-
-
-def iso(now: datetime) -> str:
-    """A UTC time as stored: ISO 8601 with offset."""
-    if now.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware UTC time")
-    return now.astimezone(timezone.utc).isoformat()
 
 
 def _columns(kind: Kind) -> list[str]:
@@ -335,9 +328,12 @@ class Store:
             "INSERT INTO cards (key, kind, record_kind, record_id, template, question, answer, "
             "answer_hash, siblings, tags, position, created, updated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+        # A card whose answer changed since its last review becomes due now.
         conn.executemany(
-            "UPDATE cards SET question = ?, answer = ?, answer_hash = ?, siblings = ?, tags = ?, "
-            "retired = 0, updated = ?, version = version + 1 WHERE key = ?", updates)
+            "UPDATE cards SET question = ?1, answer = ?2, answer_hash = ?3, siblings = ?4, "
+            "tags = ?5, retired = 0, updated = ?6, version = version + 1, "
+            "due = CASE WHEN reviewed_hash IS NOT NULL AND reviewed_hash != ?3 AND due > ?6 "
+            "THEN ?6 ELSE due END WHERE key = ?7", updates)
         conn.executemany("UPDATE cards SET retired = 1, updated = ?, version = version + 1 "
                          "WHERE key = ?", retire)
         return {"added": len(inserts), "changed": len(updates), "retired": len(retire),
