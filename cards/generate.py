@@ -171,7 +171,7 @@ def _organ_cards(records: Records, o: Record) -> Iterator[CardSpec]:
     if successor:
         yield card("successor", f"Which body replaced {the}?", organ_name(successor))
     short = o.get("short")
-    if short and short != o["name"]:
+    if short and short.casefold() not in str(o["name"]).casefold():
         yield card("expansion", f"What does {short} stand for?", str(o["name"]))
 
 

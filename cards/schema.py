@@ -97,6 +97,10 @@ def m001_initial(db: Database) -> None:
     CREATE INDEX cards_queue ON cards(retired, suspended, state, due);
     CREATE INDEX cards_new ON cards(retired, suspended, state, position);
     CREATE INDEX cards_record ON cards(record_kind, record_id);
+    CREATE TABLE card_groups (
+        grp TEXT NOT NULL, key TEXT NOT NULL REFERENCES cards(key) ON DELETE CASCADE,
+        PRIMARY KEY (grp, key));
+    CREATE INDEX card_groups_key ON card_groups(key);
     CREATE TABLE reviews (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         card_key TEXT NOT NULL REFERENCES cards(key),

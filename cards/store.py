@@ -151,24 +151,31 @@ class Store:
         return not any(self.db.execute(f"SELECT 1 FROM {k.plural} LIMIT 1").fetchone()
                        for k in KINDS.values())
 
-    def records(self, kind: str) -> dict[str, Record]:
-        """Every record of ``kind`` by id, in the order they were added."""
+    def records(self, kind: str, ids: list[str] | None = None) -> dict[str, Record]:
+        """The records of ``kind`` (all, or those with ``ids``) by id, in the order added."""
         k = KINDS[kind]
+        if ids is None:
+            only, params = "", []
+        else:
+            only, params = f" AND {{col}} IN ({', '.join('?' * len(ids))})", list(ids)
         tags: dict[str, list[str]] = {}
         for rid, tag in self.db.execute(
-                "SELECT record, tag FROM tags WHERE kind = ? ORDER BY record, position", [kind]):
+                "SELECT record, tag FROM tags WHERE kind = ?" + only.format(col="record")
+                + " ORDER BY record, position", [kind, *params]):
             tags.setdefault(rid, []).append(tag)
         links: dict[str, dict[str, list[str]]] = {}
         for (lk, field), (table, col) in _LINKS.items():
             if lk == kind:
                 for eid, ref in self.db.execute(
-                        f"SELECT event, {col} FROM {table} ORDER BY event, position"):
+                        f"SELECT event, {col} FROM {table} WHERE 1" + only.format(col="event")
+                        + " ORDER BY event, position", params):
                     links.setdefault(eid, {}).setdefault(field, []).append(ref)
         out: dict[str, Record] = {}
         types = {f.name: f.type for f in k.all_fields}
         cols = _columns(k)
-        sql = "SELECT " + ", ".join(f'"{c}"' for c in cols) + f" FROM {k.plural} ORDER BY rowid"
-        for row in self.db.execute(sql):
+        sql = ("SELECT " + ", ".join(f'"{c}"' for c in cols) + f" FROM {k.plural} WHERE 1"
+               + only.format(col="id") + " ORDER BY rowid")
+        for row in self.db.execute(sql, params):
             rec: Record = {}
             for f in k.all_fields:
                 if f.name == "tags":
@@ -198,13 +205,30 @@ class Store:
     def all_records(self) -> Records:
         return {kind: self.records(kind) for kind in KINDS}
 
+    def around(self, record_kind: str, record_id: str) -> Records:
+        """The record a card comes from, with the records its texts name."""
+        out: Records = {kind: {} for kind in KINDS}
+        tenure_ids = record_id.split("+") if record_kind == "succession" else [record_id]
+        if record_kind in ("succession", "tenure"):
+            out["tenure"] = self.records("tenure", tenure_ids)
+            tenures = out["tenure"].values()
+            out["person"] = self.records("person", [t["person"] for t in tenures])
+            out["office"] = self.records("office", [t["office"] for t in tenures])
+        elif record_kind in KINDS:
+            out[record_kind] = self.records(record_kind, [record_id])
+        if record_kind == "organ" and out["organ"]:
+            organ = out["organ"][record_id]
+            refs = [organ[f] for f in ("part_of", "succeeded_by") if f in organ]
+            out["organ"].update(self.records("organ", refs))
+        return out
+
     def get(self, kind: str, rid: str) -> Record:
         """The record of ``kind`` with id ``rid``.
 
         Raises:
             UnknownRecord: there is none.
         """
-        rec = self.records(kind).get(rid)
+        rec = self.records(kind, [rid]).get(rid)
         if rec is None:
             raise UnknownRecord(f"no {kind} with id '{rid}'")
         return rec
@@ -336,6 +360,10 @@ class Store:
             "THEN ?6 ELSE due END WHERE key = ?7", updates)
         conn.executemany("UPDATE cards SET retired = 1, updated = ?, version = version + 1 "
                          "WHERE key = ?", retire)
+        regrouped = [(i[0], i[8]) for i in inserts] + [(u[6], u[3]) for u in updates]
+        conn.executemany("DELETE FROM card_groups WHERE key = ?", [(k,) for k, _ in regrouped])
+        conn.executemany("INSERT INTO card_groups (grp, key) VALUES (?, ?)",
+                         [(g, k) for k, groups in regrouped for g in json.loads(groups)])
         return {"added": len(inserts), "changed": len(updates), "retired": len(retire),
                 "total": len(specs)}
 
