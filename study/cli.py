@@ -371,3 +371,210 @@ def check(obj: Context) -> None:
     click.echo(f"{errors} errors, {warnings} warnings")
     if errors:
         sys.exit(1)
+
+
+# -- review ------------------------------------------------------------------
+
+def local_timezone(name: str) -> Any:
+    """The time zone for the study day: a configured IANA name, else the system's."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    candidates = [name] if name != "local" else []
+    if name == "local":
+        if os.environ.get("TZ"):
+            candidates.append(os.environ["TZ"].lstrip(":"))
+        real = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in real:
+            candidates.append(real.split("zoneinfo/", 1)[1])
+    for candidate in candidates:
+        try:
+            return ZoneInfo(candidate)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return datetime.now().astimezone().tzinfo
+
+
+def _settings(config: dict[str, Any]) -> Any:
+    from study.settings import Settings
+
+    return Settings.from_config(config)
+
+
+KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
+                            "tenures", "successions", "organs", "events", "facts"])
+
+
+@cli.command()
+@click.option("--new", "new_limit", type=click.IntRange(0), metavar="N",
+              help="New cards for this session (default: the daily limit left).")
+@click.option("--limit", type=click.IntRange(0), metavar="N",
+              help="Reviews for this session (default: the daily limit left).")
+@click.option("--tag", "-t", metavar="TAG", help="Only cards of records with this tag.")
+@click.option("--kind", "-k", type=KIND_FILTER, help="Only cards of this kind.")
+@click.option("--order", type=click.Choice(["added", "random"]), default="added",
+              show_default=True, help="Order of new cards.")
+@click.option("--type", "type_answers", is_flag=True, help="Type each answer; it is checked.")
+@pass_ctx
+def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | None,
+           kind: str | None, order: str, type_answers: bool) -> None:
+    """Review today's cards in the terminal.
+
+    Space shows the answer; 1 Again, 2 Hard, 3 Good, 4 Easy grade it;
+    u undo, s suspend, b bury, e edit, ? help, q quit. Every answer is saved
+    at once. Without a terminal, keys are read from standard input.
+
+    \b
+    Example:
+      study review
+      study review --tag china --new 5
+      printf ' 3 3 1q' | study review
+    """
+    import time
+
+    from study.queue import Filters, Limits
+    from study.session import ReviewSession
+    from study.terminal import run, stdin_frontend
+
+    store = obj.store()
+    settings = _settings(store.config())
+    tz = local_timezone(settings.timezone)
+    limits = None
+    if new_limit is not None or limit is not None:
+        limits = Limits(settings.new_per_day if new_limit is None else new_limit,
+                        settings.reviews_per_day if limit is None else limit)
+    session = ReviewSession(store, settings, tz, Filters(tag, kind), limits, order)
+
+    def edit(session: ReviewSession, showing: Any) -> str | None:
+        from cards.editing import edit_record
+
+        card = showing.card
+        kind_, rid = card["record_kind"], card["record_id"]
+        if kind_ == "succession":
+            first, second = rid.split("+")
+            kind_, rid = "tenure", second if card["template"] == "successor" else first
+        return edit_record(session.store, kind_, rid, now(),
+                           edit=lambda text: click.edit(text, extension=".toml"), again=_again)
+
+    run(session, stdin_frontend(now, time.monotonic, tz, edit, type_answers))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--tag", "-t", metavar="TAG", help="Only cards of records with this tag.")
+@click.option("--kind", "-k", type=KIND_FILTER, help="Only cards of this kind.")
+@pass_ctx
+def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
+    """How many cards are there to study today, after the daily limits.
+
+    Fast enough for a shell prompt.
+
+    \b
+    Example:
+      study due
+      study due --json
+    """
+    from cards.db import connect_current
+    from study.queue import Filters, Queue
+    from study.settings import Settings
+
+    conn = connect_current(obj.db_path) if Path(obj.db_path).exists() else None
+    if conn is None:
+        conn = obj.store().db.conn
+    config = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM config")}
+    settings = Settings.from_config(config)
+    counts = Queue(conn, settings, local_timezone(settings.timezone),
+                   Filters(tag, kind)).counts(now())
+    if as_json:
+        click.echo(json.dumps(counts.as_dict()))
+    else:
+        click.echo(f"learning {counts.learning}, review {counts.review}, new {counts.new}")
+
+
+@cli.command()
+@pass_ctx
+def undo(obj: Context) -> None:
+    """Undo the last answer, even after the session ended.
+
+    \b
+    Example:
+      study undo
+    """
+    from study.scheduler import undo as undo_last
+
+    review = undo_last(obj.store().db.conn)
+    click.echo(f"Undid the answer {review['rating']} to {review['card_key']} "
+               f"given at {review['reviewed_at']}")
+
+
+@cli.command()
+@click.argument("keys", nargs=-1, required=True)
+@pass_ctx
+def suspend(obj: Context, keys: tuple[str, ...]) -> None:
+    """Suspend cards: they are not shown until unsuspended.
+
+    \b
+    Example:
+      study suspend organ:pravda:founded
+    """
+    from study.scheduler import set_suspended
+
+    changed = set_suspended(obj.store().db.conn, list(keys), True)
+    click.echo(f"Suspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
+
+
+@cli.command()
+@click.argument("keys", nargs=-1, required=True)
+@pass_ctx
+def unsuspend(obj: Context, keys: tuple[str, ...]) -> None:
+    """Unsuspend cards (leeches too).
+
+    \b
+    Example:
+      study unsuspend organ:pravda:founded
+    """
+    from study.scheduler import set_suspended
+
+    changed = set_suspended(obj.store().db.conn, list(keys), False)
+    click.echo(f"Unsuspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def config(ctx: click.Context) -> None:
+    """Show the scheduler settings; `study config set KEY VALUE` changes one.
+
+    \b
+    Example:
+      study config
+      study config set desired_retention 0.85
+      study config set learning_steps '1m 10m 1h'
+    """
+    if ctx.invoked_subcommand is None:
+        from study.settings import DESCRIPTIONS
+
+        values = _settings(ctx.obj.store().config()).to_config()
+        for key, description in DESCRIPTIONS.items():
+            value = values[key]
+            shown = " ".join(f"{v:g}" for v in value) if key == "parameters" else value
+            if isinstance(shown, bool):
+                shown = str(shown).lower()
+            click.echo(f"{key} = {shown}")
+            click.echo(f"    {description}")
+
+
+@config.command("set")
+@click.argument("key")
+@click.argument("value")
+@pass_ctx
+def config_set(obj: Context, key: str, value: str) -> None:
+    """Change one setting; the value is checked.
+
+    \b
+    Example:
+      study config set new_per_day 10
+    """
+    from study.settings import parse_setting
+
+    parsed = parse_setting(key, value)
+    obj.store().set_config(key, parsed)
+    click.echo(f"{key} = {value}")

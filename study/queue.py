@@ -1,0 +1,186 @@
+"""The daily queue: which cards are due, in what order, within the limits.
+
+Plain SQL on a ``sqlite3`` connection, without fsrs, rich or sqlite-utils,
+so that ``study due`` starts fast. Times are stored in UTC; the study day
+runs from the rollover hour in the learner's time zone to the next one, so a
+daylight-saving change gives a 23- or 25-hour day and never skips or repeats
+a study day.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any
+
+from cards.db import iso
+from study.settings import Settings
+
+ACTIVE = "c.retired = 0 AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= :now)"
+KIND_NAMES = {"tenures": "tenure", "successions": "succession", "organs": "organ",
+              "events": "event", "facts": "fact"}
+
+
+@dataclass(frozen=True)
+class Day:
+    """One study day: its date and its bounds in UTC."""
+
+    date: date
+    start: datetime
+    end: datetime
+
+
+def study_day(now: datetime, tz: tzinfo, rollover_hour: int) -> Day:
+    """The study day that ``now`` falls in."""
+    local = now.astimezone(tz)
+    day = (local.replace(tzinfo=None) - timedelta(hours=rollover_hour)).date()
+    start = datetime.combine(day, time(rollover_hour), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(rollover_hour), tzinfo=tz)
+    return Day(day, start.astimezone(timezone.utc), end.astimezone(timezone.utc))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which cards a session or count looks at."""
+
+    tag: str | None = None
+    kind: str | None = None
+
+    def sql(self) -> str:
+        parts = []
+        if self.tag:
+            parts.append("(EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag)"
+                         " OR (:tag = 'leech' AND c.leech = 1))")
+        if self.kind:
+            parts.append("c.kind = :kind")
+        return " AND ".join(parts) or "1"
+
+    def params(self) -> dict[str, Any]:
+        return {"tag": self.tag, "kind": KIND_NAMES.get(self.kind or "", self.kind)}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Cards per study day; a session may override them."""
+
+    new: int
+    reviews: int
+
+
+@dataclass
+class Counts:
+    """What is left today after the limits."""
+
+    learning: int
+    review: int
+    new: int
+    next_due: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"learning": self.learning, "review": self.review, "new": self.new,
+                "next_due": self.next_due}
+
+
+def done_today(conn: sqlite3.Connection, day: Day) -> tuple[int, int]:
+    """(new cards introduced, review cards answered) in this study day."""
+    row = conn.execute(
+        "SELECT COALESCE(SUM(json_extract(state_before, '$.state') = 'new'), 0), "
+        "COALESCE(SUM(json_extract(state_before, '$.state') = 'review'), 0) "
+        "FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ?",
+        [iso(day.start), iso(day.end)]).fetchone()
+    return int(row[0]), int(row[1])
+
+
+class Queue:
+    """Selects the next card and counts what is left, for one store and filter."""
+
+    def __init__(self, conn: sqlite3.Connection, settings: Settings, tz: tzinfo,
+                 filters: Filters | None = None, limits: Limits | None = None,
+                 order: str = "added") -> None:
+        self.conn = conn
+        self.settings = settings
+        self.tz = tz
+        self.filters = filters or Filters()
+        self.limits = limits or Limits(settings.new_per_day, settings.reviews_per_day)
+        self.order = order
+        self.reviews_since_new = 0
+
+    def _params(self, now: datetime, day: Day, **extra: Any) -> dict[str, Any]:
+        return {"now": iso(now), "day_end": iso(day.end), **self.filters.params(), **extra}
+
+    def _where(self, state_sql: str) -> str:
+        return f"{ACTIVE} AND {self.filters.sql()} AND {state_sql}"
+
+    def _count(self, state_sql: str, params: dict[str, Any], cap: int | None = None) -> int:
+        limit = "" if cap is None else f" LIMIT {max(0, cap)}"
+        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM cards c WHERE {self._where(state_sql)}{limit})"
+        return int(self.conn.execute(sql, params).fetchone()[0])
+
+    def left(self, now: datetime) -> tuple[int, int]:
+        """(new, reviews) still allowed today."""
+        day = study_day(now, self.tz, self.settings.rollover_hour)
+        new_done, reviews_done = done_today(self.conn, day)
+        return max(0, self.limits.new - new_done), max(0, self.limits.reviews - reviews_done)
+
+    def counts(self, now: datetime) -> Counts:
+        """Learning cards due today, and reviews and new cards within today's limits."""
+        day = study_day(now, self.tz, self.settings.rollover_hour)
+        p = self._params(now, day)
+        new_left, reviews_left = self.left(now)
+        learning = self._count("c.state IN ('learning', 'relearning') AND c.due < :day_end", p)
+        review = self._count("c.state = 'review' AND c.due < :day_end", p, reviews_left)
+        new = self._count("c.state = 'new'", p, new_left)
+        seen = self._where("c.state != 'new'")
+        row = self.conn.execute(f"SELECT MIN(c.due) FROM cards c WHERE {seen}", p).fetchone()
+        return Counts(learning, review, new, row[0])
+
+    def _first(self, state_sql: str, order: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        cur = self.conn.execute(
+            f"SELECT c.* FROM cards c WHERE {self._where(state_sql)} ORDER BY {order} LIMIT 1",
+            params)
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def next_card(self, now: datetime) -> tuple[dict[str, Any], str] | None:
+        """The next card to show and why (``learning``, ``review``, ``new``), or None."""
+        day = study_day(now, self.tz, self.settings.rollover_hour)
+        p = self._params(now, day)
+        card = self._first("c.state IN ('learning', 'relearning') AND c.due <= :now", "c.due", p)
+        if card:
+            return card, "learning"
+        new_left, reviews_left = self.left(now)
+        reviews = self._count("c.state = 'review' AND c.due < :day_end", p, reviews_left)
+        new = self._count("c.state = 'new'", p, new_left)
+        if new and (not reviews or self.reviews_since_new >= reviews // new):
+            order = "random()" if self.order == "random" else "c.position"
+            card = self._first("c.state = 'new'", order, p)
+            if card:
+                return card, "new"
+        if reviews:
+            card = self._first("c.state = 'review' AND c.due < :day_end", "c.due, c.position", p)
+            if card:
+                return card, "review"
+        ahead = iso(now + timedelta(minutes=self.settings.learn_ahead_minutes))
+        card = self._first("c.state IN ('learning', 'relearning') AND c.due <= :ahead", "c.due",
+                           {**p, "ahead": ahead})
+        if card:
+            return card, "learning"
+        return None
+
+    def shown(self, reason: str) -> None:
+        """Tell the queue what kind of card was answered (for spreading new cards)."""
+        if reason == "new":
+            self.reviews_since_new = 0
+        elif reason == "review":
+            self.reviews_since_new += 1
+
+    def due_tomorrow(self, now: datetime) -> int:
+        """Non-new cards that will be due by the end of the next study day."""
+        day = study_day(now, self.tz, self.settings.rollover_hour)
+        end = iso(day.end + timedelta(days=1))
+        sql = (f"SELECT COUNT(*) FROM cards c WHERE c.retired = 0 AND c.suspended = 0 "
+               f"AND {self.filters.sql()} AND c.state != 'new' AND c.due < :end")
+        return int(self.conn.execute(sql, self._params(now, day, end=end)).fetchone()[0])

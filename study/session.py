@@ -1,0 +1,134 @@
+"""One review session: what to show next, answering, undo, and the summary.
+
+No input or output here: the terminal front end (``study.terminal``) drives
+a ``ReviewSession`` with keys and the time it reads from its clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from cards.generate import context
+from cards.store import Store
+from study import scheduler as sched
+from study.queue import Counts, Filters, Limits, Queue, study_day
+from study.settings import Settings
+
+
+@dataclass
+class Showing:
+    """A card on screen: enough to answer it and to draw it."""
+
+    card: dict[str, Any]
+    reason: str
+    previews: dict[int, timedelta]
+    changed: bool
+    context: list[str]
+    aliases: list[str]
+
+    @property
+    def key(self) -> str:
+        return str(self.card["key"])
+
+
+@dataclass
+class Tally:
+    """What this session has done."""
+
+    answered: int = 0
+    again: int = 0
+    milliseconds: int = 0
+    leeches: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Summary:
+    answered: int
+    again: int
+    seconds: float
+    next_due: str | None
+    due_tomorrow: int
+
+
+class ReviewSession:
+    """Reviews on one store, with the settings, time zone, filters and limits given."""
+
+    def __init__(self, store: Store, settings: Settings, tz: tzinfo,
+                 filters: Filters | None = None, limits: Limits | None = None,
+                 order: str = "added") -> None:
+        self.store = store
+        self.conn = store.db.conn
+        self.settings = settings
+        self.tz = tz
+        self.queue = Queue(self.conn, settings, tz, filters, limits, order)
+        self.scheduler = sched.make_scheduler(settings)
+        self.preview_scheduler = sched.make_scheduler(settings, fuzz=False)
+        self.tally = Tally()
+        self._undo_stack: list[tuple[str, int, str]] = []
+
+    def counts(self, now: datetime) -> Counts:
+        return self.queue.counts(now)
+
+    def show(self, card: dict[str, Any], reason: str, now: datetime) -> Showing:
+        records = self.store.around(card["record_kind"], card["record_id"])
+        changed = bool(card["reviewed_hash"]) and card["reviewed_hash"] != card["answer_hash"]
+        aliases: list[str] = []
+        if card["record_kind"] in ("tenure", "succession") and card["template"] in (
+                "holder", "successor", "predecessor"):
+            for person in records["person"].values():
+                aliases.extend([person["name"], *person.get("aliases", [])])
+        return Showing(card, reason, sched.previews(self.preview_scheduler, card, now), changed,
+                       context(records, card["record_kind"], card["record_id"]), aliases)
+
+    def next(self, now: datetime) -> Showing | None:
+        """The next card to show, or None when the session is done."""
+        found = self.queue.next_card(now)
+        if found is None:
+            return None
+        return self.show(*found, now)
+
+    def refresh(self, showing: Showing, now: datetime) -> Showing | None:
+        """The same card re-read from the store (after an edit); None if it is gone."""
+        rows = self.store.card_rows("key = ? AND retired = 0", [showing.key])
+        return self.show(rows[0], showing.reason, now) if rows else None
+
+    def answer(self, showing: Showing, rating: int, now: datetime,
+               duration_ms: int) -> sched.Answered:
+        """Grade the card shown; committed before this returns.
+
+        Raises:
+            CardMoved: another session answered the card since it was shown.
+        """
+        result = sched.answer(self.conn, self.scheduler, self.settings, self.tz, showing.key,
+                              showing.card["version"], rating, now, duration_ms)
+        self.queue.shown(showing.reason)
+        self.tally.answered += 1
+        self.tally.again += rating == 1
+        self.tally.milliseconds += max(0, duration_ms)
+        if result.leech:
+            self.tally.leeches.append(showing.key)
+        self._undo_stack.append((showing.key, rating, showing.reason))
+        return result
+
+    def undo(self) -> dict[str, Any]:
+        """Undo the last answer in the store (this session's or an earlier one's)."""
+        review = sched.undo(self.conn)
+        if self._undo_stack and self._undo_stack[-1][0] == review["card_key"]:
+            _key, rating, _reason = self._undo_stack.pop()
+            self.tally.answered -= 1
+            self.tally.again -= rating == 1
+            self.tally.milliseconds -= review["duration_ms"]
+        return review
+
+    def suspend(self, showing: Showing) -> None:
+        sched.set_suspended(self.conn, [showing.key], True)
+
+    def bury(self, showing: Showing, now: datetime) -> None:
+        sched.bury(self.conn, showing.key, study_day(now, self.tz, self.settings.rollover_hour).end)
+
+    def summary(self, now: datetime) -> Summary:
+        counts = self.queue.counts(now)
+        return Summary(self.tally.answered, self.tally.again, self.tally.milliseconds / 1000,
+                       counts.next_due, self.queue.due_tomorrow(now))

@@ -1,0 +1,335 @@
+"""The review session in the terminal: single keys in, rich panels out.
+
+When standard input is not a terminal, keys are read from it one character
+at a time (newlines ignored) and the output is plain text, so that
+``printf ' 3 3 1q' | study review`` answers three cards and quits.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import IO, Protocol
+
+from cards.db import from_iso
+from cards.errors import CardsError, InvalidInput
+from study.answers import Verdict, check
+from study.queue import Counts
+from study.scheduler import RATINGS, CardMoved, NothingToUndo
+from study.session import ReviewSession, Showing, Summary
+from study.settings import format_interval
+
+QUIT = {"q", "Q", "\x1b"}
+REVEAL = {" ", "\r", "\n"}
+HELP = """Keys
+  Space/Enter  show the answer
+  1 2 3 4      Again, Hard, Good, Easy (after the answer is shown)
+  u            undo the last answer
+  s            suspend this card
+  b            bury this card until tomorrow
+  e            edit this card's record in $EDITOR
+  ?            this help
+  q / Esc      quit (answers given are saved)"""
+
+
+class Keys(Protocol):
+    def get(self) -> str: ...
+
+    def line(self, prompt: str) -> str: ...
+
+
+class TerminalKeys:
+    """Single keys from a real terminal, without Enter."""
+
+    def get(self) -> str:
+        import click
+
+        return click.getchar()
+
+    def line(self, prompt: str) -> str:
+        return input(prompt)
+
+
+class StreamKeys:
+    """Keys from a pipe or file, one character at a time; newlines are ignored."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def get(self) -> str:
+        while True:
+            ch = self.stream.read(1)
+            if ch == "":
+                raise EOFError
+            if ch not in "\r\n":
+                return ch
+
+    def line(self, prompt: str) -> str:
+        text = self.stream.readline()
+        if text == "":
+            raise EOFError
+        return text.rstrip("\n")
+
+
+def when(due: str | None, now: datetime, tz: tzinfo) -> str:
+    """'in 10m (22:15)', 'in 3d (Wed 25 Nov)'."""
+    if due is None:
+        return "never: there are no cards in review"
+    at = from_iso(due)
+    delta = at - now
+    local = at.astimezone(tz)
+    if delta.total_seconds() <= 0:
+        return "now"
+    stamp = local.strftime("%H:%M") if delta.days < 1 else local.strftime("%a %d %b %Y %H:%M")
+    return f"in {format_interval(delta)} ({stamp})"
+
+
+def duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def buttons(showing: Showing) -> str:
+    return "   ".join(f"{r} {RATINGS[r]} {format_interval(showing.previews[r])}"
+                      for r in RATINGS)
+
+
+class View(Protocol):
+    def card(self, counts: Counts, answered: int, showing: Showing) -> None: ...
+
+    def reveal(self, showing: Showing, verdict: Verdict | None) -> None: ...
+
+    def say(self, text: str, style: str = "") -> None: ...
+
+    def summary(self, summary: Summary, text: str) -> None: ...
+
+
+class PlainView:
+    """Plain text, for pipes and scripts."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def _p(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def card(self, counts: Counts, answered: int, showing: Showing) -> None:
+        self._p(f"[new {counts.new} · learning {counts.learning} · due {counts.review} · "
+                f"answered {answered}]")
+        if showing.changed:
+            self._p("(answer changed since your last review)")
+        self._p(f"Q: {showing.card['question']}")
+
+    def reveal(self, showing: Showing, verdict: Verdict | None) -> None:
+        if verdict:
+            self._p(f"You: {verdict.detail} → suggested {verdict.grade} "
+                    f"{RATINGS[verdict.grade]}")
+        self._p(f"A: {showing.card['answer']}")
+        for line in showing.context:
+            self._p(f"   {line}")
+        self._p(buttons(showing))
+
+    def say(self, text: str, style: str = "") -> None:
+        self._p(text)
+
+    def summary(self, summary: Summary, text: str) -> None:
+        self._p(text)
+
+
+class RichView:
+    """Panels and colours for a real terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(highlight=False)
+
+    def card(self, counts: Counts, answered: int, showing: Showing) -> None:
+        from rich.panel import Panel
+        from rich.text import Text
+
+        self.console.clear()
+        header = Text.assemble(
+            ("new ", "dim"), (str(counts.new), "bold blue"), ("   learning ", "dim"),
+            (str(counts.learning), "bold red"), ("   due ", "dim"),
+            (str(counts.review), "bold green"), ("   answered ", "dim"), (str(answered), "bold"))
+        self.console.print(header)
+        title = f"{showing.card['kind']} · {showing.reason}"
+        if showing.changed:
+            title += " · [yellow]answer changed[/]"
+        self.console.print(Panel(Text(showing.card["question"], style="bold"), title=title,
+                                 title_align="left", padding=(1, 2)))
+        self.console.print("[dim]Space: show answer   ?: help   q: quit[/]")
+
+    def reveal(self, showing: Showing, verdict: Verdict | None) -> None:
+        from rich.panel import Panel
+        from rich.text import Text
+
+        body = Text(showing.card["answer"], style="bold green")
+        if showing.context:
+            body.append("\n\n" + "\n".join(showing.context), style="dim")
+        if verdict:
+            style = {"correct": "green", "close": "yellow", "wrong": "red"}[verdict.result]
+            self.console.print(Text(f"{verdict.detail}  (suggested: {verdict.grade} "
+                                    f"{RATINGS[verdict.grade]})", style=style))
+        self.console.print(Panel(body, title="answer", title_align="left", padding=(1, 2)))
+        self.console.print(buttons(showing))
+
+    def say(self, text: str, style: str = "") -> None:
+        from rich.text import Text
+
+        self.console.print(Text(text, style=style))
+
+    def summary(self, summary: Summary, text: str) -> None:
+        from rich.panel import Panel
+
+        self.console.print(Panel(text, title="session over", title_align="left"))
+
+
+@dataclass
+class Frontend:
+    """Everything the loop needs from outside: keys, screen, clock and editor."""
+
+    keys: Keys
+    view: View
+    clock: Callable[[], datetime]
+    timer: Callable[[], float]
+    edit: Callable[[ReviewSession, Showing], str | None]
+    tz: tzinfo
+    type_answers: bool = False
+
+
+def summary_text(summary: Summary, now: datetime, tz: tzinfo, leeches: list[str]) -> str:
+    lines = [f"Answered {summary.answered} card{'s' if summary.answered != 1 else ''} "
+             f"({summary.again} Again) in {duration(summary.seconds)}.",
+             f"Next card due: {when(summary.next_due, now, tz)}.",
+             f"Due tomorrow: {summary.due_tomorrow}."]
+    if leeches:
+        lines.append(f"New leeches (suspended): {', '.join(leeches)}")
+    return "\n".join(lines)
+
+
+def run(session: ReviewSession, ui: Frontend) -> Summary:
+    """Show cards until none is left or the learner quits; returns the summary."""
+    try:
+        _loop(session, ui)
+    except (KeyboardInterrupt, EOFError):
+        ui.view.say("")
+    now = ui.clock()
+    summary = session.summary(now)
+    ui.view.summary(summary, summary_text(summary, now, ui.tz, session.tally.leeches))
+    return summary
+
+
+class _Quit(Exception):
+    pass
+
+
+def _loop(session: ReviewSession, ui: Frontend) -> None:
+    first = True
+    while True:
+        now = ui.clock()
+        showing = session.next(now)
+        if showing is None:
+            counts = session.counts(now)
+            if first:
+                ui.view.say(f"Nothing to review now. Next card due: "
+                            f"{when(counts.next_due, now, ui.tz)}.")
+            else:
+                ui.view.say("All done for now.", "bold green")
+            return
+        first = False
+        try:
+            _one(session, ui, showing)
+        except _Quit:
+            return
+
+
+def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
+    """Show one card until it is answered, skipped or the learner quits."""
+    started = ui.timer()
+    revealed = False
+    verdict: Verdict | None = None
+    ui.view.card(session.counts(ui.clock()), session.tally.answered, showing)
+    while True:
+        if ui.type_answers and not revealed:
+            typed = ui.keys.line("Your answer: ")
+            verdict = check(typed, showing.card["answer"], showing.card["template"],
+                            showing.aliases)
+            revealed = True
+            ui.view.reveal(showing, verdict)
+            continue
+        key = ui.keys.get()
+        if key in QUIT:
+            raise _Quit
+        if key == "?":
+            ui.view.say(HELP)
+        elif key in REVEAL and not revealed:
+            revealed = True
+            ui.view.reveal(showing, None)
+        elif key in REVEAL and verdict is not None:
+            _grade(session, ui, showing, verdict.grade, started)
+            return
+        elif revealed and key in "1234" and len(key) == 1:
+            _grade(session, ui, showing, int(key), started)
+            return
+        elif key == "u":
+            try:
+                review = session.undo()
+            except NothingToUndo as err:
+                ui.view.say(str(err), "yellow")
+                continue
+            ui.view.say(f"Undid your answer to {review['card_key']}.", "yellow")
+            return
+        elif key == "s":
+            session.suspend(showing)
+            ui.view.say(f"Suspended {showing.key}.", "yellow")
+            return
+        elif key == "b":
+            session.bury(showing, ui.clock())
+            ui.view.say(f"Buried {showing.key} until tomorrow.", "yellow")
+            return
+        elif key == "e":
+            try:
+                message = ui.edit(session, showing)
+            except InvalidInput as err:
+                ui.view.say(f"Not saved: {err}", "red")
+                message = None
+            except CardsError as err:
+                ui.view.say(f"Not saved: {err}", "red")
+                message = None
+            if message:
+                ui.view.say(message)
+            fresh = session.refresh(showing, ui.clock())
+            if fresh is None:
+                ui.view.say("The edit removed this card.", "yellow")
+                return
+            showing = fresh
+            revealed, verdict = False, None
+            ui.view.card(session.counts(ui.clock()), session.tally.answered, showing)
+
+
+def _grade(session: ReviewSession, ui: Frontend, showing: Showing, rating: int,
+           started: float) -> None:
+    elapsed = int((ui.timer() - started) * 1000)
+    try:
+        result = session.answer(showing, rating, ui.clock(), elapsed)
+    except CardMoved as err:
+        ui.view.say(str(err), "yellow")
+        return
+    if result.leech:
+        ui.view.say(f"{showing.key} has lapsed {session.settings.leech_threshold} times: "
+                    f"tagged leech and suspended. Consider rewording its record.", "bold red")
+
+
+def stdin_frontend(clock: Callable[[], datetime], timer: Callable[[], float], tz: tzinfo,
+                   edit: Callable[[ReviewSession, Showing], str | None],
+                   type_answers: bool) -> Frontend:
+    """A front end for the real terminal, or a plain one when stdin is not a terminal."""
+    if sys.stdin.isatty():
+        return Frontend(TerminalKeys(), RichView(), clock, timer, edit, tz, type_answers)
+    return Frontend(StreamKeys(sys.stdin), PlainView(sys.stdout), clock, timer, edit, tz,
+                    type_answers)
