@@ -154,7 +154,8 @@ class Queue:
         new_left, reviews_left = self.left(now)
         reviews = self._count("c.state = 'review' AND c.due < :day_end", p, reviews_left)
         new = self._count("c.state = 'new'", p, new_left)
-        if new and (not reviews or self.reviews_since_new >= reviews // new):
+        # spread new cards evenly: one after every (reviews in this stretch / new) reviews
+        if new and (not reviews or self.reviews_since_new >= (self.reviews_since_new + reviews) // new):
             order = "random()" if self.order == "random" else "c.position"
             card = self._first("c.state = 'new'", order, p)
             if card:
