@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from cards.errors import DateError
 
-_PATTERN = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_PATTERN = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)  # ASCII digits only
 MONTHS = list(calendar.month_name)[1:]
 EXPECTED = "expected YYYY, YYYY-MM or YYYY-MM-DD"
 
