@@ -158,9 +158,10 @@ def check_references(items: list[Located], store: Store | None,
             values = loc.record[f.name]
             for value in [values] if isinstance(values, str) else values:
                 if not known(f.ref, value):
+                    article = "an" if f.ref[0] in "aeiou" else "a"
                     out.append(loc.problem(
-                        f.name, f"unknown {f.ref} '{value}', expected the id of a {f.ref} "
-                                f"in the input or the store"))
+                        f.name, f"unknown {f.ref} '{value}', expected the id of {article} "
+                                f"{f.ref} in the input or the store"))
     return out
 
 

@@ -94,8 +94,8 @@ def m001_initial(db: Database) -> None:
         buried_until TEXT,
         reviewed_hash TEXT,
         version INTEGER NOT NULL DEFAULT 0);
-    CREATE INDEX cards_queue ON cards(retired, suspended, state, due);
-    CREATE INDEX cards_new ON cards(retired, suspended, state, position);
+    CREATE INDEX cards_queue ON cards(retired, suspended, state, due, buried_until);
+    CREATE INDEX cards_new ON cards(retired, suspended, state, position, buried_until);
     CREATE INDEX cards_record ON cards(record_kind, record_id);
     CREATE TABLE card_groups (
         grp TEXT NOT NULL, key TEXT NOT NULL REFERENCES cards(key) ON DELETE CASCADE,

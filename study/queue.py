@@ -131,9 +131,14 @@ class Queue:
         learning = self._count("c.state IN ('learning', 'relearning') AND c.due < :day_end", p)
         review = self._count("c.state = 'review' AND c.due < :day_end", p, reviews_left)
         new = self._count("c.state = 'new'", p, new_left)
-        seen = self._where("c.state != 'new'")
-        row = self.conn.execute(f"SELECT MIN(c.due) FROM cards c WHERE {seen}", p).fetchone()
-        return Counts(learning, review, new, row[0])
+        return Counts(learning, review, new, self.next_due(p))
+
+    def next_due(self, params: dict[str, Any]) -> str | None:
+        """The earliest due time of a card that is not new (one index walk per state)."""
+        firsts = [self._first(f"c.state = '{state}'", "c.due", params)
+                  for state in ("learning", "relearning", "review")]
+        dues = [card["due"] for card in firsts if card]
+        return min(dues) if dues else None
 
     def _first(self, state_sql: str, order: str, params: dict[str, Any]) -> dict[str, Any] | None:
         cur = self.conn.execute(

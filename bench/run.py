@@ -1,0 +1,140 @@
+"""Secretariat's benchmarks: one command, one table.
+
+    python bench/run.py            # the sizes the issues ask for
+    python bench/run.py --quick    # a tenth of them, for a smoke test
+
+Not part of the test run. Prints a Markdown table with the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from io import StringIO
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import NOW, fill_history, tenures_toml  # noqa: E402
+
+ROWS: list[tuple[str, str, str]] = []
+
+
+def row(what: str, figure: str, target: str = "") -> None:
+    ROWS.append((what, figure, target))
+    print(f"  {what}: {figure}  {target}", file=sys.stderr, flush=True)
+
+
+def bench_import(work: Path, tenures: int) -> None:
+    from cards.authoring import load_and_import
+    from cards.listing import list_cards
+    from cards.store import Store
+
+    path = work / "tenures.toml"
+    path.write_text(tenures_toml(tenures))
+    store = Store.open(work / "import.db")
+    t0 = time.perf_counter()
+    report = load_and_import(store, [path], NOW)
+    t1 = time.perf_counter()
+    cards = list_cards(store)
+    t2 = time.perf_counter()
+    records = len(report.added)
+    row(f"import {tenures:,} tenures ({records:,} records, {report.cards['total']:,} cards)",
+        f"{t1 - t0:.2f} s", "target < 3 s")
+    row(f"list {len(cards):,} cards", f"{t2 - t1:.2f} s")
+    store.close()
+
+
+def build_large(work: Path, cards_wanted: int, reviews: int) -> Path:
+    from cards.authoring import load_and_import
+    from cards.store import Store
+
+    path = work / "large.toml"
+    # 4 tenures an office give 12 tenure cards and 6 succession cards: 4.5 cards a tenure
+    path.write_text(tenures_toml(int(cards_wanted / 4.5) + 4))
+    db = work / "large.db"
+    store = Store.open(db)
+    load_and_import(store, [path], NOW)
+    store.close()
+    t0 = time.perf_counter()
+    n = fill_history(db, reviews)
+    print(f"  built {n:,} cards and {reviews:,} reviews in {time.perf_counter() - t0:.1f} s",
+          file=sys.stderr)
+    return db
+
+
+def _wall(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def bench_due(db: Path, runs: int) -> None:
+    env = {**os.environ, "STUDY_DB": str(db), "STUDY_NOW": NOW.isoformat()}
+    _wall([sys.executable, "-m", "study", "due", "--json"], env, 3)  # warm the page cache
+    bare = statistics.median(_wall([sys.executable, "-c", "pass"], env, runs))
+    due = statistics.median(_wall([sys.executable, "-m", "study", "due", "--json"], env, runs))
+    row("`study due --json` (median wall time)", f"{due * 1000:.0f} ms",
+        f"{due / bare:.1f}x `python -c pass` ({bare * 1000:.0f} ms); target <= 3x")
+
+
+def bench_answer(db: Path, answers: int) -> None:
+    from zoneinfo import ZoneInfo
+
+    from cards.store import Store
+    from study.session import ReviewSession
+    from study.settings import Settings
+    from study.terminal import PlainView
+
+    store = Store.open(db)
+    session = ReviewSession(store, Settings(reviews_per_day=99_999), ZoneInfo("UTC"))
+    view = PlainView(StringIO())
+    shown = session.next(NOW)
+    assert shown is not None
+    gaps = []
+    for i in range(answers):
+        t0 = time.perf_counter()
+        session.answer(shown, 3 if i % 5 else 1, NOW, 2000)
+        shown = session.next(NOW)
+        assert shown is not None
+        view.card(session.counts(NOW), i, shown)
+        gaps.append(time.perf_counter() - t0)
+    gaps.sort()
+    median = statistics.median(gaps) * 1000
+    p95 = gaps[int(len(gaps) * 0.95)] * 1000
+    row(f"answer -> next card shown ({answers} answers)",
+        f"median {median:.1f} ms, p95 {p95:.1f} ms", "target median < 5 ms")
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    args = parser.parse_args()
+    scale = 10 if args.quick else 1
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        print("import:", file=sys.stderr)
+        bench_import(work, 10_000 // scale)
+        print("large store:", file=sys.stderr)
+        db = build_large(work, 100_000 // scale, 1_000_000 // scale)
+        bench_due(db, 20)
+        bench_answer(db, 300)
+    print(f"\nMachine: {platform.platform()}, Python {platform.python_version()}, "
+          f"{os.cpu_count()} cores\n")
+    print("| measurement | result | target |\n|---|---|---|")
+    for what, figure, target in ROWS:
+        print(f"| {what} | {figure} | {target} |")
+
+
+if __name__ == "__main__":
+    main()
