@@ -6,7 +6,7 @@ into a one-line message and exit status 1. Anything else is a bug.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class CardsError(Exception):
@@ -33,8 +33,7 @@ class StoreError(CardsError):
     """The store file cannot be opened or used."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with the input, located as precisely as possible."""
 
     file: str

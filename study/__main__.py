@@ -1,3 +1,3 @@
-from study.cli import main
+from study.due import main
 
 main()

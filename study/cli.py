@@ -22,12 +22,10 @@ DB_HELP = "Store file (default: $STUDY_DB, else study.db in the user data direct
 
 
 def now() -> datetime:
-    """The current time (UTC). ``STUDY_NOW`` (ISO 8601) fixes it, for tests and demos."""
-    fixed = os.environ.get("STUDY_NOW")
-    if fixed:
-        value = datetime.fromisoformat(fixed)
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.now(timezone.utc)
+    """The current time (UTC); ``STUDY_NOW`` fixes it, for tests and demos."""
+    from study.due import clock
+
+    return clock()
 
 
 def default_db() -> str:
@@ -376,22 +374,9 @@ def check(obj: Context) -> None:
 # -- review ------------------------------------------------------------------
 
 def local_timezone(name: str) -> Any:
-    """The time zone for the study day: a configured IANA name, else the system's."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from study.due import local_timezone as resolve
 
-    candidates = [name] if name != "local" else []
-    if name == "local":
-        if os.environ.get("TZ"):
-            candidates.append(os.environ["TZ"].lstrip(":"))
-        real = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in real:
-            candidates.append(real.split("zoneinfo/", 1)[1])
-    for candidate in candidates:
-        try:
-            return ZoneInfo(candidate)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return datetime.now().astimezone().tzinfo
+    return resolve(name)
 
 
 def _settings(config: dict[str, Any]) -> Any:
@@ -474,20 +459,12 @@ def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
       study due --json
     """
     from cards.db import connect_current
-    from study.queue import Filters, Queue
-    from study.settings import Settings
+    from study.due import counts_for, render
 
     conn = connect_current(obj.db_path) if Path(obj.db_path).exists() else None
     if conn is None:
         conn = obj.store().db.conn
-    config = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM config")}
-    settings = Settings.from_config(config)
-    counts = Queue(conn, settings, local_timezone(settings.timezone),
-                   Filters(tag, kind)).counts(now())
-    if as_json:
-        click.echo(json.dumps(counts.as_dict()))
-    else:
-        click.echo(f"learning {counts.learning}, review {counts.review}, new {counts.new}")
+    click.echo(render(counts_for(conn, now(), tag, kind), as_json))
 
 
 @cli.command()

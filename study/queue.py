@@ -10,9 +10,8 @@ a study day.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from cards.db import iso
 from study.settings import Settings
@@ -22,8 +21,7 @@ KIND_NAMES = {"tenures": "tenure", "successions": "succession", "organs": "organ
               "events": "event", "facts": "fact"}
 
 
-@dataclass(frozen=True)
-class Day:
+class Day(NamedTuple):
     """One study day: its date and its bounds in UTC."""
 
     date: date
@@ -40,8 +38,7 @@ def study_day(now: datetime, tz: tzinfo, rollover_hour: int) -> Day:
     return Day(day, start.astimezone(timezone.utc), end.astimezone(timezone.utc))
 
 
-@dataclass(frozen=True)
-class Filters:
+class Filters(NamedTuple):
     """Which cards a session or count looks at."""
 
     tag: str | None = None
@@ -60,16 +57,14 @@ class Filters:
         return {"tag": self.tag, "kind": KIND_NAMES.get(self.kind or "", self.kind)}
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """Cards per study day; a session may override them."""
 
     new: int
     reviews: int
 
 
-@dataclass
-class Counts:
+class Counts(NamedTuple):
     """What is left today after the limits."""
 
     learning: int

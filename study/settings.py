@@ -7,9 +7,8 @@ and ``study config set KEY VALUE`` changes one.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from cards.errors import CardsError
 
@@ -65,8 +64,7 @@ def format_interval(delta: timedelta) -> str:
     return f"{days / 365:.1f}y".replace(".0y", "y")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything the scheduler and the daily queue need to know."""
 
     desired_retention: float = 0.90
@@ -86,14 +84,11 @@ class Settings:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
         """Settings from the stored config (unknown keys are ignored)."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name in config:
-                values[f.name] = _from_json(f.name, config[f.name])
-        return replace(cls(), **values)
+        return cls(**{name: _from_json(name, config[name])
+                      for name in cls._fields if name in config})
 
     def to_config(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = self._asdict()
         out["learning_steps"] = format_steps(self.learning_steps)
         out["relearning_steps"] = format_steps(self.relearning_steps)
         out["parameters"] = list(self.parameters)

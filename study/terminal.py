@@ -103,6 +103,10 @@ class View(Protocol):
 
     def say(self, text: str, style: str = "") -> None: ...
 
+    def note(self, text: str, style: str = "") -> None:
+        """Say what just happened to a card (undone, suspended, saved...), so that
+        it stays in sight when the next card is drawn."""
+
     def summary(self, summary: Summary, text: str) -> None: ...
 
 
@@ -135,6 +139,9 @@ class PlainView:
     def say(self, text: str, style: str = "") -> None:
         self._p(text)
 
+    def note(self, text: str, style: str = "") -> None:
+        self._p(text)
+
     def summary(self, summary: Summary, text: str) -> None:
         self._p(text)
 
@@ -146,6 +153,7 @@ class RichView:
         from rich.console import Console
 
         self.console = Console(highlight=False)
+        self.notes: list[tuple[str, str]] = []
 
     def card(self, counts: Counts, answered: int, showing: Showing) -> None:
         from rich.panel import Panel
@@ -157,6 +165,9 @@ class RichView:
             (str(counts.learning), "bold red"), ("   due ", "dim"),
             (str(counts.review), "bold green"), ("   answered ", "dim"), (str(answered), "bold"))
         self.console.print(header)
+        for text, style in self.notes:  # the screen was cleared: say them again
+            self.say(text, style)
+        self.notes.clear()
         title = f"{showing.card['kind']} · {showing.reason}"
         if showing.changed:
             title += " · [yellow]answer changed[/]"
@@ -182,6 +193,10 @@ class RichView:
         from rich.text import Text
 
         self.console.print(Text(text, style=style))
+
+    def note(self, text: str, style: str = "") -> None:
+        self.say(text, style)
+        self.notes.append((text, style))
 
     def summary(self, summary: Summary, text: str) -> None:
         from rich.panel import Panel
@@ -282,30 +297,30 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
             except NothingToUndo as err:
                 ui.view.say(str(err), "yellow")
                 continue
-            ui.view.say(f"Undid your answer to {review['card_key']}.", "yellow")
+            ui.view.note(f"Undid your answer to {review['card_key']}.", "yellow")
             return
         elif key == "s":
             session.suspend(showing)
-            ui.view.say(f"Suspended {showing.key}.", "yellow")
+            ui.view.note(f"Suspended {showing.key}.", "yellow")
             return
         elif key == "b":
             session.bury(showing, ui.clock())
-            ui.view.say(f"Buried {showing.key} until tomorrow.", "yellow")
+            ui.view.note(f"Buried {showing.key} until tomorrow.", "yellow")
             return
         elif key == "e":
             try:
                 message = ui.edit(session, showing)
             except InvalidInput as err:
-                ui.view.say(f"Not saved: {err}", "red")
+                ui.view.note(f"Not saved: {err}", "red")
                 message = None
             except CardsError as err:
-                ui.view.say(f"Not saved: {err}", "red")
+                ui.view.note(f"Not saved: {err}", "red")
                 message = None
             if message:
-                ui.view.say(message)
+                ui.view.note(message)
             fresh = session.refresh(showing, ui.clock())
             if fresh is None:
-                ui.view.say("The edit removed this card.", "yellow")
+                ui.view.note("The edit removed this card.", "yellow")
                 return
             showing = fresh
             revealed, verdict = False, None
@@ -318,11 +333,11 @@ def _grade(session: ReviewSession, ui: Frontend, showing: Showing, rating: int,
     try:
         result = session.answer(showing, rating, ui.clock(), elapsed)
     except CardMoved as err:
-        ui.view.say(str(err), "yellow")
+        ui.view.note(str(err), "yellow")
         return
     if result.leech:
-        ui.view.say(f"{showing.key} has lapsed {session.settings.leech_threshold} times: "
-                    f"tagged leech and suspended. Consider rewording its record.", "bold red")
+        ui.view.note(f"{showing.key} has lapsed {session.settings.leech_threshold} times: "
+                     f"tagged leech and suspended. Consider rewording its record.", "bold red")
 
 
 def stdin_frontend(clock: Callable[[], datetime], timer: Callable[[], float], tz: tzinfo,
