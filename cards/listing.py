@@ -41,7 +41,7 @@ def list_cards(store: Store, search: str | None = None, tag: str | None = None,
             groups[group].append(row["key"])
     out = []
     for row in rows:
-        tags = json.loads(row["tags"])
+        tags = json.loads(row["tags"]) + (["leech"] if row["leech"] else [])
         if tag and tag not in tags:
             continue
         if search and not _matches([row["question"], row["answer"], row["key"]], search):
