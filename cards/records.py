@@ -177,8 +177,8 @@ def normalise(kind: Kind, raw: dict[str, Any]) -> tuple[Record, list[tuple[str, 
                 if bad:
                     problems.append((f.name, f"{bad[0]!r} is not an id, {SLUG_EXPECTED}"))
                     continue
-            if f.name == "tags":
-                value = list(dict.fromkeys(value))
+            if f.name == "tags" or f.type == "refs":
+                value = list(dict.fromkeys(value))  # each tag, person or organ once
             if not value:
                 continue
         elif f.type == "date":

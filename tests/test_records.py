@@ -287,3 +287,12 @@ def test_fields_come_out_in_documented_order() -> None:
     rec, _ = norm("organ", raw)
     assert list(rec) == ["id", "name", "short", "kind", "part_of", "succeeded_by", "founded",
                          "dissolved", "tags", "note"]
+
+
+def test_repeated_references_are_listed_once() -> None:
+    # the store keys event_people by (event, person): a repeat used to crash the import
+    rec, problems = norm("event", {**VALID["event"], "people": ["yezhov", "beria", "yezhov"],
+                                   "organs": ["nkvd", " nkvd"]})
+    assert problems == []
+    assert rec["people"] == ["yezhov", "beria"]
+    assert rec["organs"] == ["nkvd"]
