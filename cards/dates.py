@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ class PartialDate:
             return cls(text.year, text.month, text.day)
         if not isinstance(text, str):
             raise DateError(f"{text!r} is not a date, {EXPECTED}")
+        return _parse(text)
+
+    @classmethod
+    def _parse_text(cls, text: str) -> PartialDate:
         match = _PATTERN.fullmatch(text.strip())
         if not match:
             raise DateError(f"{text!r} is not a date, {EXPECTED}")
@@ -112,6 +117,12 @@ class PartialDate:
         if self.month != other.month:
             return False
         return self.day is None or self.day == other.day
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse(text: str) -> PartialDate:
+    """Dates repeat a lot in a store: parse each string once (dates are immutable)."""
+    return PartialDate._parse_text(text)
 
 
 def parse_optional(text: object) -> PartialDate | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from cards.dates import PartialDate
@@ -51,17 +52,17 @@ class Kind:
     plural: str
     label: str
     fields: tuple[Field, ...]
+    all_fields: tuple[Field, ...] = dataclass_field(init=False, repr=False, compare=False)
+    _by_name: dict[str, Field] = dataclass_field(init=False, repr=False, compare=False)
 
-    @property
-    def all_fields(self) -> tuple[Field, ...]:
-        return (Field("id", required=self.name != "tenure", help="stable id (slug)"),
-                *self.fields, *COMMON)
+    def __post_init__(self) -> None:
+        every = (Field("id", required=self.name != "tenure", help="stable id (slug)"),
+                 *self.fields, *COMMON)
+        object.__setattr__(self, "all_fields", every)
+        object.__setattr__(self, "_by_name", {f.name: f for f in every})
 
     def field(self, name: str) -> Field:
-        for f in self.all_fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
+        return self._by_name[name]
 
 
 KINDS: dict[str, Kind] = {

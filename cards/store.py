@@ -245,36 +245,45 @@ class Store:
     def put_many(self, items: list[tuple[str, Record]], now: datetime) -> None:
         """Insert or update records (by id); call inside ``transaction()``."""
         stamp = iso(now)
+        conn = self.db.conn
+        by_kind: dict[str, list[Record]] = {}
         for kind, rec in items:
+            by_kind.setdefault(kind, []).append(rec)
+        for kind, recs in by_kind.items():
             k = KINDS[kind]
             cols = _columns(k)
-            values = []
-            for c in cols:
-                v = rec.get(c)
-                f = k.field(c)
-                if f.type == "texts":
-                    v = json.dumps(v) if v else None
-                elif f.type == "bool":
-                    v = 1 if v else 0
-                values.append(v)
+            types = [k.field(c).type for c in cols]
+            rows = []
+            for rec in recs:
+                values: list[Any] = []
+                for c, t in zip(cols, types, strict=True):
+                    v = rec.get(c)
+                    if t == "texts":
+                        v = json.dumps(v) if v else None
+                    elif t == "bool":
+                        v = 1 if v else 0
+                    values.append(v)
+                rows.append((*values, stamp, stamp))
             quoted = ", ".join(f'"{c}"' for c in cols)
             updates = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c != "id")
-            self.db.execute(
+            conn.executemany(
                 f"INSERT INTO {k.plural} ({quoted}, created, updated) "
                 f"VALUES ({', '.join('?' * len(cols))}, ?, ?) "
-                f"ON CONFLICT(id) DO UPDATE SET {updates}, updated = excluded.updated",
-                [*values, stamp, stamp])
-            rid = rec["id"]
-            self.db.execute("DELETE FROM tags WHERE kind = ? AND record = ?", [kind, rid])
-            self.db.conn.executemany(
+                f"ON CONFLICT(id) DO UPDATE SET {updates}, updated = excluded.updated", rows)
+            ids = [(kind, rec["id"]) for rec in recs]
+            conn.executemany("DELETE FROM tags WHERE kind = ? AND record = ?", ids)
+            conn.executemany(
                 "INSERT INTO tags (kind, record, tag, position) VALUES (?, ?, ?, ?)",
-                [(kind, rid, tag, i) for i, tag in enumerate(rec.get("tags", []))])
+                [(kind, rec["id"], tag, i) for rec in recs
+                 for i, tag in enumerate(rec.get("tags", []))])
             for (lk, field), (table, col) in _LINKS.items():
                 if lk == kind:
-                    self.db.execute(f"DELETE FROM {table} WHERE event = ?", [rid])
-                    self.db.conn.executemany(
+                    conn.executemany(f"DELETE FROM {table} WHERE event = ?",
+                                     [(rec["id"],) for rec in recs])
+                    conn.executemany(
                         f"INSERT INTO {table} (event, {col}, position) VALUES (?, ?, ?)",
-                        [(rid, ref, i) for i, ref in enumerate(rec.get(field, []))])
+                        [(rec["id"], ref, i) for rec in recs
+                         for i, ref in enumerate(rec.get(field, []))])
 
     def referrers(self, kind: str, rid: str) -> list[tuple[str, str]]:
         """The records that refer to record ``kind``/``rid``, as ``(kind, id)``."""
@@ -360,10 +369,12 @@ class Store:
             "THEN ?6 ELSE due END WHERE key = ?7", updates)
         conn.executemany("UPDATE cards SET retired = 1, updated = ?, version = version + 1 "
                          "WHERE key = ?", retire)
-        regrouped = [(i[0], i[8]) for i in inserts] + [(u[6], u[3]) for u in updates]
-        conn.executemany("DELETE FROM card_groups WHERE key = ?", [(k,) for k, _ in regrouped])
+        # sibling groups, for burying: new cards have none yet; reworded ones are redone
+        conn.executemany("DELETE FROM card_groups WHERE key = ?", [(u[6],) for u in updates])
+        regrouped = {s.key: s.siblings for s in specs}
         conn.executemany("INSERT INTO card_groups (grp, key) VALUES (?, ?)",
-                         [(g, k) for k, groups in regrouped for g in json.loads(groups)])
+                         [(g, k) for k in [i[0] for i in inserts] + [u[6] for u in updates]
+                          for g in regrouped[k]])
         return {"added": len(inserts), "changed": len(updates), "retired": len(retire),
                 "total": len(specs)}
 
