@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cards.db import iso
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def tenures_toml(tenures: int, per_office: int = 4) -> str:
@@ -29,7 +29,8 @@ def tenures_toml(tenures: int, per_office: int = 4) -> str:
         start = 1901 + slot * 10
         out.append(f'[[person]]\nid = "person-{t}"\nname = "Person Number {t}"\n'
                    f'born = "1870-01-01"\ndied = "1990-12-31"\n\n'
-                   f'[[tenure]]\nperson = "person-{t}"\noffice = "office-{office % max(1, offices)}"\n'
+                   f'[[tenure]]\nperson = "person-{t}"\n'
+                   f'office = "office-{office % max(1, offices)}"\n'
                    f'start = "{start}-01-01"\nend = "{start + 10}-01-01"\n'
                    f'tags = ["bench"]\nsource = "https://example.org/{t}"\n\n')
     return "".join(out)

@@ -77,17 +77,17 @@ def check(records: Records) -> list[Finding]:
             found.append(Finding("error", "organ", o["id"], "dissolved before it was founded"))
     for field in ("part_of", "succeeded_by"):
         reported: set[str] = set()
-        for start in records["organ"]:
-            seen = [start]
-            current = records["organ"][start].get(field)
+        for origin in records["organ"]:
+            seen = [origin]
+            current = records["organ"][origin].get(field)
             while current and current in records["organ"]:
-                if current == start:
+                if current == origin:
                     cycle = sorted(seen)
                     if cycle[0] not in reported:
                         reported.add(cycle[0])
-                        found.append(Finding("error", "organ", start,
+                        found.append(Finding("error", "organ", origin,
                                              f"{field} goes round in a cycle: "
-                                             + " -> ".join([*seen, start])))
+                                             + " -> ".join([*seen, origin])))
                     break
                 if current in seen:
                     break

@@ -7,7 +7,7 @@ standard library alone when the schema is current.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 #: The number of migrations in ``cards.schema``; written to PRAGMA user_version.
 SCHEMA_VERSION = 1
@@ -18,7 +18,7 @@ def iso(now: datetime) -> str:
     """A time as stored: UTC, ISO 8601, fixed width (so text order is time order)."""
     if now.tzinfo is None:
         raise ValueError("naive datetime: pass an aware UTC time")
-    return now.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return now.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def from_iso(text: str) -> datetime:

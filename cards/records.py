@@ -84,7 +84,8 @@ KINDS: dict[str, Kind] = {
             Field("dissolved", "date"),
         )),
         Kind("office", "offices", "title", (
-            Field("title", required=True, help="e.g. General Secretary of the CPSU Central Committee"),
+            Field("title", required=True,
+                  help="e.g. General Secretary of the CPSU Central Committee"),
             Field("organ", "ref", ref="organ", help="id of the organ the office belongs to"),
         )),
         Kind("tenure", "tenures", "id", (

@@ -22,11 +22,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from cards import schema
-from cards.db import BUSY_TIMEOUT_MS, iso
+from cards.db import BUSY_TIMEOUT_MS, SCHEMA_VERSION, iso
 from cards.errors import RecordInUse, StoreError, UnknownRecord
 from cards.generate import Records, generate
 from cards.records import KINDS, Kind, Record
-
 
 
 def _columns(kind: Kind) -> list[str]:
@@ -58,7 +57,8 @@ class Store:
         if path != ":memory:":
             p = Path(path)
             if p.exists() and not os.access(p, os.W_OK):
-                raise StoreError(f"{path}: the store is read-only; Secretariat needs to write to it")
+                raise StoreError(f"{path}: the store is read-only; Secretariat needs to "
+                                 f"write to it")
             if p.exists() and p.is_dir():
                 raise StoreError(f"{path}: is a directory, expected a store file")
             if not p.parent.exists():
@@ -68,18 +68,19 @@ class Store:
                                    check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{path}: not a Secretariat store ({err})") from None
         if tables and "_sqlite_migrations" not in tables:
             conn.close()
             raise StoreError(f"{path}: an SQLite file, but not a Secretariat store; "
                              f"choose another path with --db")
-        if version > schema.SCHEMA_VERSION:
+        if version > SCHEMA_VERSION:
             conn.close()
             raise StoreError(
                 f"{path}: the store has schema version {version}, this version of Secretariat "
-                f"knows up to {schema.SCHEMA_VERSION}; upgrade Secretariat to use it")
+                f"knows up to {SCHEMA_VERSION}; upgrade Secretariat to use it")
         try:
             if path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -98,7 +99,7 @@ class Store:
                     for migration in schema.migrations.pending(db):
                         migration.fn(db)
                         schema.migrations._record_applied(db, migration.name)
-                    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
@@ -183,11 +184,11 @@ class Store:
                         rec["tags"] = tags[row[0]]
                     continue
                 if f.type == "refs":
-                    value = links.get(row[0], {}).get(f.name)
-                    if value:
-                        rec[f.name] = value
+                    refs = links.get(row[0], {}).get(f.name)
+                    if refs:
+                        rec[f.name] = refs
                     continue
-                value = row[cols.index(f.name)]
+                value: Any = row[cols.index(f.name)]
                 if value is None:
                     continue
                 if types[f.name] == "texts":

@@ -49,7 +49,8 @@ def find_dates(text: str) -> list[PartialDate]:
         try:
             if m["iso"]:
                 parts = m["iso"].split("-")
-                found.append(PartialDate.parse("-".join([parts[0], *(p.zfill(2) for p in parts[1:])])))
+                padded = [parts[0], *(p.zfill(2) for p in parts[1:])]
+                found.append(PartialDate.parse("-".join(padded)))
             else:
                 month = None
                 if m["month"]:

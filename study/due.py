@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -57,8 +57,8 @@ def clock() -> datetime:
     fixed = os.environ.get("STUDY_NOW")
     if fixed:
         value = datetime.fromisoformat(fixed)
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.now(timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.now(UTC)
 
 
 def _fast(args: list[str]) -> bool:

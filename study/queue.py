@@ -10,7 +10,7 @@ a study day.
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from cards.db import iso
@@ -35,7 +35,7 @@ def study_day(now: datetime, tz: tzinfo, rollover_hour: int) -> Day:
     day = (local.replace(tzinfo=None) - timedelta(hours=rollover_hour)).date()
     start = datetime.combine(day, time(rollover_hour), tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time(rollover_hour), tzinfo=tz)
-    return Day(day, start.astimezone(timezone.utc), end.astimezone(timezone.utc))
+    return Day(day, start.astimezone(UTC), end.astimezone(UTC))
 
 
 class Filters(NamedTuple):
@@ -155,7 +155,8 @@ class Queue:
         reviews = self._count("c.state = 'review' AND c.due < :day_end", p, reviews_left)
         new = self._count("c.state = 'new'", p, new_left)
         # spread new cards evenly: one after every (reviews in this stretch / new) reviews
-        if new and (not reviews or self.reviews_since_new >= (self.reviews_since_new + reviews) // new):
+        stretch = self.reviews_since_new + reviews
+        if new and (not reviews or self.reviews_since_new >= stretch // new):
             order = "random()" if self.order == "random" else "c.position"
             card = self._first("c.state = 'new'", order, p)
             if card:
