@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
@@ -71,7 +70,8 @@ class Store:
             tables = {r[0] for r in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{path}: not a Secretariat store ({err})") from None
+            what = "is damaged" if "malformed" in str(err) else "is not a Secretariat store"
+            raise StoreError(f"{path}: {what} ({err}); nothing was changed") from None
         if tables and "_sqlite_migrations" not in tables:
             conn.close()
             raise StoreError(f"{path}: an SQLite file, but not a Secretariat store; "
@@ -89,9 +89,11 @@ class Store:
             db = Database(conn)
             pending = schema.migrations.pending(db)
             if pending and version > 0 and path != ":memory:":
-                backup = f"{path}.v{version}.bak"
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                shutil.copyfile(path, backup)
+                # a consistent copy (WAL content included) before any migration runs
+                backup = sqlite3.connect(f"{path}.v{version}.bak")
+                with backup:
+                    conn.backup(backup)
+                backup.close()
             if pending:
                 conn.execute("BEGIN IMMEDIATE")
                 try:

@@ -87,10 +87,18 @@ class Group(click.Group):
     """Turns domain errors into one-line messages (exit 1)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
         try:
             return super().invoke(ctx)
         except CardsError as err:
             fail(err)
+        except sqlite3.DatabaseError as err:
+            # a damaged or truncated file shows itself only when a page is read
+            path = ctx.obj.db_path if isinstance(ctx.obj, Context) else "the store"
+            raise click.ClickException(
+                f"{path}: the store cannot be read ({err}); nothing was changed. Restore it "
+                f"from a copy, or start another with --db") from None
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -555,3 +563,162 @@ def config_set(obj: Context, key: str, value: str) -> None:
     parsed = parse_setting(key, value)
     obj.store().set_config(key, parsed)
     click.echo(f"{key} = {value}")
+
+
+# -- optimize ----------------------------------------------------------------
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Fit and report; save nothing.")
+@pass_ctx
+def optimize(obj: Context, dry_run: bool) -> None:
+    """Fit the FSRS parameters to your own review history.
+
+    Prints the log loss and RMSE of the current and the fitted parameters on
+    your answers, and saves the fitted ones only when they are better (a
+    lower log loss). Needs the optional fsrs-rs-python, the Rust FSRS that
+    Anki uses: pip install 'secretariat[optimize]'.
+
+    \b
+    Example:
+      study optimize --dry-run
+      study optimize
+    """
+    from study.optimize import optimize as fit
+
+    store = obj.store()
+    settings = _settings(store.config())
+    with _optimize_progress() as progress:
+        result = fit(store.db.conn, settings.parameters, progress, now=now(),
+                     tz=local_timezone(settings.timezone), rollover_hour=settings.rollover_hour,
+                     relearning_steps=len(settings.relearning_steps))
+    click.echo(f"Fitted to {result.items:,} answers on {result.cards:,} cards:")
+    click.echo(f"  {'parameters':<12}{'log loss':>10}{'RMSE (bins)':>13}")
+    for name, metrics in (("current", result.current), ("fitted", result.fitted)):
+        click.echo(f"  {name:<12}{metrics.log_loss:>10.4f}{metrics.rmse:>13.4f}")
+    if not result.better:
+        click.echo("The fitted parameters are not better (no lower log loss); "
+                   "kept the current ones.")
+    elif dry_run:
+        click.echo("The fitted parameters are better; dry run, nothing saved.")
+    else:
+        store.set_config("parameters", list(result.parameters))
+        click.echo("The fitted parameters are better; saved them (see `study config`).")
+
+
+def _optimize_progress() -> Any:
+    """A progress bar on stderr when it is a terminal: a context giving the callback, or None."""
+    import contextlib
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    @contextlib.contextmanager
+    def bar() -> Any:
+        with Progress(console=Console(stderr=True), transient=True) as shown:
+            task = shown.add_task("Reading the review history", total=1.0)
+            yield lambda what, share: shown.update(task, description=what, completed=share)
+
+    return bar()
+
+
+# -- export ------------------------------------------------------------------
+
+EXPORT_KINDS = click.Choice(["tenure", "succession", "organ", "event", "fact",
+                             "tenures", "successions", "organs", "events", "facts"])
+
+
+@cli.group()
+def export() -> None:
+    """Write the cards for other programs: an Anki deck, or text for Anki.
+
+    \b
+    Example:
+      study export anki secretariat.apkg
+      study export csv secretariat.csv --tag china
+    """
+
+
+def _export_options(command: Any) -> Any:
+    """The options both exports share."""
+    for option in reversed((
+        click.option("--deck", default="Secretariat", show_default=True, metavar="NAME",
+                     help="Deck name; '::' makes a subdeck."),
+        click.option("--split-by", type=click.Choice(["kind"]),
+                     help="One subdeck per kind: Secretariat::Tenures, ..."),
+        click.option("--tag", "-t", metavar="TAG", help="Only records with this tag."),
+        click.option("--kind", "-k", type=EXPORT_KINDS, metavar="KIND",
+                     help="Only cards of this kind: tenure, succession, organ, event or fact."),
+        click.option("--force", is_flag=True, help="Overwrite OUT if it exists."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+    )):
+        command = option(command)
+    return command
+
+
+def _export_progress(quiet: bool) -> Any:
+    """A progress bar on stderr unless quiet or not a terminal: a context giving the callback."""
+    import contextlib
+
+    if quiet or not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    @contextlib.contextmanager
+    def bar() -> Any:
+        with Progress(console=Console(stderr=True), transient=True) as shown:
+            task = shown.add_task("Exporting", total=None)
+            yield lambda done, total: shown.update(task, completed=done, total=total)
+
+    return bar()
+
+
+@export.command("anki")
+@click.argument("out", type=click.Path(dir_okay=False))
+@_export_options
+@pass_ctx
+def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: str | None,
+                kind: str | None, force: bool, quiet: bool) -> None:
+    """Write an Anki package (.apkg): a note per record, the store's cards.
+
+    Importing a newer export into Anki updates the notes that changed, in
+    place, and keeps your reviews.
+
+    \b
+    Example:
+      study export anki secretariat.apkg
+      study export anki china.apkg --tag china --deck 'History::China' --force
+    """
+    from exports.anki import export_apkg
+
+    with _export_progress(quiet) as progress:
+        result = export_apkg(obj.store(), out, deck=deck, split_by=split_by, tag=tag,
+                             kind=kind, force=force, progress=progress)
+    click.echo(f"Wrote {out}: {result.summary()}")
+
+
+@export.command("csv")
+@click.argument("out", type=click.Path(dir_okay=False))
+@_export_options
+@click.option("--separator", type=click.Choice(["tab", "comma"]), default="tab",
+              show_default=True, help="Column separator.")
+@pass_ctx
+def export_csv(obj: Context, out: str, deck: str, split_by: str | None, tag: str | None,
+               kind: str | None, force: bool, quiet: bool, separator: str) -> None:
+    """Write the notes as text for Anki's import (File > Import).
+
+    Uses the note types of a Secretariat .apkg: import one of those first.
+
+    \b
+    Example:
+      study export csv secretariat.csv
+      study export csv facts.csv --kind fact --separator comma
+    """
+    from exports.csv import export_csv as write_csv
+
+    with _export_progress(quiet) as progress:
+        result = write_csv(obj.store(), out, deck=deck, split_by=split_by, tag=tag, kind=kind,
+                           separator=separator, force=force, progress=progress)
+    click.echo(f"Wrote {out}: {result.summary()}")
