@@ -47,7 +47,7 @@ def _locate(text: str) -> dict[tuple[str, int], tuple[int, dict[str, int]]]:
     counts: dict[str, int] = {}
     current: tuple[str, int] | None = None
     in_multiline: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # TOML breaks lines at \n only
         if in_multiline:
             if line.count(in_multiline) % 2 == 1:
                 in_multiline = None
@@ -69,6 +69,21 @@ def _locate(text: str) -> dict[tuple[str, int], tuple[int, dict[str, int]]]:
     return where
 
 
+def _top_line(text: str, key: str) -> int | None:
+    """The line of a top-level ``[key]`` table, or of ``key = ...`` before any table."""
+    table = re.compile(rf"^\s*\[\s*{re.escape(key)}\s*\]")
+    assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    top = True
+    for number, line in enumerate(text.split("\n"), start=1):
+        if table.match(line):
+            return number
+        if line.lstrip().startswith("["):
+            top = False
+        elif top and assignment.match(line):
+            return number
+    return None
+
+
 def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
     """Parse one authoring file's text into located, normalised records."""
     try:
@@ -80,14 +95,15 @@ def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
             return [], [Problem(f"{name}:{m[2]}:{m[3]}", None, None, None, None,
                                 f"malformed TOML: {m[1]}")]
         m = _TOML_EOF.match(msg)
-        return [], [Problem(name, len(text.splitlines()) or 1, None, None, None,
+        return [], [Problem(name, len(text.rstrip("\n").split("\n")), None, None, None,
                             f"malformed TOML: {m[1] if m else msg} (at end of file)")]
     where = _locate(text)
     found: list[Located] = []
     problems: list[Problem] = []
     for key, value in data.items():
         kind = KINDS.get(key)
-        line = next((ln for (k, _), (ln, _) in where.items() if k == key), None)
+        line = next((ln for (k, _), (ln, _) in where.items() if k == key), None) or _top_line(
+            text, key)
         if kind is None or not isinstance(value, list):
             expected = ", ".join(f"[[{k}]]" for k in KINDS)
             problems.append(Problem(name, line, None, None, key,
@@ -252,7 +268,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+        # a JSON string is a TOML basic string, except that TOML wants DEL escaped too
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
 
 from cards.authoring import import_records, read_text, validate
 from cards.store import Store
@@ -25,3 +30,41 @@ def facts_toml(n: int, tag: str = "demo") -> str:
     return "".join(
         f'[[fact]]\nid = "f{i:03d}"\nquestion = "Question {i}?"\nanswer = "Answer {i}"\n'
         f'tags = ["{tag}"]\n\n' for i in range(n))
+
+
+# -- the command line --------------------------------------------------------
+
+NOW_ENV = {"STUDY_NOW": "2026-01-05T12:00:00+00:00"}
+
+
+def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    """Run ``study ARGS`` in-process with a fixed clock; no traceback may escape.
+
+    The store is the one the autouse fixture points ``STUDY_DB`` at, unless
+    ``--db`` is given.
+    """
+    from study.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), input=input, env={**NOW_ENV, **(env or {})},
+                                prog_name="study")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"study {' '.join(args)} raised "
+                             f"{type(result.exception).__name__}") from result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def snapshot(path: str | Path) -> list[str]:
+    """Everything in an SQLite store, as SQL text, to tell whether anything was written."""
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def json_of(*args: str) -> Any:
+    """The JSON printed by ``study ARGS`` (which must succeed)."""
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
