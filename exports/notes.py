@@ -1,0 +1,392 @@
+"""The store's cards as Anki notes: what the .apkg and the CSV export share.
+
+One note per record that makes cards (tenure, organ, event, fact) and one
+per succession pair; one note type per kind. A note type has, for each card
+template of its kind, a question field and an answer field holding the card's
+texts exactly as the store generated them, so Anki shows the store's wording.
+A template's fields are empty when the store makes no such card for the
+record (or retired it), and each Anki template is wrapped in a conditional on
+its question field, so Anki makes exactly the store's cards. Besides those, a
+note holds the record's data as readable text (dates in words), the Context
+shown with an answer (dates, lives), the Note, the Source (a link when it is
+a URL) and the Key (``kind:id``, the record's stable key; the first field, so
+Anki's duplicate check sees unique values).
+
+Identity never depends on the clock or on chance:
+
+- note type and deck ids are hashes of fixed names (``secretariat:model:tenure``,
+  ``secretariat:deck:Secretariat::Tenures``);
+- a note's GUID is ``genanki.guid_for("secretariat", key)``;
+- a note's id is its first card's creation time in milliseconds plus that
+  card's position in the store, and a card's id likewise: the store hands out
+  positions in creation order, so these never collide, stay put from one
+  export to the next, and read as the time the card was made;
+- a note's modification time is the latest ``updated`` time of the records its
+  texts draw on (a tenure's person and office too, a succession's two tenures,
+  an organ's parent and successor, an event's people and organs) and of its
+  cards, so Anki, which updates a note only when the incoming one is newer,
+  takes exactly the notes that changed.
+
+All text is HTML-escaped: a fact about ``<b>`` shows ``<b>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cards.dates import PartialDate
+from cards.errors import CardsError
+from cards.generate import Records, context, event_span, office_title, organ_name, tenure_span
+from cards.records import Record
+from cards.store import Store
+
+#: Called as ``progress(done, total)`` while notes are built and written.
+Progress = Callable[[int, int], None]
+
+#: How many notes to build between two progress calls.
+PROGRESS_STEP = 2000
+
+
+class NothingToExport(CardsError):
+    """The selection holds no cards."""
+
+
+class BadDeckName(CardsError):
+    """A deck name that Anki cannot use."""
+
+
+def stable_id(name: str) -> int:
+    """A fixed id for a fixed name, in the range genanki recommends (2**30 to 2**31)."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
+
+
+def template_label(template: str) -> str:
+    """The Anki name of a store card template: 'holder' -> 'Holder'."""
+    return template.capitalize()
+
+
+@dataclass(frozen=True)
+class NoteType:
+    """The Anki note type of one kind of record."""
+
+    kind: str
+    label: str
+    plural: str
+    data: tuple[str, ...]
+    templates: tuple[str, ...]
+    sort: str
+
+    @property
+    def name(self) -> str:
+        return f"Secretariat {self.label}"
+
+    @property
+    def id(self) -> int:
+        return stable_id(f"secretariat:model:{self.kind}")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Key, the data, a question and an answer per template, Context, Note, Source."""
+        texts = [f"{template_label(t)} {side}" for t in self.templates
+                 for side in ("Question", "Answer")]
+        return ("Key", *self.data, *texts, "Context", "Note", "Source")
+
+
+#: The note types, by kind; templates in the order ``cards.generate`` makes them.
+NOTE_TYPES: dict[str, NoteType] = {nt.kind: nt for nt in (
+    NoteType("tenure", "Tenure", "Tenures", ("Person", "Office", "Dates"),
+             ("holder", "office", "dates"), sort="Person"),
+    NoteType("succession", "Succession", "Successions",
+             ("Office", "Predecessor", "Successor", "Date"),
+             ("successor", "predecessor"), sort="Office"),
+    NoteType("organ", "Organ", "Organs",
+             ("Name", "Short", "Type", "Part Of", "Succeeded By", "Founded", "Dissolved"),
+             ("parent", "founded", "successor", "expansion"), sort="Name"),
+    NoteType("event", "Event", "Events",
+             ("Name", "Date", "Place", "People", "Organs", "Summary"),
+             ("date", "identify"), sort="Name"),
+    NoteType("fact", "Fact", "Facts", ("Question", "Answer"), ("forward", "reverse"),
+             sort="Question"),
+)}
+
+
+@dataclass(frozen=True)
+class ExportNote:
+    """One Anki note, ready to write.
+
+    ``cards`` holds ``(ordinal, card id, position)`` for each card the store
+    makes from the record: the ordinal of its Anki template, a stable id, and
+    its place in the store's order of new cards.
+    """
+
+    note_type: NoteType
+    key: str
+    guid: str
+    id: int
+    mod: int
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck: str
+    cards: tuple[tuple[int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote."""
+
+    notes: int
+    cards: int
+    decks: tuple[str, ...]
+
+    def summary(self) -> str:
+        return (f"{self.notes} note{'s' if self.notes != 1 else ''}, "
+                f"{self.cards} card{'s' if self.cards != 1 else ''}")
+
+
+# -- text --------------------------------------------------------------------
+
+def text_html(text: str) -> str:
+    """Plain text as HTML that shows exactly that text (line breaks kept)."""
+    escaped = html.escape(text, quote=True)
+    if "\n" in escaped or "\r" in escaped:
+        escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+    return escaped
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+\Z", re.IGNORECASE)
+
+
+def source_html(source: str) -> str:
+    """A source as HTML: a link when it is a web address, else the citation as text."""
+    source = source.strip()
+    if _URL.match(source):
+        escaped = html.escape(source, quote=True)
+        return f'<a href="{escaped}">{escaped}</a>'
+    return text_html(source)
+
+
+def anki_tag(tag: str) -> str:
+    """A tag as Anki keeps it: no spaces (they become '_'), no quotes or control
+    characters, ``::`` for hierarchy with no empty levels. Empty if nothing is left."""
+    parts = []
+    for part in unicodedata.normalize("NFC", tag).split("::"):
+        part = "".join(c for c in part if c != '"' and not (c < " " or c == "\x7f"))
+        part = "_".join(part.split())
+        if part:
+            parts.append(part)
+    return "::".join(parts)
+
+
+def anki_tags(tags: list[str], kind: str) -> tuple[str, ...]:
+    """The record's tags and its kind, valid for Anki, each once (Anki ignores case)."""
+    out: dict[str, str] = {}
+    for tag in [*tags, kind]:
+        clean = anki_tag(tag)
+        if clean:
+            out.setdefault(clean.casefold(), clean)
+    return tuple(out.values())
+
+
+def deck_name(name: str) -> str:
+    """A deck name as Anki keeps it, levels separated by ``::``.
+
+    Raises:
+        BadDeckName: the name or one of its levels is empty.
+    """
+    parts = [p.strip() for p in name.split("::")]
+    if not all(parts):
+        raise BadDeckName(f"--deck {name!r}: not a deck name, expected a name like "
+                          f"'Secretariat' or 'History::USSR' (no empty levels)")
+    return "::".join(parts)
+
+
+def kind_name(kind: str) -> str:
+    """A kind of card, singular ('tenures' -> 'tenure')."""
+    singular = kind[:-1] if kind.endswith("s") else kind
+    if singular not in NOTE_TYPES:
+        raise ValueError(f"unknown kind {kind!r}, expected one of {', '.join(NOTE_TYPES)}")
+    return singular
+
+
+# -- the data of each kind ---------------------------------------------------
+
+def _words(value: str | None) -> str:
+    return PartialDate.parse(value).words() if value else ""
+
+
+def _name(records: Records, pid: str) -> str:
+    person = records["person"].get(pid)
+    return str(person["name"]) if person else pid
+
+
+def _organ(records: Records, oid: str | None) -> str:
+    if not oid:
+        return ""
+    organ = records["organ"].get(oid)
+    return organ_name(organ) if organ else oid
+
+
+def _office(records: Records, tenure: Record, with_acting: bool = True) -> str:
+    office = records["office"].get(tenure["office"])
+    return office_title(office, tenure["office"], with_acting and bool(tenure.get("acting")))
+
+
+def _data(records: Records, kind: str, rid: str) -> tuple[list[str], list[Record],
+                                                         list[tuple[str, str]]]:
+    """The readable data of a note, the records it belongs to (their notes and
+    sources are shown), and every record its texts draw on, as (kind, id)."""
+    if kind == "succession":
+        first, second = rid.split("+")
+        a, b = records["tenure"][first], records["tenure"][second]
+        data = [_office(records, a, with_acting=False), _name(records, a["person"]),
+                _name(records, b["person"]) + (" (acting)" if b.get("acting") else ""),
+                _words(b["start"])]
+        uses = [("tenure", first), ("tenure", second), ("person", a["person"]),
+                ("person", b["person"]), ("office", a["office"]), ("office", b["office"])]
+        return data, [a, b], uses
+    rec = records[kind][rid]
+    uses = [(kind, rid)]
+    if kind == "tenure":
+        data = [_name(records, rec["person"]), _office(records, rec), tenure_span(rec)]
+        uses += [("person", rec["person"]), ("office", rec["office"])]
+    elif kind == "organ":
+        data = [str(rec["name"]), rec.get("short", ""), rec.get("kind", ""),
+                _organ(records, rec.get("part_of")), _organ(records, rec.get("succeeded_by")),
+                _words(rec.get("founded")), _words(rec.get("dissolved"))]
+        uses += [("organ", rec[f]) for f in ("part_of", "succeeded_by") if f in rec]
+    elif kind == "event":
+        data = [str(rec["name"]), event_span(rec), rec.get("place", ""),
+                ", ".join(_name(records, p) for p in rec.get("people", [])),
+                ", ".join(_organ(records, o) for o in rec.get("organs", [])),
+                rec.get("summary", "")]
+        uses += [("person", p) for p in rec.get("people", [])]
+        uses += [("organ", o) for o in rec.get("organs", [])]
+    else:
+        data = [str(rec["question"]), str(rec["answer"])]
+    return data, [rec], uses
+
+
+def _context_fields(records: Records, kind: str, rid: str,
+                    own: list[Record]) -> tuple[str, str, str]:
+    """Context, Note and Source as HTML.
+
+    Context is what ``cards.generate.context`` shows with an answer, without
+    the note and source lines, which get fields of their own.
+    """
+    notes = list(dict.fromkeys(r["note"] for r in own if r.get("note")))
+    sources = list(dict.fromkeys(r["source"] for r in own if r.get("source")))
+    separate = {f"Note: {n}" for n in notes} | {f"Source: {s}" for s in sources}
+    lines = [line for line in context(records, kind, rid) if line not in separate]
+    return ("<br>".join(text_html(line) for line in lines),
+            "<br>".join(text_html(n) for n in notes),
+            "<br>".join(source_html(s) for s in sources))
+
+
+# -- collecting the notes ----------------------------------------------------
+
+class _Clock:
+    """Stored ISO times as Unix times, each distinct string parsed once."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, float] = {}
+
+    def seconds(self, stamp: str) -> float:
+        value = self._seen.get(stamp)
+        if value is None:
+            value = self._seen[stamp] = datetime.fromisoformat(stamp).timestamp()
+        return value
+
+    def card_id(self, row: dict[str, Any]) -> int:
+        """A card's id: its creation time in milliseconds plus its position."""
+        return int(self.seconds(row["created"]) * 1000) + int(row["position"])
+
+
+def _describe(tag: str | None, kind: str | None) -> str:
+    parts = []
+    if kind:
+        parts.append(f"--kind {kind}")
+    if tag:
+        parts.append(f"--tag {tag}")
+    return f"no cards match {' and '.join(parts)}" if parts else "the store has no cards"
+
+
+def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | None = None,
+                  tag: str | None = None, kind: str | None = None,
+                  progress: Progress | None = None) -> list[ExportNote]:
+    """The notes to export, in the store's order of cards.
+
+    Args:
+        store: the fact store.
+        deck: the deck name (``::`` for subdecks).
+        split_by: ``"kind"`` puts each kind in a subdeck (``Secretariat::Tenures``).
+        tag: only records with this tag (a succession: either tenure's).
+        kind: only this kind of card (tenure, succession, organ, event, fact).
+        progress: called as ``progress(done, total)`` as notes are built.
+
+    Raises:
+        NothingToExport: no card matches.
+        BadDeckName: ``deck`` is not a deck name.
+    """
+    if split_by not in (None, "kind"):
+        raise ValueError(f"split_by must be None or 'kind', not {split_by!r}")
+    root = deck_name(deck)
+    only = kind_name(kind) if kind else None
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in store.card_rows():
+        groups.setdefault((row["record_kind"], row["record_id"]), []).append(row)
+    chosen = []
+    for (rkind, rid), rows in groups.items():
+        live = [r for r in rows if not r["retired"]]
+        if not live or (only and rkind != only):
+            continue
+        if tag is not None and tag not in json.loads(live[0]["tags"]):
+            continue
+        chosen.append((rkind, rid, rows, live))
+    if not chosen:
+        raise NothingToExport(f"nothing to export: {_describe(tag, kind)}")
+    from genanki.util import guid_for as genanki_guid  # type: ignore[import-untyped]
+
+    records = store.all_records()
+    updated = {k: {rid: times[1] for rid, times in store.times(k).items()} for k in records}
+    clock = _Clock()
+    total = len(chosen)
+    out = []
+    for done, (rkind, rid, rows, live) in enumerate(chosen, start=1):
+        note_type = NOTE_TYPES[rkind]
+        data, own, uses = _data(records, rkind, rid)
+        stamps = [updated[k][i] for k, i in uses if i in updated[k]]
+        stamps += [r["updated"] for r in rows]
+        ordinals = {t: i for i, t in enumerate(note_type.templates)}
+        by_template = {r["template"]: r for r in live}
+        texts = []
+        for template in note_type.templates:
+            card = by_template.get(template)
+            texts += [text_html(card["question"]), text_html(card["answer"])] if card else ["", ""]
+        key = f"{rkind}:{rid}"
+        first = min(rows, key=lambda r: r["position"])
+        out.append(ExportNote(
+            note_type=note_type,
+            key=key,
+            guid=genanki_guid("secretariat", key),
+            id=clock.card_id(first),
+            mod=int(clock.seconds(max(stamps))),
+            fields=(text_html(key), *(text_html(d) for d in data), *texts,
+                    *_context_fields(records, rkind, rid, own)),
+            tags=anki_tags(json.loads(live[0]["tags"]), rkind),
+            deck=f"{root}::{note_type.plural}" if split_by == "kind" else root,
+            cards=tuple(sorted((ordinals[r["template"]], clock.card_id(r), int(r["position"]))
+                               for r in live)),
+        ))
+        if progress is not None and (done % PROGRESS_STEP == 0 or done == total):
+            progress(done, total)
+    return out
+

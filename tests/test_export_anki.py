@@ -1,0 +1,471 @@
+"""The Anki export (exports/anki.py), checked by importing it into a real Anki collection."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from anki.collection import Collection
+from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.scheduler_pb2 import CardAnswer
+from click.testing import CliRunner, Result
+from helpers import T0, store_from_toml
+
+from cards.authoring import import_records, read_text, validate
+from cards.store import Store
+from exports.anki import export_apkg
+from exports.notes import (
+    NOTE_TYPES,
+    NothingToExport,
+    anki_tag,
+    collect_notes,
+    stable_id,
+    text_html,
+)
+
+FIXTURE = """
+[[person]]
+id = "stalin"
+name = "Joseph Stalin"
+born = "1878-12-18"
+died = "1953-03-05"
+
+[[person]]
+id = "khrushchev"
+name = "Nikita Khrushchev"
+
+[[organ]]
+id = "cpsu"
+name = "Communist Party of the Soviet Union"
+short = "CPSU"
+kind = "party"
+founded = "1912"
+
+[[organ]]
+id = "politburo"
+name = "Politburo"
+kind = "committee"
+part_of = "cpsu"
+founded = "1919-03"
+tags = ["ussr"]
+
+[[organ]]
+id = "nkvd"
+name = "People's Commissariat for Internal Affairs"
+short = "NKVD"
+succeeded_by = "mvd"
+founded = "1934-07-10"
+dissolved = "1946-03-15"
+note = "Reorganised several times."
+source = "https://en.wikipedia.org/wiki/NKVD"
+
+[[organ]]
+id = "mvd"
+name = "Ministry of Internal Affairs"
+short = "MVD"
+
+[[office]]
+id = "gensec"
+title = "General Secretary"
+organ = "cpsu"
+
+[[tenure]]
+id = "stalin-gensec"
+person = "stalin"
+office = "gensec"
+start = "1922-04-03"
+end = "1952-10-16"
+tags = ["ussr", "leaders of the party", "history::soviet"]
+source = "https://en.wikipedia.org/wiki/General_Secretary"
+note = "The title lapsed in 1952 & came back in 1966."
+
+[[tenure]]
+id = "khrushchev-gensec"
+person = "khrushchev"
+office = "gensec"
+start = "1953-09-07"
+end = "1964-10-14"
+tags = ["ussr"]
+
+[[event]]
+id = "secret-speech"
+name = "Secret Speech"
+date = "1956-02-25"
+place = "Moscow"
+people = ["khrushchev"]
+organs = ["cpsu"]
+summary = "Khrushchev denounced the cult of personality at a closed session."
+source = "Taubman, Khrushchev (2003), p. 270"
+
+[[fact]]
+id = "nomenklatura"
+question = "What was the nomenklatura?"
+answer = "The list of posts filled only with the party's approval"
+reverse = true
+tags = ["ussr"]
+
+[[fact]]
+id = "markup"
+question = "Which tag does <script>alert(1)</script> use, & is <b>this</b> \\"bold\\"?"
+answer = "<b>script</b> & 'no'"
+"""
+
+#: Notes: 4 organs, 2 tenures, 1 succession, 1 event, 2 facts.
+NOTES = 10
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return store_from_toml(tmp_path / "study.db", FIXTURE)
+
+
+def live_cards(store: Store) -> list[dict[str, Any]]:
+    return store.card_rows("retired = 0")
+
+
+def update(store: Store, text: str, days: int) -> None:
+    """Import ``text`` into the store ``days`` after T0 (an edit, as `study import` makes it)."""
+    items, problems = read_text(text, "edit.toml")
+    validate(store, items, problems)
+    import_records(store, items, T0 + timedelta(days=days))
+
+
+def collection(path: Path) -> Collection:
+    """A new, empty Anki collection at ``path`` (its folder is made)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Collection(str(path))
+
+
+def import_apkg(col: Collection, package: Path) -> Any:
+    """Import with Anki's own importer and its default options (the import dialog's)."""
+    request = ImportAnkiPackageRequest(package_path=str(package),
+                                       options=ImportAnkiPackageOptions())
+    return col.import_anki_package(request).log
+
+
+def anki_cards(col: Collection) -> dict[str, Any]:
+    """Anki's cards by the store's card key (the note's Key field and the template name)."""
+    out = {}
+    for cid in col.find_cards(""):
+        card = col.get_card(cid)
+        key = f"{card.note()['Key']}:{card.template()['name'].lower()}"
+        assert key not in out
+        out[key] = card
+    return out
+
+
+def visible(rendered: str) -> str:
+    """Rendered HTML without the style sheet."""
+    return re.sub(r"<style>.*?</style>", "", rendered, flags=re.DOTALL)
+
+
+# -- what Anki makes of the package -------------------------------------------
+
+def test_anki_makes_exactly_the_store_cards(store: Store, tmp_path: Path) -> None:
+    export_apkg(store, tmp_path / "out.apkg")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    log = import_apkg(col, tmp_path / "out.apkg")
+    keys = {row["key"] for row in live_cards(store)}
+    assert len(keys) == 21
+    assert col.card_count() == len(keys)
+    assert col.note_count() == NOTES == len(log.new)
+    assert set(anki_cards(col)) == keys
+    assert {col.decks.name(card.did) for card in anki_cards(col).values()} == {"Secretariat"}
+    col.close()
+
+
+def test_rendered_cards_show_the_store_texts(store: Store, tmp_path: Path) -> None:
+    export_apkg(store, tmp_path / "out.apkg")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "out.apkg")
+    cards = anki_cards(col)
+    expected = {
+        "tenure:stalin-gensec:holder": (
+            "Who was General Secretary from 3 April 1922 to 16 October 1952?",
+            ["Joseph Stalin", "Joseph Stalin, General Secretary: 3 April 1922 – 16 October 1952",
+             "Joseph Stalin: 18 December 1878 – 5 March 1953",
+             "The title lapsed in 1952 &amp; came back in 1966.",
+             '<a href="https://en.wikipedia.org/wiki/General_Secretary">']),
+        "succession:stalin-gensec+khrushchev-gensec:successor": (
+            "Who succeeded Joseph Stalin as General Secretary?",
+            ["Nikita Khrushchev (1953)",
+             "Nikita Khrushchev, General Secretary: 7 September 1953 – 14 October 1964"]),
+        "organ:politburo:parent": (
+            "Which body is the Politburo part of?",
+            ["Communist Party of the Soviet Union (CPSU)", "Politburo: since March 1919"]),
+        "organ:nkvd:successor": (
+            "Which body replaced the People&#x27;s Commissariat for Internal Affairs (NKVD)?",
+            ["Ministry of Internal Affairs (MVD)", "Reorganised several times."]),
+        "event:secret-speech:date": (
+            "When did this take place: Secret Speech?",
+            ["25 February 1956", "Secret Speech: 25 February 1956, Moscow",
+             "Taubman, Khrushchev (2003), p. 270"]),
+        "event:secret-speech:identify": (
+            "Which event is this? Khrushchev denounced the cult of personality",
+            ["Secret Speech"]),
+        "fact:nomenklatura:reverse": (
+            "Which question has this answer: The list of posts filled only with the "
+            "party&#x27;s approval",
+            ["What was the nomenklatura?"]),
+    }
+    for key, (question, answers) in expected.items():
+        card = cards[key]
+        front, back = visible(card.question()), visible(card.answer())
+        assert question in front, (key, front)
+        assert question in back
+        for text in answers:
+            assert text in back, (key, text, back)
+            assert text not in front or text in question
+    # every card shows the store's own texts
+    for row in live_cards(store):
+        card = cards[row["key"]]
+        assert text_html(row["question"]) in visible(card.question())
+        assert text_html(row["answer"]) in visible(card.answer())
+    col.close()
+
+
+def test_html_in_a_fact_renders_as_text(store: Store, tmp_path: Path) -> None:
+    export_apkg(store, tmp_path / "out.apkg")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "out.apkg")
+    card = anki_cards(col)["fact:markup:forward"]
+    front, back = visible(card.question()), visible(card.answer())
+    assert ("Which tag does &lt;script&gt;alert(1)&lt;/script&gt; use, &amp; is "
+            "&lt;b&gt;this&lt;/b&gt; &quot;bold&quot;?") in front
+    assert "&lt;b&gt;script&lt;/b&gt; &amp; &#x27;no&#x27;" in back
+    assert "<script>" not in front + back
+    assert "<b>" not in front + back
+    col.close()
+
+
+def test_reimport_updates_changed_notes_in_place_and_keeps_reviews(
+        store: Store, tmp_path: Path) -> None:
+    export_apkg(store, tmp_path / "v1.apkg")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "v1.apkg")
+    card = anki_cards(col)["tenure:stalin-gensec:holder"]
+    card.start_timer()
+    states = col._backend.get_scheduling_states(card.id)
+    col.sched.answer_card(col.sched.build_answer(card=card, states=states,
+                                                 rating=CardAnswer.GOOD))
+    card.load()
+    answered = (card.id, card.nid, card.type, card.due, card.reps)
+    assert card.reps == 1
+
+    update(store, FIXTURE.replace('end = "1952-10-16"', 'end = "1953-03-05"'), days=1)
+    export_apkg(store, tmp_path / "v2.apkg")
+    log = import_apkg(col, tmp_path / "v2.apkg")
+
+    assert col.note_count() == NOTES
+    assert col.card_count() == len(live_cards(store))
+    # the tenure and the succession that shows it changed; nothing else
+    assert sorted(n.fields[0] for n in log.updated) == [
+        "succession:stalin-gensec+khrushchev-gensec", "tenure:stalin-gensec"]
+    assert len(log.new) == 0
+    card = anki_cards(col)["tenure:stalin-gensec:holder"]
+    assert (card.id, card.nid, card.type, card.due, card.reps) == answered
+    assert col.db.scalar("SELECT count() FROM revlog WHERE cid = ?", card.id) == 1
+    assert card.note()["Dates"] == "3 April 1922 – 5 March 1953"
+    assert "from 3 April 1922 to 5 March 1953?" in card.question()
+    col.close()
+
+
+def test_new_and_retired_templates_on_reimport(store: Store, tmp_path: Path) -> None:
+    export_apkg(store, tmp_path / "v1.apkg")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "v1.apkg")
+    edited = (FIXTURE.replace('short = "MVD"\n', 'founded = "1946-03-15"\n')
+              .replace('name = "Politburo"\n', 'name = "Politburo"\nshort = "PB"\n'))
+    update(store, edited, days=1)
+    retired = {r["key"] for r in store.card_rows("retired = 1")}
+    assert retired == {"organ:mvd:expansion"}
+    export_apkg(store, tmp_path / "v2.apkg")
+    import_apkg(col, tmp_path / "v2.apkg")
+    cards = anki_cards(col)
+    assert "organ:mvd:founded" in cards and "organ:politburo:expansion" in cards
+    # Anki keeps the retired card, now with an empty front (Tools > Empty Cards)
+    assert cards["organ:mvd:expansion"].note()["Expansion Question"] == ""
+    # a fresh collection gets exactly the store's live cards
+    fresh = collection(tmp_path / "fresh" / "collection.anki2")
+    import_apkg(fresh, tmp_path / "v2.apkg")
+    assert set(anki_cards(fresh)) == {r["key"] for r in live_cards(store)}
+    col.close()
+    fresh.close()
+
+
+# -- identity, selection, format ----------------------------------------------
+
+def test_same_store_gives_the_same_file(store: Store, tmp_path: Path) -> None:
+    export_apkg(store, tmp_path / "a.apkg")
+    export_apkg(store, tmp_path / "b.apkg")
+    assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()
+    notes = collect_notes(store)
+    again = collect_notes(Store.open(tmp_path / "study.db"))
+    assert notes == again
+    assert len({n.guid for n in notes}) == len({n.id for n in notes}) == NOTES
+    card_ids = [cid for n in notes for _, cid, _ in n.cards]
+    assert len(set(card_ids)) == len(card_ids)
+
+
+def test_ids_come_from_names_and_keys(store: Store, tmp_path: Path) -> None:
+    import genanki
+
+    notes = {n.key: n for n in collect_notes(store)}
+    tenure = notes["tenure:stalin-gensec"]
+    assert tenure.guid == genanki.guid_for("secretariat", "tenure:stalin-gensec")
+    assert tenure.note_type.id == stable_id("secretariat:model:tenure")
+    assert 1 << 30 <= tenure.note_type.id < 1 << 31
+    assert tenure.mod == int(T0.timestamp())
+    assert len({nt.id for nt in NOTE_TYPES.values()}) == len(NOTE_TYPES)
+    # a note's id is a time in milliseconds: Anki refuses ids later than tomorrow
+    assert abs(tenure.id / 1000 - T0.timestamp()) < 3600
+
+
+def test_every_store_template_has_an_anki_template(store: Store) -> None:
+    for row in store.card_rows():
+        assert row["template"] in NOTE_TYPES[row["record_kind"]].templates
+
+
+def test_split_by_kind_makes_subdecks(store: Store, tmp_path: Path) -> None:
+    result = export_apkg(store, tmp_path / "out.apkg", deck="History::USSR", split_by="kind")
+    assert set(result.decks) == {f"History::USSR::{p}" for p in
+                                 ("Tenures", "Successions", "Organs", "Events", "Facts")}
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "out.apkg")
+    for key, card in anki_cards(col).items():
+        plural = NOTE_TYPES[key.split(":")[0]].plural
+        assert col.decks.name(card.did) == f"History::USSR::{plural}"
+    col.close()
+
+
+def test_tag_and_kind_export_a_part(store: Store, tmp_path: Path) -> None:
+    result = export_apkg(store, tmp_path / "ussr.apkg", tag="ussr")
+    # records tagged ussr, and the succession whose tenures are
+    assert (result.notes, result.cards) == (5, 12)
+    result = export_apkg(store, tmp_path / "facts.apkg", kind="facts")
+    assert (result.notes, result.cards) == (2, 3)
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "facts.apkg")
+    assert set(anki_cards(col)) == {"fact:nomenklatura:forward", "fact:nomenklatura:reverse",
+                                    "fact:markup:forward"}
+    col.close()
+
+
+def test_tags_are_valid_for_anki(store: Store, tmp_path: Path) -> None:
+    export_apkg(store, tmp_path / "out.apkg")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "out.apkg")
+    note = anki_cards(col)["tenure:stalin-gensec:holder"].note()
+    assert sorted(note.tags) == ["history::soviet", "leaders_of_the_party", "tenure", "ussr"]
+    assert anki_cards(col)["organ:cpsu:founded"].note().tags == ["organ"]
+    col.close()
+    assert anki_tag(' a "b"  c ') == "a_b_c"
+    assert anki_tag("::x:: y z ::") == "x::y_z"
+    assert anki_tag("\t") == ""
+
+
+def test_package_is_deflated(store: Store, tmp_path: Path) -> None:
+    export_apkg(store, tmp_path / "out.apkg")
+    with zipfile.ZipFile(tmp_path / "out.apkg") as package:
+        infos = {i.filename: i for i in package.infolist()}
+    assert set(infos) == {"collection.anki2", "media"}
+    assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in infos.values())
+    assert infos["collection.anki2"].compress_size < infos["collection.anki2"].file_size / 4
+
+
+def test_progress_reaches_the_total(store: Store, tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    export_apkg(store, tmp_path / "out.apkg", progress=lambda done, total: calls.append(
+        (done, total)))
+    assert calls[-1] == (2 * NOTES, 2 * NOTES)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_empty_selection_is_an_error(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(NothingToExport, match="no cards match --tag nothing"):
+        export_apkg(store, tmp_path / "out.apkg", tag="nothing")
+    assert not (tmp_path / "out.apkg").exists()
+
+
+def test_starter_deck_exports_and_imports(tmp_path: Path) -> None:
+    from cards.starter import load_starter
+
+    store = Store.open(tmp_path / "starter.db")
+    load_starter(store, T0)
+    export_apkg(store, tmp_path / "starter.apkg", split_by="kind")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "starter.apkg")
+    assert set(anki_cards(col)) == {r["key"] for r in live_cards(store)}
+    col.close()
+
+
+# -- the command ---------------------------------------------------------------
+
+def study(*args: str) -> Result:
+    from study.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), prog_name="study")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+@pytest.fixture
+def db(store: Store, tmp_path: Path) -> str:
+    store.close()
+    return str(tmp_path / "study.db")
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_command_writes_the_package(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "out.apkg"
+    result = study("--db", db, "export", "anki", str(out), "--split-by", "kind", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Wrote {out}: {NOTES} notes, 21 cards\n"
+    result = study("--db", db, "export", "anki", str(out), "--force", "--kind", "tenure")
+    assert result.output == f"Wrote {out}: 2 notes, 6 cards\n"
+
+
+def test_command_refuses_an_existing_file(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "out.apkg"
+    out.write_bytes(b"mine")
+    result = study("--db", db, "export", "anki", str(out))
+    assert result.exit_code == 1
+    assert result.output == f"Error: {out}: already exists; use --force to overwrite it\n"
+    assert out.read_bytes() == b"mine"
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("where", ["missing/out.apkg", "a-file/out.apkg"])
+def test_command_reports_an_unwritable_path(db: str, tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / where
+    result = study("--db", db, "export", "anki", str(out))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {out}: ")
+    assert "does not exist" in result.output
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--tag", "nothing"], "nothing to export: no cards match --tag nothing"),
+    (["--kind", "event", "--tag", "ussr"],
+     "nothing to export: no cards match --kind event and --tag ussr"),
+    (["--deck", "a::::b"], "--deck 'a::::b': not a deck name"),
+])
+def test_command_reports_a_bad_selection(db: str, tmp_path: Path, args: list[str],
+                                         message: str) -> None:
+    out = tmp_path / "out.apkg"
+    result = study("--db", db, "export", "anki", str(out), *args)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {message}")
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
