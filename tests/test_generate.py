@@ -1,0 +1,561 @@
+"""Cards generated from records: exact texts, keys, sibling groups, regeneration (cards/generate.py)."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cards.authoring import import_records, read_text, validate
+from cards.errors import RecordInUse, UnknownRecord
+from cards.generate import (
+    SUCCESSION_GAP_DAYS,
+    CardSpec,
+    Records,
+    answer_hash,
+    context,
+    generate,
+    mask,
+    successions,
+)
+from cards.listing import list_cards
+from cards.records import KINDS
+from cards.store import Store
+from helpers import T0
+
+DECK = textwrap.dedent("""\
+    [[person]]
+    id = "brezhnev"
+    name = "Leonid Brezhnev"
+    born = "1906-12-19"
+    died = "1982-11-10"
+
+    [[person]]
+    id = "andropov"
+    name = "Yuri Andropov"
+
+    [[person]]
+    id = "gorbachev"
+    name = "Mikhail Gorbachev"
+
+    [[person]]
+    id = "ivashko"
+    name = "Vladimir Ivashko"
+
+    [[person]]
+    id = "xi"
+    name = "Xi Jinping"
+
+    [[organ]]
+    id = "cpsu"
+    name = "Communist Party of the Soviet Union"
+    short = "CPSU"
+    kind = "party"
+    founded = "1912-01"
+    dissolved = "1991-08-29"
+
+    [[organ]]
+    id = "cpsu-cc"
+    name = "Central Committee of the CPSU"
+    part_of = "cpsu"
+    founded = "1912"
+
+    [[organ]]
+    id = "cheka"
+    name = "All-Russian Extraordinary Commission"
+    short = "Cheka"
+    kind = "security service"
+    founded = "1917-12-20"
+    dissolved = "1922-02-06"
+    succeeded_by = "gpu"
+
+    [[organ]]
+    id = "gpu"
+    name = "State Political Directorate"
+    short = "GPU"
+    part_of = "cpsu"
+    dissolved = "1923-11-15"
+
+    [[organ]]
+    id = "pravda"
+    name = "Pravda"
+    kind = "newspaper"
+    part_of = "cpsu-cc"
+    founded = "1912-05-05"
+
+    [[organ]]
+    id = "red-army"
+    name = "Red Army (RKKA)"
+    short = "RKKA"
+
+    [[office]]
+    id = "gensec"
+    title = "General Secretary of the CPSU Central Committee"
+    organ = "cpsu-cc"
+
+    [[office]]
+    id = "ccp-gensec"
+    title = "General Secretary of the CCP Central Committee"
+
+    [[tenure]]
+    person = "brezhnev"
+    office = "gensec"
+    start = "1966-04-08"
+    end = "1982-11-10"
+    source = "https://en.wikipedia.org/wiki/Leonid_Brezhnev"
+    note = "Died in office."
+
+    [[tenure]]
+    person = "andropov"
+    office = "gensec"
+    start = "1982-11-12"
+    end = "1984-02-09"
+
+    [[tenure]]
+    person = "gorbachev"
+    office = "gensec"
+    start = "1985-03-11"
+    end = "1991-08-24"
+
+    [[tenure]]
+    id = "ivashko-acting"
+    person = "ivashko"
+    office = "gensec"
+    start = "1991-08-24"
+    end = "1991-08-29"
+    acting = true
+
+    [[tenure]]
+    person = "xi"
+    office = "ccp-gensec"
+    start = "2012-11-15"
+
+    [[event]]
+    id = "secret-speech"
+    name = "Secret Speech"
+    date = "1956-02-25"
+    place = "Moscow"
+    summary = "Khrushchev's secret speech denounced Stalin's cult of personality."
+
+    [[event]]
+    id = "great-purge"
+    name = "Great Purge"
+    start = "1936-08"
+    end = "1938-11"
+    summary = "The great purge killed hundreds of thousands; the GREAT PURGE ended in 1938."
+
+    [[event]]
+    id = "holodomor"
+    name = "Holodomor"
+    start = "1932"
+    end = "1933"
+
+    [[fact]]
+    id = "kolkhoz"
+    question = "What is a kolkhoz?"
+    answer = "A collective farm"
+    reverse = true
+
+    [[fact]]
+    id = "nomenklatura"
+    question = "What was the nomenklatura?"
+    answer = "The list of posts filled with party approval"
+    """)
+
+BREZHNEV = "brezhnev--gensec--1966-04-08"
+ANDROPOV = "andropov--gensec--1982-11-12"
+GORBACHEV = "gorbachev--gensec--1985-03-11"
+XI = "xi--ccp-gensec--2012-11-15"
+
+
+def records_of(text: str) -> Records:
+    items, problems = read_text(text, "deck.toml")
+    assert problems == []
+    out: Records = {kind: {} for kind in KINDS}
+    for loc in items:
+        out[loc.kind][loc.record["id"]] = loc.record
+    return out
+
+
+@pytest.fixture(scope="module")
+def cards() -> dict[str, CardSpec]:
+    specs = generate(records_of(DECK))
+    keys = [c.key for c in specs]
+    assert len(keys) == len(set(keys))
+    return {c.key: c for c in specs}
+
+
+def qa(card: CardSpec) -> tuple[str, str]:
+    return card.question, card.answer
+
+
+# -- exact texts ---------------------------------------------------------------------
+
+def test_tenure_cards(cards: dict[str, CardSpec]) -> None:
+    assert qa(cards[f"tenure:{BREZHNEV}:holder"]) == (
+        "Who was General Secretary of the CPSU Central Committee "
+        "from 8 April 1966 to 10 November 1982?", "Leonid Brezhnev")
+    assert qa(cards[f"tenure:{BREZHNEV}:office"]) == (
+        "Which office did Leonid Brezhnev hold from 8 April 1966 to 10 November 1982?",
+        "General Secretary of the CPSU Central Committee")
+    assert qa(cards[f"tenure:{BREZHNEV}:dates"]) == (
+        "When was Leonid Brezhnev General Secretary of the CPSU Central Committee?",
+        "8 April 1966 – 10 November 1982")
+
+
+def test_tenure_cards_in_office(cards: dict[str, CardSpec]) -> None:
+    assert qa(cards[f"tenure:{XI}:holder"]) == (
+        "Who has been General Secretary of the CCP Central Committee since 15 November 2012?",
+        "Xi Jinping")
+    assert qa(cards[f"tenure:{XI}:office"]) == (
+        "Which office has Xi Jinping held since 15 November 2012?",
+        "General Secretary of the CCP Central Committee")
+    assert qa(cards[f"tenure:{XI}:dates"]) == (
+        "Since when has Xi Jinping been General Secretary of the CCP Central Committee?",
+        "since 15 November 2012")
+
+
+def test_acting_tenure_cards(cards: dict[str, CardSpec]) -> None:
+    assert qa(cards["tenure:ivashko-acting:holder"]) == (
+        "Who was acting General Secretary of the CPSU Central Committee "
+        "from 24 August 1991 to 29 August 1991?", "Vladimir Ivashko")
+    assert qa(cards["tenure:ivashko-acting:office"]) == (
+        "Which office did Vladimir Ivashko hold from 24 August 1991 to 29 August 1991?",
+        "General Secretary of the CPSU Central Committee (acting)")
+    assert qa(cards["tenure:ivashko-acting:dates"]) == (
+        "When was Vladimir Ivashko acting General Secretary of the CPSU Central Committee?",
+        "24 August 1991 – 29 August 1991")
+
+
+def test_tenure_dates_at_their_precision() -> None:
+    deck = records_of('[[person]]\nid = "b"\nname = "Nikolai Bukharin"\n'
+                      '[[office]]\nid = "ed"\ntitle = "Editor-in-chief of Pravda"\n'
+                      '[[tenure]]\nperson = "b"\noffice = "ed"\nstart = "1918-11"\nend = "1929"\n')
+    got = {c.template: qa(c) for c in generate(deck)}
+    assert got == {
+        "holder": ("Who was Editor-in-chief of Pravda from November 1918 to 1929?",
+                   "Nikolai Bukharin"),
+        "office": ("Which office did Nikolai Bukharin hold from November 1918 to 1929?",
+                   "Editor-in-chief of Pravda"),
+        "dates": ("When was Nikolai Bukharin Editor-in-chief of Pravda?",
+                  "November 1918 – 1929"),
+    }
+
+
+def test_succession_cards(cards: dict[str, CardSpec]) -> None:
+    pair = f"succession:{BREZHNEV}+{ANDROPOV}"
+    assert qa(cards[f"{pair}:successor"]) == (
+        "Who succeeded Leonid Brezhnev as General Secretary of the CPSU Central Committee?",
+        "Yuri Andropov (1982)")
+    assert qa(cards[f"{pair}:predecessor"]) == (
+        "Whom did Yuri Andropov succeed as General Secretary of the CPSU Central Committee "
+        "in 1982?", "Leonid Brezhnev")
+
+
+def test_succession_by_an_acting_holder(cards: dict[str, CardSpec]) -> None:
+    pair = f"succession:{GORBACHEV}+ivashko-acting"
+    assert qa(cards[f"{pair}:successor"]) == (
+        "Who succeeded Mikhail Gorbachev as General Secretary of the CPSU Central Committee?",
+        "Vladimir Ivashko (acting, 1991)")
+    assert cards[f"{pair}:predecessor"].answer == "Mikhail Gorbachev"
+
+
+def test_no_succession_across_a_gap_of_more_than_a_year(cards: dict[str, CardSpec]) -> None:
+    # Andropov died 1984-02-09; Gorbachev began 1985-03-11 (Chernenko is not in this deck)
+    assert not [k for k in cards if k.startswith(f"succession:{ANDROPOV}+")]
+    assert sorted(k.split(":")[1] for k in cards if k.startswith("succession:")) == [
+        f"{BREZHNEV}+{ANDROPOV}", f"{BREZHNEV}+{ANDROPOV}",
+        f"{GORBACHEV}+ivashko-acting", f"{GORBACHEV}+ivashko-acting"]
+
+
+def _two_tenures(end: str, start: str, *, same_person: bool = False,
+                 ongoing: bool = False) -> Records:
+    second = "a" if same_person else "b"
+    text = ('[[person]]\nid = "a"\nname = "A"\n[[person]]\nid = "b"\nname = "B"\n'
+            '[[office]]\nid = "o"\ntitle = "Chair"\n'
+            f'[[tenure]]\nid = "t1"\nperson = "a"\noffice = "o"\nstart = "1900"\n'
+            + ("" if ongoing else f'end = "{end}"\n')
+            + f'[[tenure]]\nid = "t2"\nperson = "{second}"\noffice = "o"\nstart = "{start}"\n')
+    return records_of(text)
+
+
+@pytest.mark.parametrize(("end", "start", "paired"), [
+    ("1953-03-05", "1953-03-05", True),
+    ("1953-03-05", "1954-03-06", True),    # exactly SUCCESSION_GAP_DAYS later
+    ("1953-03-05", "1954-03-07", False),   # one day more
+    ("1953", "1954-12-31", True),          # might be a year apart
+    ("1953", "1955-01-02", False),
+    ("1953-03-05", "1953-01-01", True),    # overlapping: still the next holder
+])
+def test_succession_gap(end: str, start: str, paired: bool) -> None:
+    assert SUCCESSION_GAP_DAYS == 366
+    pairs = successions(_two_tenures(end, start))
+    assert [(a["id"], b["id"]) for a, b in pairs] == ([("t1", "t2")] if paired else [])
+
+
+def test_no_succession_from_an_open_tenure_or_to_the_same_person() -> None:
+    assert successions(_two_tenures("", "1950", ongoing=True)) == []
+    assert successions(_two_tenures("1949", "1950", same_person=True)) == []
+
+
+def test_successions_follow_start_dates_not_file_order() -> None:
+    text = ('[[person]]\nid = "a"\nname = "A"\n[[person]]\nid = "b"\nname = "B"\n'
+            '[[person]]\nid = "c"\nname = "C"\n[[office]]\nid = "o"\ntitle = "Chair"\n'
+            '[[tenure]]\nid = "t3"\nperson = "c"\noffice = "o"\nstart = "1920"\n'
+            '[[tenure]]\nid = "t1"\nperson = "a"\noffice = "o"\nstart = "1900"\nend = "1910"\n'
+            '[[tenure]]\nid = "t2"\nperson = "b"\noffice = "o"\nstart = "1910"\nend = "1920"\n')
+    pairs = successions(records_of(text))
+    assert [(a["id"], b["id"]) for a, b in pairs] == [("t1", "t2"), ("t2", "t3")]
+
+
+def test_organ_cards(cards: dict[str, CardSpec]) -> None:
+    assert qa(cards["organ:cpsu:founded"]) == (
+        "When was the Communist Party of the Soviet Union (CPSU) founded?", "January 1912")
+    assert qa(cards["organ:cpsu:expansion"]) == (
+        "What does CPSU stand for?", "Communist Party of the Soviet Union")
+    assert qa(cards["organ:cpsu-cc:parent"]) == (
+        "Which body is the Central Committee of the CPSU part of?",
+        "Communist Party of the Soviet Union (CPSU)")
+    assert qa(cards["organ:cheka:successor"]) == (
+        "Which body replaced the All-Russian Extraordinary Commission (Cheka)?",
+        "State Political Directorate (GPU)")
+    assert qa(cards["organ:cheka:founded"]) == (
+        "When was the All-Russian Extraordinary Commission (Cheka) founded?", "20 December 1917")
+    assert qa(cards["organ:gpu:parent"]) == (   # dissolved: past tense
+        "Which body was the State Political Directorate (GPU) part of?",
+        "Communist Party of the Soviet Union (CPSU)")
+    assert qa(cards["organ:pravda:parent"]) == (  # a newspaper takes no article
+        "Which body is Pravda part of?", "Central Committee of the CPSU")
+    assert qa(cards["organ:pravda:founded"]) == ("When was Pravda founded?", "5 May 1912")
+
+
+def test_organ_cards_made_only_when_their_field_is_set(cards: dict[str, CardSpec]) -> None:
+    organ_cards = {k for k in cards if k.startswith("organ:")}
+    assert organ_cards == {
+        "organ:cpsu:founded", "organ:cpsu:expansion",
+        "organ:cpsu-cc:parent", "organ:cpsu-cc:founded",
+        "organ:cheka:founded", "organ:cheka:successor", "organ:cheka:expansion",
+        "organ:gpu:parent", "organ:gpu:expansion",
+        "organ:pravda:parent", "organ:pravda:founded",
+        # red-army: its abbreviation is part of its name, so no expansion card
+    }
+
+
+def test_event_cards(cards: dict[str, CardSpec]) -> None:
+    assert qa(cards["event:secret-speech:date"]) == (
+        "When did this take place: Secret Speech?", "25 February 1956")
+    assert qa(cards["event:great-purge:date"]) == (
+        "When did this take place: Great Purge?", "August 1936 – November 1938")
+    assert qa(cards["event:holodomor:date"]) == (
+        "When did this take place: Holodomor?", "1932 – 1933")
+    assert "event:holodomor:identify" not in cards  # no summary
+
+
+def test_event_identify_masks_the_name(cards: dict[str, CardSpec]) -> None:
+    assert qa(cards["event:secret-speech:identify"]) == (
+        "Which event is this? Khrushchev's … denounced Stalin's cult of personality.",
+        "Secret Speech")
+    card = cards["event:great-purge:identify"]
+    assert card.question == ("Which event is this? The … killed hundreds of thousands; "
+                             "the … ended in 1938.")
+    assert "purge" not in card.question.lower()
+
+
+def test_mask() -> None:
+    assert mask("The Great Purge (1936)", "great purge") == "The … (1936)"
+    assert mask("a.b and axb", "a.b") == "… and axb"  # the name is not a pattern
+    assert mask("nothing here", "  ") == "nothing here"
+
+
+def test_fact_cards(cards: dict[str, CardSpec]) -> None:
+    assert qa(cards["fact:kolkhoz:forward"]) == ("What is a kolkhoz?", "A collective farm")
+    assert qa(cards["fact:kolkhoz:reverse"]) == (
+        "Which question has this answer: A collective farm", "What is a kolkhoz?")
+    assert qa(cards["fact:nomenklatura:forward"]) == (
+        "What was the nomenklatura?", "The list of posts filled with party approval")
+    assert "fact:nomenklatura:reverse" not in cards
+
+
+# -- keys, groups, hashes ------------------------------------------------------------
+
+def test_keys_are_kind_id_template(cards: dict[str, CardSpec]) -> None:
+    for key, card in cards.items():
+        assert key == f"{card.kind}:{card.record_id}:{card.template}"
+        if card.kind == "succession":
+            assert card.record_kind == "succession"
+            assert "+" in card.record_id
+        else:
+            assert card.record_kind == card.kind
+
+
+def test_all_cards_of_a_record_are_siblings(cards: dict[str, CardSpec]) -> None:
+    assert {cards[f"tenure:{BREZHNEV}:{t}"].siblings for t in ("holder", "office", "dates")} == {
+        (f"tenure:{BREZHNEV}",)}
+    assert cards["fact:kolkhoz:reverse"].siblings == ("fact:kolkhoz",)
+    assert cards["organ:cheka:expansion"].siblings == ("organ:cheka",)
+
+
+def test_a_succession_card_is_a_sibling_of_both_tenures(cards: dict[str, CardSpec]) -> None:
+    for template in ("successor", "predecessor"):
+        card = cards[f"succession:{BREZHNEV}+{ANDROPOV}:{template}"]
+        assert card.siblings == (f"tenure:{BREZHNEV}", f"tenure:{ANDROPOV}")
+
+
+def test_tags_of_cards() -> None:
+    deck = records_of('[[person]]\nid = "a"\nname = "A"\n[[person]]\nid = "b"\nname = "B"\n'
+                      '[[office]]\nid = "o"\ntitle = "Chair"\n'
+                      '[[tenure]]\nid = "t1"\nperson = "a"\noffice = "o"\nstart = "1900"\n'
+                      'end = "1910"\ntags = ["x", "y"]\n'
+                      '[[tenure]]\nid = "t2"\nperson = "b"\noffice = "o"\nstart = "1910"\n'
+                      'tags = ["y", "z"]\n')
+    by_key = {c.key: c for c in generate(deck)}
+    assert by_key["tenure:t1:holder"].tags == ("x", "y")
+    assert by_key["succession:t1+t2:successor"].tags == ("x", "y", "z")
+
+
+def test_answer_hash() -> None:
+    assert answer_hash("Yuri Andropov") == answer_hash("Yuri Andropov")
+    assert answer_hash("Yuri Andropov") != answer_hash("Yuri Andropov (1982)")
+    assert len(answer_hash("x")) == 16
+
+
+def test_a_changed_answer_changes_the_hash_and_a_changed_question_does_not() -> None:
+    before = {c.key: c for c in generate(records_of(DECK))}
+    after = {c.key: c for c in generate(records_of(
+        DECK.replace('name = "Yuri Andropov"', 'name = "Yury Andropov"')
+            .replace('"General Secretary of the CPSU Central Committee"',
+                     '"General Secretary of the Central Committee of the CPSU"')))}
+    assert before.keys() == after.keys()
+    holder = f"tenure:{ANDROPOV}:holder"
+    assert after[holder].answer_hash != before[holder].answer_hash
+    dates = f"tenure:{BREZHNEV}:dates"
+    assert after[dates].question != before[dates].question
+    assert after[dates].answer_hash == before[dates].answer_hash
+
+
+def test_context_lines() -> None:
+    deck = records_of(DECK)
+    assert context(deck, "tenure", BREZHNEV) == [
+        "Leonid Brezhnev, General Secretary of the CPSU Central Committee: "
+        "8 April 1966 – 10 November 1982",
+        "Leonid Brezhnev: 19 December 1906 – 10 November 1982",
+        "Note: Died in office.",
+        "Source: https://en.wikipedia.org/wiki/Leonid_Brezhnev",
+    ]
+    assert context(deck, "event", "secret-speech") == ["Secret Speech: 25 February 1956, Moscow"]
+    assert context(deck, "organ", "cheka") == [
+        "All-Russian Extraordinary Commission (Cheka): 20 December 1917 – 6 February 1922"]
+    assert context(deck, "succession", f"{BREZHNEV}+{ANDROPOV}")[-1] == (
+        "Yuri Andropov, General Secretary of the CPSU Central Committee: "
+        "12 November 1982 – 9 February 1984")
+    assert context(deck, "fact", "missing") == []
+
+
+# -- regeneration in the store -----------------------------------------------------------
+
+def _store(path: Path, text: str = DECK) -> Store:
+    store = Store.open(path)
+    _import(store, text)
+    return store
+
+
+def _import(store: Store, text: str, when: Any = T0) -> dict[str, int]:
+    items, problems = read_text(text, "deck.toml")
+    validate(store, items, problems)
+    return import_records(store, items, when).cards
+
+
+def _row(store: Store, key: str) -> dict[str, Any]:
+    rows = store.card_rows("key = ?", [key])
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_sibling_lists_in_the_store(tmp_path: Path) -> None:
+    with _store(tmp_path / "s.db") as store:
+        cards = {c["key"]: c for c in list_cards(store)}
+    pair = f"succession:{BREZHNEV}+{ANDROPOV}"
+    assert cards[f"{pair}:successor"]["siblings"] == sorted([
+        f"{pair}:predecessor",
+        *(f"tenure:{t}:{x}" for t in (BREZHNEV, ANDROPOV) for x in ("holder", "office", "dates")),
+    ])
+    assert cards[f"tenure:{BREZHNEV}:holder"]["siblings"] == sorted([
+        f"tenure:{BREZHNEV}:office", f"tenure:{BREZHNEV}:dates",
+        f"{pair}:successor", f"{pair}:predecessor"])
+    assert cards["fact:nomenklatura:forward"]["siblings"] == []
+
+
+def test_a_removed_record_retires_its_cards_and_keeps_their_history(tmp_path: Path) -> None:
+    with _store(tmp_path / "s.db") as store:
+        key = "fact:kolkhoz:reverse"
+        with store.transaction():
+            store.db.execute("UPDATE cards SET reps = 3, state = 'review' WHERE key = ?", [key])
+            store.db.execute(
+                "INSERT INTO reviews (card_key, rating, reviewed_at, duration_ms, state_before, "
+                "state_after, interval_days) VALUES (?, 3, ?, 1000, '{}', '{}', 3.0)",
+                [key, "2026-01-04T00:00:00.000000+00:00"])
+        assert store.remove("fact", "kolkhoz", T0 + timedelta(days=1)) == 2
+        row = _row(store, key)
+        assert (row["retired"], row["reps"], row["state"]) == (1, 3, "review")
+        assert row["updated"] == "2026-01-06T12:00:00.000000+00:00"
+        assert store.db.execute("SELECT COUNT(*) FROM reviews WHERE card_key = ?",
+                                [key]).fetchone()[0] == 1
+        assert key not in {c["key"] for c in list_cards(store)}
+        assert key in {c["key"] for c in list_cards(store, include_retired=True)}
+        # the record comes back: so do its cards, with their history
+        counts = _import(store, DECK)
+        assert counts["added"] == 0
+        row = _row(store, key)
+        assert (row["retired"], row["reps"]) == (0, 3)
+
+
+def test_remove_refuses_while_referenced_and_unknown_ids(tmp_path: Path) -> None:
+    with _store(tmp_path / "s.db") as store:
+        with pytest.raises(RecordInUse) as err:
+            store.remove("person", "brezhnev", T0)
+        assert str(err.value) == (f"person 'brezhnev' is used by tenure '{BREZHNEV}'; "
+                                  "remove or change those first")
+        with pytest.raises(UnknownRecord, match="no fact with id 'nope'"):
+            store.remove("fact", "nope", T0)
+
+
+def test_a_card_whose_key_vanishes_is_retired_and_a_new_key_is_new(tmp_path: Path) -> None:
+    with _store(tmp_path / "s.db") as store:
+        # Andropov's tenure now ends later: the gap to Gorbachev closes, a succession appears;
+        # the id (from person, office and start) and so every key of the tenure survive
+        edited = DECK.replace('end = "1984-02-09"', 'end = "1985-03-10"')
+        counts = _import(store, edited)
+        assert counts == {"added": 2, "changed": 3, "retired": 0, "total": 40}
+        # the start changes: a new default id, new keys; the old ones retire
+        edited = edited.replace('start = "1982-11-12"', 'start = "1982-11-13"')
+        counts = _import(store, edited)
+        # the old tenure stays in the store (upsert), but the new one now precedes Gorbachev
+        assert counts == {"added": 5, "changed": 0, "retired": 2, "total": 43}
+        store.remove("tenure", ANDROPOV, T0)
+        retired = {r["key"] for r in store.card_rows("retired = 1")}
+        assert retired == {f"tenure:{ANDROPOV}:{t}" for t in ("holder", "office", "dates")} | {
+            f"succession:{BREZHNEV}+{ANDROPOV}:successor",
+            f"succession:{BREZHNEV}+{ANDROPOV}:predecessor",
+            f"succession:{ANDROPOV}+{GORBACHEV}:successor",
+            f"succession:{ANDROPOV}+{GORBACHEV}:predecessor",
+        }
+
+
+def test_regeneration_keeps_positions_and_state(tmp_path: Path) -> None:
+    with _store(tmp_path / "s.db") as store:
+        before = {r["key"]: r for r in store.card_rows()}
+        _import(store, DECK.replace("Leonid Brezhnev", "L. I. Brezhnev"), T0 + timedelta(days=2))
+        after = {r["key"]: r for r in store.card_rows()}
+    assert before.keys() == after.keys()
+    assert all(after[k]["position"] == before[k]["position"] for k in before)
+    changed = {k for k in before if after[k]["question"] != before[k]["question"]
+               or after[k]["answer"] != before[k]["answer"]}
+    assert changed == {f"tenure:{BREZHNEV}:{t}" for t in ("holder", "office", "dates")} | {
+        f"succession:{BREZHNEV}+{ANDROPOV}:successor",
+        f"succession:{BREZHNEV}+{ANDROPOV}:predecessor"}
+    for k in changed:
+        assert after[k]["version"] == before[k]["version"] + 1
+        assert after[k]["created"] == before[k]["created"]
