@@ -7,6 +7,8 @@ at a time (newlines ignored) and the output is plain text, so that
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,13 +42,49 @@ class Keys(Protocol):
     def line(self, prompt: str) -> str: ...
 
 
+#: One key in what a terminal sends: an escape sequence (arrows, F-keys) or one character.
+_KEY = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1bO.|.", re.DOTALL)
+
+
 class TerminalKeys:
-    """Single keys from a real terminal, without Enter."""
+    """Single keys from a real terminal, without Enter.
+
+    Keys typed ahead, while a card is being drawn, are kept (``click.getchar``
+    flushes them when it enters raw mode), and several keys that arrive in one
+    read are handed out one at a time.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
 
     def get(self) -> str:
-        import click
+        if not self.pending:
+            self.pending = _KEY.findall(self._read()) or [""]
+        key = self.pending.pop(0)
+        if key == "\x03":
+            raise KeyboardInterrupt
+        if key == "\x04":
+            raise EOFError
+        return key
 
-        return click.getchar()
+    def _read(self) -> str:
+        try:
+            import termios
+            import tty
+        except ImportError:  # Windows
+            import click
+
+            return click.getchar()
+        fd = sys.stdin.fileno()
+        old = termios.tcgetattr(fd)
+        try:
+            tty.setraw(fd, termios.TCSANOW)  # not TCSAFLUSH: keep the keys typed ahead
+            data = os.read(fd, 32)
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+        if not data:
+            raise EOFError
+        return data.decode(sys.stdin.encoding or "utf-8", "replace")
 
     def line(self, prompt: str) -> str:
         return input(prompt)
