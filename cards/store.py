@@ -303,7 +303,7 @@ class Store:
                     rows = self.db.execute(
                         f"SELECT DISTINCT event FROM {table} WHERE {col} = ? ORDER BY event", [rid])
                 found.extend((k.name, r[0]) for r in rows if (k.name, r[0]) != (kind, rid))
-        return found
+        return list(dict.fromkeys(found))  # an organ may refer twice: part_of and succeeded_by
 
     def remove(self, kind: str, rid: str, now: datetime) -> int:
         """Remove a record and retire its cards (their history is kept).
