@@ -71,8 +71,8 @@ KINDS: dict[str, Kind] = {
         Kind("person", "people", "name", (
             Field("name", required=True, help="full name"),
             Field("aliases", "texts", help="other names accepted as answers"),
-            Field("born", "date"),
-            Field("died", "date"),
+            Field("born", "date", help="date of birth"),
+            Field("died", "date", help="date of death; omit while living"),
         )),
         Kind("organ", "organs", "name", (
             Field("name", required=True, help="full name"),
@@ -80,8 +80,8 @@ KINDS: dict[str, Kind] = {
             Field("kind", help="party, committee, security service, newspaper, ..."),
             Field("part_of", "ref", ref="organ", help="id of the organ it belongs to"),
             Field("succeeded_by", "ref", ref="organ", help="id of the organ that replaced it"),
-            Field("founded", "date"),
-            Field("dissolved", "date"),
+            Field("founded", "date", help="date it was set up"),
+            Field("dissolved", "date", help="date it ended; omit while it exists"),
         )),
         Kind("office", "offices", "title", (
             Field("title", required=True,
@@ -91,23 +91,23 @@ KINDS: dict[str, Kind] = {
         Kind("tenure", "tenures", "id", (
             Field("person", "ref", required=True, ref="person", help="id of the holder"),
             Field("office", "ref", required=True, ref="office", help="id of the office"),
-            Field("start", "date", required=True),
-            Field("end", "date", help="omit while still in office"),
+            Field("start", "date", required=True, help="first day in office"),
+            Field("end", "date", help="last day in office; omit while still in office"),
             Field("acting", "bool", help="an acting holder"),
         )),
         Kind("event", "events", "name", (
-            Field("name", required=True),
+            Field("name", required=True, help="what the event is called"),
             Field("date", "date", help="a single date (or give start and end)"),
-            Field("start", "date"),
-            Field("end", "date"),
-            Field("place"),
+            Field("start", "date", help="first day of an event that lasted"),
+            Field("end", "date", help="last day of an event that lasted"),
+            Field("place", help="where it took place"),
             Field("people", "refs", ref="person", help="ids of people involved"),
             Field("organs", "refs", ref="organ", help="ids of organs involved"),
             Field("summary", help="a description without the name, for 'which event?' cards"),
         )),
         Kind("fact", "facts", "question", (
-            Field("question", required=True),
-            Field("answer", required=True),
+            Field("question", required=True, help="the question, as it is asked"),
+            Field("answer", required=True, help="the expected answer"),
             Field("reverse", "bool", help="also ask the answer, expecting the question"),
         )),
     )
