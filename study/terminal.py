@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import IO, Protocol
 
+import click
+
 from cards.db import from_iso
-from cards.errors import CardsError, InvalidInput
+from cards.errors import CardsError
 from study.answers import Verdict, check
 from study.queue import Counts
 from study.scheduler import RATINGS, CardMoved, NothingToUndo
@@ -72,8 +74,6 @@ class TerminalKeys:
             import termios
             import tty
         except ImportError:  # Windows
-            import click
-
             return click.getchar()
         fd = sys.stdin.fileno()
         old = termios.tcgetattr(fd)
@@ -348,11 +348,11 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
         elif key == "e":
             try:
                 message = ui.edit(session, showing)
-            except InvalidInput as err:
-                ui.view.note(f"Not saved: {err}", "red")
-                message = None
             except CardsError as err:
                 ui.view.note(f"Not saved: {err}", "red")
+                message = None
+            except click.ClickException as err:  # the editor failed (vim's :cq)
+                ui.view.note(f"Not saved: {err.format_message()}", "red")
                 message = None
             if message:
                 ui.view.note(message)

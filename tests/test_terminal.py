@@ -372,3 +372,37 @@ def test_keys_typed_ahead_are_not_lost(db: Path, term):
     assert t.finish() == 0
     assert rows(db, "SELECT card_key, rating FROM reviews ORDER BY id") == [
         (K1, 3), (K2, 4), (K3, 1)]
+
+
+def test_a_failing_editor_does_not_end_the_session(db: Path, term):
+    """An editor that exits non-zero (vim's :cq) leaves the record alone; the session goes on."""
+    t = term(editor="false")
+    t.expect(Q1)
+    t.send(" ")
+    t.expect(BUTTONS)
+    t.send("e")
+    t.expect("Not saved: ")
+    t.expect(Q1)
+    assert "Editing failed" in t.screen()
+    t.send(" ")
+    t.expect(BUTTONS)
+    t.send("3")
+    t.expect(Q2)
+    t.send("q")
+    t.expect("Answered 1 card")
+    assert t.finish() == 0
+    assert "Traceback" not in t.text()
+    assert card(db, K1)["answer"] == "Moscow"
+
+
+def test_an_invalid_edit_given_up_is_not_saved(db: Path, term, tmp_path: Path):
+    t = term(editor=write_editor(tmp_path, 'answer = "Moscow"', 'answer = '))
+    t.expect(Q1)
+    t.send("e")
+    t.expect("Edit again? [Y/n]: ")
+    t.send("n\r")
+    t.expect(Q1)
+    assert "Not saved: fact 'capital' (edited)" in t.screen()
+    t.send("q")
+    assert t.finish() == 0
+    assert card(db, K1)["answer"] == "Moscow"
