@@ -15,6 +15,7 @@ import shlex
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -61,8 +62,8 @@ class Term:
     """One `study review` in a pty, with the transcript of everything it printed."""
 
     def __init__(self, *args: str, editor: str | None = None) -> None:
-        env = {**os.environ, "STUDY_NOW": NOW, "TERM": "xterm", "COLUMNS": "120",
-               "LINES": "40"}
+        env = {**os.environ, "STUDY_NOW": NOW, "TZ": "UTC", "TERM": "xterm",
+               "COLUMNS": "120", "LINES": "40"}
         env.pop("NO_COLOR", None)
         if editor:
             env["EDITOR"] = editor
@@ -219,8 +220,8 @@ def test_bury_holds_the_card_until_the_next_study_day(db: Path, term):
     assert f"Buried {K1} until tomorrow." in t.screen()
     t.send("q")
     assert t.finish() == 0
-    # the study day starts at 04:00 local; the test clock's zone is the machine's
-    assert card(db, K1)["buried_until"] > NOW
+    # the next study day starts at 04:00 (TZ=UTC)
+    assert card(db, K1)["buried_until"] == "2026-11-24T04:00:00.000000+00:00"
     assert card(db, K1)["state"] == "new"
 
 
@@ -297,10 +298,15 @@ def test_help_then_quit_with_the_summary(db: Path, term):
     assert card(db, K3)["state"] == "new"
 
 
-def test_escape_quits(db: Path, term):
+@pytest.mark.parametrize("key", ["q", "Q", "\x1b", "\x04"], ids=["q", "Q", "Esc", "Ctrl-D"])
+def test_quit_keys(db: Path, term, key: str):
     t = term()
     t.expect(Q1)
-    t.send("\x1b")
+    if key == "\x04":
+        # between keys the terminal is in cooked mode, where a Ctrl-D typed ahead is
+        # taken as end-of-line by the line discipline and never read: wait for raw mode
+        time.sleep(0.3)
+    t.send(key)
     t.expect("Answered 0 cards")
     assert t.finish() == 0
 
