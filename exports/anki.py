@@ -49,6 +49,15 @@ from exports.notes import (
 #: only by a newer one: move this forward whenever the templates or the CSS change.
 MODEL_MOD = 1795392000  # 2026-11-22
 
+#: Deflate's fastest level: the file is already about a seventh of genanki's
+#: (level 6 saves another 13% of it in four times the time).
+COMPRESS_LEVEL = 1
+
+#: genanki's collection schema, split so that the indexes are built after the
+#: rows are in (faster than keeping them up to date row by row).
+TABLES, _, _INDEXES = APKG_SCHEMA.partition("CREATE INDEX")
+INDEXES = "CREATE INDEX" + _INDEXES if _INDEXES else ""
+
 #: A fixed time for the zip entries (the zip format's earliest), for repeatable files.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -143,7 +152,7 @@ def collection_bytes(notes: list[ExportNote], progress: Progress | None = None) 
               if any(n.note_type is nt for n in notes)}
     conn = sqlite3.connect(":memory:")
     try:
-        conn.executescript(APKG_SCHEMA)
+        conn.executescript(TABLES)
         conn.executescript(APKG_COL)
         (decks_json, models_json), = conn.execute("SELECT decks, models FROM col")
         all_decks = json.loads(decks_json)
@@ -172,6 +181,7 @@ def collection_bytes(notes: list[ExportNote], progress: Progress | None = None) 
                 card_rows.clear()
                 if progress is not None:
                     progress(done, total)
+        conn.executescript(INDEXES)
         conn.commit()
         return conn.serialize()
     finally:
@@ -186,7 +196,7 @@ def package_bytes(collection: bytes) -> bytes:
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            package.writestr(info, data)
+            package.writestr(info, data, compresslevel=COMPRESS_LEVEL)
     return out.getvalue()
 
 

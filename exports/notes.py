@@ -40,7 +40,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
 from cards.dates import PartialDate
 from cards.errors import CardsError
@@ -119,8 +119,7 @@ NOTE_TYPES: dict[str, NoteType] = {nt.kind: nt for nt in (
 )}
 
 
-@dataclass(frozen=True)
-class ExportNote:
+class ExportNote(NamedTuple):
     """One Anki note, ready to write.
 
     ``cards`` holds ``(ordinal, card id, position)`` for each card the store
@@ -154,9 +153,18 @@ class Exported:
 
 # -- text --------------------------------------------------------------------
 
+_SPECIAL = re.compile(r"[&<>\"'\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def text_html(text: str) -> str:
-    """Plain text as HTML that shows exactly that text (line breaks kept)."""
-    escaped = html.escape(text, quote=True)
+    """Plain text as HTML that shows exactly that text (line breaks kept).
+
+    Control characters are dropped: Anki separates a note's fields with \\x1f.
+    """
+    if _SPECIAL.search(text) is None:
+        return text
+    escaped = html.escape(_CONTROL.sub("", text), quote=True)
     if "\n" in escaped or "\r" in escaped:
         escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
     return escaped
@@ -172,6 +180,21 @@ def source_html(source: str) -> str:
         escaped = html.escape(source, quote=True)
         return f'<a href="{escaped}">{escaped}</a>'
     return text_html(source)
+
+
+_BASE91 = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+           "!#$%&()*+,-./:;<=>?@[]^_`{|}~")
+
+
+def note_guid(key: str) -> str:
+    """The GUID of the note with stable key ``key`` (``tenure:ID``, ``succession:A+B``):
+    ``genanki.guid_for("secretariat", key)``, computed without genanki's per-byte loop."""
+    value = int.from_bytes(hashlib.sha256(f"secretariat__{key}".encode()).digest()[:8], "big")
+    digits = []
+    while value:
+        value, digit = divmod(value, 91)
+        digits.append(_BASE91[digit])
+    return "".join(reversed(digits))
 
 
 def anki_tag(tag: str) -> str:
@@ -200,12 +223,14 @@ def deck_name(name: str) -> str:
     """A deck name as Anki keeps it, levels separated by ``::``.
 
     Raises:
-        BadDeckName: the name or one of its levels is empty.
+        BadDeckName: the name or one of its levels is empty, or it holds a
+            control character.
     """
     parts = [p.strip() for p in name.split("::")]
-    if not all(parts):
+    if not all(parts) or _CONTROL.search(name):
         raise BadDeckName(f"--deck {name!r}: not a deck name, expected a name like "
-                          f"'Secretariat' or 'History::USSR' (no empty levels)")
+                          f"'Secretariat' or 'History::USSR' (no empty levels, no control "
+                          f"characters)")
     return "::".join(parts)
 
 
@@ -275,7 +300,31 @@ def _data(records: Records, kind: str, rid: str) -> tuple[list[str], list[Record
     return data, [rec], uses
 
 
-def _context_fields(records: Records, kind: str, rid: str,
+class Contexts:
+    """``cards.generate.context`` with each tenure's lines made once: a tenure's
+    lines are shown by its own note and by the successions on either side."""
+
+    def __init__(self, records: Records) -> None:
+        self.records = records
+        self._tenures: dict[str, list[str]] = {}
+
+    def lines(self, kind: str, rid: str) -> list[str]:
+        """The lines shown with an answer of record ``kind``/``rid``."""
+        if kind == "succession":
+            return list(dict.fromkeys(line for tid in rid.split("+")
+                                      for line in self._tenure(tid)))
+        if kind == "tenure":
+            return self._tenure(rid)
+        return context(self.records, kind, rid)
+
+    def _tenure(self, tid: str) -> list[str]:
+        lines = self._tenures.get(tid)
+        if lines is None:
+            lines = self._tenures[tid] = context(self.records, "tenure", tid)
+        return lines
+
+
+def _context_fields(contexts: Contexts, kind: str, rid: str,
                     own: list[Record]) -> tuple[str, str, str]:
     """Context, Note and Source as HTML.
 
@@ -285,13 +334,32 @@ def _context_fields(records: Records, kind: str, rid: str,
     notes = list(dict.fromkeys(r["note"] for r in own if r.get("note")))
     sources = list(dict.fromkeys(r["source"] for r in own if r.get("source")))
     separate = {f"Note: {n}" for n in notes} | {f"Source: {s}" for s in sources}
-    lines = [line for line in context(records, kind, rid) if line not in separate]
+    lines = [line for line in contexts.lines(kind, rid) if line not in separate]
     return ("<br>".join(text_html(line) for line in lines),
             "<br>".join(text_html(n) for n in notes),
             "<br>".join(source_html(s) for s in sources))
 
 
 # -- collecting the notes ----------------------------------------------------
+
+class _Row(NamedTuple):
+    """The columns of a store card that an export uses."""
+
+    record_kind: str
+    record_id: str
+    template: str
+    question: str
+    answer: str
+    tags: str
+    position: int
+    retired: int
+    created: str
+    updated: str
+
+
+_CARDS = ("SELECT record_kind, record_id, template, question, answer, tags, position, retired, "
+          "created, updated FROM cards ORDER BY position")
+
 
 class _Clock:
     """Stored ISO times as Unix times, each distinct string parsed once."""
@@ -305,9 +373,9 @@ class _Clock:
             value = self._seen[stamp] = datetime.fromisoformat(stamp).timestamp()
         return value
 
-    def card_id(self, row: dict[str, Any]) -> int:
+    def card_id(self, row: _Row) -> int:
         """A card's id: its creation time in milliseconds plus its position."""
-        return int(self.seconds(row["created"]) * 1000) + int(row["position"])
+        return int(self.seconds(row.created) * 1000) + row.position
 
 
 def _describe(tag: str | None, kind: str | None) -> str:
@@ -340,51 +408,53 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
         raise ValueError(f"split_by must be None or 'kind', not {split_by!r}")
     root = deck_name(deck)
     only = kind_name(kind) if kind else None
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in store.card_rows():
-        groups.setdefault((row["record_kind"], row["record_id"]), []).append(row)
+    groups: dict[tuple[str, str], list[_Row]] = {}
+    for row in map(_Row._make, store.db.execute(_CARDS)):
+        groups.setdefault((row.record_kind, row.record_id), []).append(row)
     chosen = []
     for (rkind, rid), rows in groups.items():
-        live = [r for r in rows if not r["retired"]]
+        live = [r for r in rows if not r.retired]
         if not live or (only and rkind != only):
             continue
-        if tag is not None and tag not in json.loads(live[0]["tags"]):
+        if tag is not None and tag not in json.loads(live[0].tags):
             continue
         chosen.append((rkind, rid, rows, live))
     if not chosen:
         raise NothingToExport(f"nothing to export: {_describe(tag, kind)}")
-    from genanki.util import guid_for as genanki_guid  # type: ignore[import-untyped]
-
     records = store.all_records()
     updated = {k: {rid: times[1] for rid, times in store.times(k).items()} for k in records}
     clock = _Clock()
+    contexts = Contexts(records)
+    tag_sets: dict[tuple[str, str], tuple[str, ...]] = {}
+    ordinals = {nt.kind: {t: i for i, t in enumerate(nt.templates)} for nt in NOTE_TYPES.values()}
     total = len(chosen)
     out = []
     for done, (rkind, rid, rows, live) in enumerate(chosen, start=1):
         note_type = NOTE_TYPES[rkind]
         data, own, uses = _data(records, rkind, rid)
         stamps = [updated[k][i] for k, i in uses if i in updated[k]]
-        stamps += [r["updated"] for r in rows]
-        ordinals = {t: i for i, t in enumerate(note_type.templates)}
-        by_template = {r["template"]: r for r in live}
-        texts = []
+        stamps += [r.updated for r in rows]
+        by_template = {r.template: r for r in live}
+        texts: list[str] = []
         for template in note_type.templates:
             card = by_template.get(template)
-            texts += [text_html(card["question"]), text_html(card["answer"])] if card else ["", ""]
+            texts += (text_html(card.question), text_html(card.answer)) if card else ("", "")
+        tags = tag_sets.get((live[0].tags, rkind))
+        if tags is None:
+            tags = tag_sets[live[0].tags, rkind] = anki_tags(json.loads(live[0].tags), rkind)
         key = f"{rkind}:{rid}"
-        first = min(rows, key=lambda r: r["position"])
+        place = ordinals[rkind]
         out.append(ExportNote(
             note_type=note_type,
             key=key,
-            guid=genanki_guid("secretariat", key),
-            id=clock.card_id(first),
+            guid=note_guid(key),
+            id=clock.card_id(rows[0]),  # the first card: rows are in the store's order
             mod=int(clock.seconds(max(stamps))),
-            fields=(text_html(key), *(text_html(d) for d in data), *texts,
-                    *_context_fields(records, rkind, rid, own)),
-            tags=anki_tags(json.loads(live[0]["tags"]), rkind),
+            fields=(text_html(key), *map(text_html, data), *texts,
+                    *_context_fields(contexts, rkind, rid, own)),
+            tags=tags,
             deck=f"{root}::{note_type.plural}" if split_by == "kind" else root,
-            cards=tuple(sorted((ordinals[r["template"]], clock.card_id(r), int(r["position"]))
-                               for r in live)),
+            cards=tuple(sorted((place[r.template], clock.card_id(r), r.position) for r in live)),
         ))
         if progress is not None and (done % PROGRESS_STEP == 0 or done == total):
             progress(done, total)

@@ -16,10 +16,12 @@ from click.testing import CliRunner, Result
 from helpers import T0, store_from_toml
 
 from cards.authoring import import_records, read_text, validate
+from cards.generate import context
 from cards.store import Store
 from exports.anki import export_apkg
 from exports.notes import (
     NOTE_TYPES,
+    Contexts,
     NothingToExport,
     anki_tag,
     collect_notes,
@@ -242,6 +244,20 @@ def test_html_in_a_fact_renders_as_text(store: Store, tmp_path: Path) -> None:
     col.close()
 
 
+def test_control_characters_do_not_split_fields(tmp_path: Path) -> None:
+    store = store_from_toml(tmp_path / "study.db", '[[fact]]\nid = "sep"\n'
+                            'question = "Field\\u001fseparator\\u0000 and\\ttab?"\n'
+                            'answer = "One\\nline\\u001f two"\n')
+    export_apkg(store, tmp_path / "out.apkg")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "out.apkg")
+    note = anki_cards(col)["fact:sep:forward"].note()
+    assert note["Question"] == "Fieldseparator and\ttab?"
+    assert note["Forward Answer"] == "One<br>line two"
+    assert note["Key"] == "fact:sep"
+    col.close()
+
+
 def test_reimport_updates_changed_notes_in_place_and_keeps_reviews(
         store: Store, tmp_path: Path) -> None:
     export_apkg(store, tmp_path / "v1.apkg")
@@ -323,6 +339,20 @@ def test_ids_come_from_names_and_keys(store: Store, tmp_path: Path) -> None:
     assert len({nt.id for nt in NOTE_TYPES.values()}) == len(NOTE_TYPES)
     # a note's id is a time in milliseconds: Anki refuses ids later than tomorrow
     assert abs(tenure.id / 1000 - T0.timestamp()) < 3600
+
+
+def test_guids_and_contexts_are_genanki_s_and_the_store_s(store: Store) -> None:
+    import genanki
+
+    records = store.all_records()
+    for note in collect_notes(store):
+        kind, rid = note.key.split(":", 1)
+        assert note.guid == genanki.guid_for("secretariat", note.key)
+        lines = [line for line in context(records, kind, rid)
+                 if not line.startswith(("Note: ", "Source: "))]
+        assert Contexts(records).lines(kind, rid) == context(records, kind, rid)
+        assert note.fields[note.note_type.fields.index("Context")] == "<br>".join(
+            text_html(line) for line in lines)
 
 
 def test_every_store_template_has_an_anki_template(store: Store) -> None:
@@ -460,6 +490,8 @@ def test_command_reports_an_unwritable_path(db: str, tmp_path: Path, where: str)
     (["--kind", "event", "--tag", "ussr"],
      "nothing to export: no cards match --kind event and --tag ussr"),
     (["--deck", "a::::b"], "--deck 'a::::b': not a deck name"),
+    (["--deck", " "], "--deck ' ': not a deck name"),
+    (["--deck", "a\x1fb"], "--deck 'a\\x1fb': not a deck name"),
 ])
 def test_command_reports_a_bad_selection(db: str, tmp_path: Path, args: list[str],
                                          message: str) -> None:
