@@ -41,16 +41,51 @@ class Located:
         return Problem(self.file, line, self.kind, self.record.get("id"), field_name, message)
 
 
+def _open_string(line: str, state: str | None) -> str | None:
+    """The multi-line string (its delimiter) still open at the end of ``line``.
+
+    ``state`` is the one open at its start. Quotes inside other strings and
+    comments do not count.
+    """
+    i, n = 0, len(line)
+    while i < n:
+        if state is not None:
+            if state == '"""' and line[i] == "\\":
+                i += 2
+                continue
+            if line.startswith(state, i):
+                run = len(line[i:]) - len(line[i:].lstrip(state[0]))
+                i += min(run, 5)  # up to two quotes of content before the closing three
+                state = None
+                continue
+            i += 1
+            continue
+        char = line[i]
+        if char == "#":
+            break
+        if line.startswith('"""', i) or line.startswith("'''", i):
+            state = line[i:i + 3]
+            i += 3
+        elif char in "\"'":
+            i += 1
+            while i < n and line[i] != char:
+                i += 2 if char == '"' and line[i] == "\\" else 1
+            i += 1
+        else:
+            i += 1
+    return state
+
+
 def _locate(text: str) -> dict[tuple[str, int], tuple[int, dict[str, int]]]:
     """Lines of each ``[[kind]]`` table and of its keys, by (kind, index)."""
     where: dict[tuple[str, int], tuple[int, dict[str, int]]] = {}
     counts: dict[str, int] = {}
     current: tuple[str, int] | None = None
-    in_multiline: str | None = None
+    open_string: str | None = None
     for number, line in enumerate(text.split("\n"), start=1):  # TOML breaks lines at \n only
-        if in_multiline:
-            if line.count(in_multiline) % 2 == 1:
-                in_multiline = None
+        inside = open_string is not None
+        open_string = _open_string(line, open_string)
+        if inside:
             continue
         header = _HEADER.match(line)
         if header:
@@ -60,12 +95,12 @@ def _locate(text: str) -> dict[tuple[str, int], tuple[int, dict[str, int]]]:
             current = (kind, index)
             where[current] = (number, {})
             continue
+        if line.lstrip().startswith("["):
+            current = None  # some other table: its keys are not the record's
+            continue
         key = _KEY.match(line)
         if key and current:
             where[current][1].setdefault(key[1], number)
-        for quote in ('"""', "'''"):
-            if line.count(quote) % 2 == 1:
-                in_multiline = quote
     return where
 
 

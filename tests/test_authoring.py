@@ -302,6 +302,34 @@ def test_multiline_strings_do_not_confuse_line_numbers(db: Path, tmp_path: Path)
         f"{path}:12: fact 'b': answer: is a number, expected a string")
 
 
+def test_quotes_inside_strings_and_comments_do_not_confuse_line_numbers(
+        db: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "t.toml", """\
+        # a comment with \"\"\" in it
+        [[fact]]
+        id = "a"
+        question = "Why ''' here?"  # and ''' here
+        answer = 'a \"\"\" b'
+
+        [[fact]]
+        id = "b"
+        question = '''one \"\"\"
+        two'''
+        answer = 2
+
+        [[fact]]
+        id = "c"
+        question = \"\"\"ends with a quote\"\"\"\"
+        answer = 3
+        """)
+    result = run("import", str(path))
+    assert problem_lines(result.stderr) == [
+        f"{path}:11: fact 'b': answer: is a number, expected a string",
+        f"{path}:16: fact 'c': answer: is a number, expected a string",
+        "Error: 2 problems in the input; nothing was written.",
+    ]
+
+
 def test_import_needs_a_file() -> None:
     result = run("import")
     assert result.exit_code == 2
@@ -555,6 +583,12 @@ def record_sets(draw: st.DrawFn) -> dict[str, dict[str, dict[str, Any]]]:
 def _import(store: Store, text: str) -> None:
     items, problems = read_text(text, "dump.toml")
     validate(store, items, problems)
+    lines = text.split("\n")
+    for loc in items:  # every record and field is located, whatever its strings hold
+        assert loc.line is not None and lines[loc.line - 1] == f"[[{loc.kind}]]"
+        for name, number in loc.field_lines.items():
+            assert lines[number - 1].startswith(f"{name} = ")
+        assert set(loc.field_lines) == set(loc.record) | ({"id"} if loc.kind != "tenure" else set())
     import_records(store, items, T0)
 
 
