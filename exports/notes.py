@@ -40,7 +40,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cards.dates import PartialDate
 from cards.errors import CardsError
@@ -342,23 +342,12 @@ def _context_fields(contexts: Contexts, kind: str, rid: str,
 
 # -- collecting the notes ----------------------------------------------------
 
-class _Row(NamedTuple):
-    """The columns of a store card that an export uses."""
-
-    record_kind: str
-    record_id: str
-    template: str
-    question: str
-    answer: str
-    tags: str
-    position: int
-    retired: int
-    created: str
-    updated: str
-
-
+#: The store's cards, as plain tuples (a large store has hundreds of thousands).
 _CARDS = ("SELECT record_kind, record_id, template, question, answer, tags, position, retired, "
           "created, updated FROM cards ORDER BY position")
+_KIND, _ID, _TEMPLATE, _QUESTION, _ANSWER, _TAGS, _POSITION, _RETIRED, _CREATED, _UPDATED = (
+    range(10))
+_Row = tuple[Any, ...]
 
 
 class _Clock:
@@ -375,7 +364,7 @@ class _Clock:
 
     def card_id(self, row: _Row) -> int:
         """A card's id: its creation time in milliseconds plus its position."""
-        return int(self.seconds(row.created) * 1000) + row.position
+        return int(self.seconds(row[_CREATED]) * 1000) + int(row[_POSITION])
 
 
 def _describe(tag: str | None, kind: str | None) -> str:
@@ -409,14 +398,14 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
     root = deck_name(deck)
     only = kind_name(kind) if kind else None
     groups: dict[tuple[str, str], list[_Row]] = {}
-    for row in map(_Row._make, store.db.execute(_CARDS)):
-        groups.setdefault((row.record_kind, row.record_id), []).append(row)
+    for row in store.db.execute(_CARDS):
+        groups.setdefault((row[_KIND], row[_ID]), []).append(row)
     chosen = []
     for (rkind, rid), rows in groups.items():
-        live = [r for r in rows if not r.retired]
+        live = [r for r in rows if not r[_RETIRED]]
         if not live or (only and rkind != only):
             continue
-        if tag is not None and tag not in json.loads(live[0].tags):
+        if tag is not None and tag not in json.loads(live[0][_TAGS]):
             continue
         chosen.append((rkind, rid, rows, live))
     if not chosen:
@@ -433,15 +422,15 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
         note_type = NOTE_TYPES[rkind]
         data, own, uses = _data(records, rkind, rid)
         stamps = [updated[k][i] for k, i in uses if i in updated[k]]
-        stamps += [r.updated for r in rows]
-        by_template = {r.template: r for r in live}
+        stamps += [r[_UPDATED] for r in rows]
+        by_template = {r[_TEMPLATE]: r for r in live}
         texts: list[str] = []
         for template in note_type.templates:
             card = by_template.get(template)
-            texts += (text_html(card.question), text_html(card.answer)) if card else ("", "")
-        tags = tag_sets.get((live[0].tags, rkind))
+            texts += (text_html(card[_QUESTION]), text_html(card[_ANSWER])) if card else ("", "")
+        tags = tag_sets.get((live[0][_TAGS], rkind))
         if tags is None:
-            tags = tag_sets[live[0].tags, rkind] = anki_tags(json.loads(live[0].tags), rkind)
+            tags = tag_sets[live[0][_TAGS], rkind] = anki_tags(json.loads(live[0][_TAGS]), rkind)
         key = f"{rkind}:{rid}"
         place = ordinals[rkind]
         out.append(ExportNote(
@@ -454,7 +443,8 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
                     *_context_fields(contexts, rkind, rid, own)),
             tags=tags,
             deck=f"{root}::{note_type.plural}" if split_by == "kind" else root,
-            cards=tuple(sorted((place[r.template], clock.card_id(r), r.position) for r in live)),
+            cards=tuple(sorted((place[r[_TEMPLATE]], clock.card_id(r), r[_POSITION])
+                               for r in live)),
         ))
         if progress is not None and (done % PROGRESS_STEP == 0 or done == total):
             progress(done, total)
