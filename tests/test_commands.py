@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import json_of, run, snapshot
 
 from cards import schema
-from helpers import json_of, run, snapshot
 
 STARTER_MSG = "Created a new store with the starter deck at {}\n"
 

@@ -1,4 +1,4 @@
-"""Cards generated from records: exact texts, keys, sibling groups, regeneration (cards/generate.py)."""
+"""Cards generated from records (cards/generate.py): texts, keys, siblings, regeneration."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import T0
+from hypothesis import given, settings
+from strategies import record_sets
 
 from cards.authoring import import_records, read_text, validate
+from cards.check import check
 from cards.errors import RecordInUse, UnknownRecord
 from cards.generate import (
     SUCCESSION_GAP_DAYS,
@@ -24,7 +28,6 @@ from cards.generate import (
 from cards.listing import list_cards
 from cards.records import KINDS
 from cards.store import Store
-from helpers import T0
 
 DECK = textwrap.dedent("""\
     [[person]]
@@ -276,7 +279,7 @@ def _two_tenures(end: str, start: str, *, same_person: bool = False,
     second = "a" if same_person else "b"
     text = ('[[person]]\nid = "a"\nname = "A"\n[[person]]\nid = "b"\nname = "B"\n'
             '[[office]]\nid = "o"\ntitle = "Chair"\n'
-            f'[[tenure]]\nid = "t1"\nperson = "a"\noffice = "o"\nstart = "1900"\n'
+            '[[tenure]]\nid = "t1"\nperson = "a"\noffice = "o"\nstart = "1900"\n'
             + ("" if ongoing else f'end = "{end}"\n')
             + f'[[tenure]]\nid = "t2"\nperson = "{second}"\noffice = "o"\nstart = "{start}"\n')
     return records_of(text)
@@ -559,3 +562,25 @@ def test_regeneration_keeps_positions_and_state(tmp_path: Path) -> None:
     for k in changed:
         assert after[k]["version"] == before[k]["version"] + 1
         assert after[k]["created"] == before[k]["created"]
+
+
+# -- properties ------------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(record_sets())
+def test_any_valid_records_make_well_formed_cards(records: Records) -> None:
+    specs = generate(records)
+    keys = [c.key for c in specs]
+    assert len(keys) == len(set(keys))
+    for card in specs:
+        assert card.key == f"{card.kind}:{card.record_id}:{card.template}"
+        assert card.question.strip() and card.answer.strip()
+        if card.kind == "succession":
+            first, second = card.record_id.split("+")
+            assert card.siblings == (f"tenure:{first}", f"tenure:{second}")
+        else:
+            assert card.siblings == (f"{card.kind}:{card.record_id}",)
+            assert card.record_id in records[card.kind]
+    for finding in check(records):  # never raises, and says something precise
+        assert finding.level in ("error", "warning")
+        assert finding.id in records[finding.kind]

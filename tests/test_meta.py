@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 import pytest
-
 from helpers import run
+
 from study.cli import cli
 
 README = Path(__file__).parents[1] / "README.md"

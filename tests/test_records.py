@@ -101,8 +101,10 @@ def test_a_toml_datetime_is_a_bad_date() -> None:
 
 
 @pytest.mark.parametrize(("kind", "field", "value", "message"), [
-    ("person", "born", "1934-02-30", "'1934-02-30': February 1934 has no day 30, expected 01 to 28"),
-    ("person", "died", "1900-02-29", "'1900-02-29': February 1900 has no day 29, expected 01 to 28"),
+    ("person", "born", "1934-02-30",
+     "'1934-02-30': February 1934 has no day 30, expected 01 to 28"),
+    ("person", "died", "1900-02-29",
+     "'1900-02-29': February 1900 has no day 29, expected 01 to 28"),
     ("organ", "founded", "1919-13", "'1919-13': month 13 does not exist, expected 01 to 12"),
     ("tenure", "start", "3 April 1922",
      "'3 April 1922' is not a date, expected YYYY, YYYY-MM or YYYY-MM-DD"),

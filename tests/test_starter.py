@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import T0, run
 
 from cards.check import check
 from cards.dates import PartialDate
@@ -20,7 +21,6 @@ from cards.listing import list_cards
 from cards.records import KINDS
 from cards.starter import load_starter, starter_text
 from cards.store import Store
-from helpers import T0, run
 
 # id: (name, born, died); None: living
 PEOPLE = {
