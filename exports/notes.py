@@ -19,7 +19,8 @@ Identity never depends on the clock or on chance:
 - a note's GUID is ``genanki.guid_for("secretariat", key)``;
 - a note's id is its first card's creation time in milliseconds plus that
   card's position in the store, and a card's id likewise: the store hands out
-  positions in creation order, so these never collide, stay put from one
+  positions in creation order, so these do not collide (should the clock have
+  gone back, a taken id moves up to the next free one), stay put from one
   export to the next, and read as the time the card was made;
 - a note's modification time is the latest ``updated`` time of the records its
   texts draw on (a tenure's person and office too, a succession's two tenures,
@@ -367,6 +368,15 @@ class _Clock:
         return int(self.seconds(row[_CREATED]) * 1000) + int(row[_POSITION])
 
 
+def _unique(value: int, taken: set[int]) -> int:
+    """``value``, or the next free number after it if taken (only if the clock
+    went back while the store made cards); ``taken`` gets the result."""
+    while value in taken:
+        value += 1
+    taken.add(value)
+    return value
+
+
 def _describe(tag: str | None, kind: str | None) -> str:
     parts = []
     if kind:
@@ -416,6 +426,8 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
     contexts = Contexts(records)
     tag_sets: dict[tuple[str, str], tuple[str, ...]] = {}
     ordinals = {nt.kind: {t: i for i, t in enumerate(nt.templates)} for nt in NOTE_TYPES.values()}
+    note_ids: set[int] = set()
+    card_ids: set[int] = set()
     total = len(chosen)
     out = []
     for done, (rkind, rid, rows, live) in enumerate(chosen, start=1):
@@ -437,14 +449,14 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
             note_type=note_type,
             key=key,
             guid=note_guid(key),
-            id=clock.card_id(rows[0]),  # the first card: rows are in the store's order
+            id=_unique(clock.card_id(rows[0]), note_ids),  # rows are in the store's order
             mod=int(clock.seconds(max(stamps))),
             fields=(text_html(key), *map(text_html, data), *texts,
                     *_context_fields(contexts, rkind, rid, own)),
             tags=tags,
             deck=f"{root}::{note_type.plural}" if split_by == "kind" else root,
-            cards=tuple(sorted((place[r[_TEMPLATE]], clock.card_id(r), r[_POSITION])
-                               for r in live)),
+            cards=tuple(sorted((place[r[_TEMPLATE]], _unique(clock.card_id(r), card_ids),
+                                r[_POSITION]) for r in live)),
         ))
         if progress is not None and (done % PROGRESS_STEP == 0 or done == total):
             progress(done, total)

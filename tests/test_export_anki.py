@@ -327,6 +327,24 @@ def test_same_store_gives_the_same_file(store: Store, tmp_path: Path) -> None:
     assert len(set(card_ids)) == len(card_ids)
 
 
+def test_ids_stay_unique_when_the_clock_went_back(store: Store, tmp_path: Path) -> None:
+    cards = {r["key"]: r for r in store.card_rows()}
+    first, second = cards["fact:nomenklatura:forward"], cards["fact:markup:forward"]
+    earlier = (T0 - timedelta(milliseconds=second["position"] - first["position"])).isoformat(
+        timespec="microseconds")
+    store.db.execute("UPDATE cards SET created = ? WHERE record_id = 'markup'", [earlier])
+    store.db.conn.commit()
+    notes = {n.key: n for n in collect_notes(store)}
+    assert notes["fact:markup"].id == notes["fact:nomenklatura"].id + 1
+    card_ids = [cid for n in notes.values() for _, cid, _ in n.cards]
+    assert len(set(card_ids)) == len(card_ids)
+    export_apkg(store, tmp_path / "out.apkg")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "out.apkg")
+    assert col.note_count() == NOTES
+    col.close()
+
+
 def test_ids_come_from_names_and_keys(store: Store, tmp_path: Path) -> None:
     import genanki
 
