@@ -73,6 +73,7 @@ class Answered:
     state: str
     leech: bool
     buried: tuple[str, ...]
+    review_id: int
 
 
 def _snapshot(card: dict[str, Any]) -> dict[str, Any]:
@@ -151,29 +152,43 @@ def answer(conn: sqlite3.Connection, scheduler: Scheduler, settings: Settings, t
             conn.executemany("UPDATE cards SET buried_until = ?, version = version + 1 "
                              "WHERE key = ?", [(iso(day.end), k) for k in buried])
         interval = after.due - now
-        conn.execute(
+        cur = conn.execute(
             "INSERT INTO reviews (card_key, rating, reviewed_at, duration_ms, state_before, "
             "state_after, interval_days, buried) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [key, rating, iso(now), max(0, int(duration_ms)), json.dumps(_snapshot(card)),
              json.dumps(new_state), interval.total_seconds() / 86400, json.dumps(buried)])
-    return Answered(key, rating, interval, new_state["state"], leech, tuple(buried))
+    return Answered(key, rating, interval, new_state["state"], leech, tuple(buried),
+                    int(cur.lastrowid or 0))
 
 
-def undo(conn: sqlite3.Connection) -> dict[str, Any]:
-    """Remove the last answer and restore the card (and its buried siblings) as before.
+def undo(conn: sqlite3.Connection, review_id: int | None = None) -> dict[str, Any]:
+    """Remove an answer and restore the card (and its buried siblings) as before.
+
+    Args:
+        review_id: the answer to undo (a session's own last one); by default the
+            last answer in the store.
 
     Returns:
         The review row that was undone.
 
     Raises:
-        NothingToUndo: no answer has been given.
+        NothingToUndo: no answer has been given, or that card was answered again since.
     """
     with _Write(conn):
-        cur = conn.execute("SELECT * FROM reviews ORDER BY id DESC LIMIT 1")
+        if review_id is None:
+            cur = conn.execute("SELECT * FROM reviews ORDER BY id DESC LIMIT 1")
+        else:
+            cur = conn.execute("SELECT * FROM reviews WHERE id = ?", [review_id])
         row = cur.fetchone()
         if row is None:
-            raise NothingToUndo("nothing to undo: no answer has been given yet")
+            raise NothingToUndo("nothing to undo: no answer has been given yet"
+                                if review_id is None else "that answer was already undone")
         review = dict(zip([d[0] for d in cur.description], row, strict=True))
+        later = conn.execute("SELECT 1 FROM reviews WHERE card_key = ? AND id > ?",
+                             [review["card_key"], review["id"]]).fetchone()
+        if later:
+            raise NothingToUndo(f"cannot undo: {review['card_key']} was answered again since, "
+                                f"in another session")
         before = json.loads(review["state_before"])
         sets = ", ".join(f"{c} = :{c}" for c in STATE_COLUMNS)
         conn.execute(f"UPDATE cards SET {sets}, version = version + 1 WHERE key = :key",

@@ -66,7 +66,7 @@ class ReviewSession:
         self.scheduler = sched.make_scheduler(settings)
         self.preview_scheduler = sched.make_scheduler(settings, fuzz=False)
         self.tally = Tally()
-        self._undo_stack: list[tuple[str, int, str]] = []
+        self._undo_stack: list[tuple[int, int]] = []  # (review id, rating) of own answers
 
     def counts(self, now: datetime) -> Counts:
         return self.queue.counts(now)
@@ -109,17 +109,23 @@ class ReviewSession:
         self.tally.milliseconds += max(0, duration_ms)
         if result.leech:
             self.tally.leeches.append(showing.key)
-        self._undo_stack.append((showing.key, rating, showing.reason))
+        self._undo_stack.append((result.review_id, rating))
         return result
 
     def undo(self) -> dict[str, Any]:
-        """Undo the last answer in the store (this session's or an earlier one's)."""
-        review = sched.undo(self.conn)
-        if self._undo_stack and self._undo_stack[-1][0] == review["card_key"]:
-            _key, rating, _reason = self._undo_stack.pop()
-            self.tally.answered -= 1
-            self.tally.again -= rating == 1
-            self.tally.milliseconds -= review["duration_ms"]
+        """Undo this session's last answer (another terminal's answers are not touched).
+
+        Raises:
+            NothingToUndo: this session has no answer left to undo.
+        """
+        if not self._undo_stack:
+            raise sched.NothingToUndo("nothing to undo in this session")
+        review_id, rating = self._undo_stack[-1]
+        review = sched.undo(self.conn, review_id)
+        self._undo_stack.pop()
+        self.tally.answered -= 1
+        self.tally.again -= rating == 1
+        self.tally.milliseconds -= review["duration_ms"]
         return review
 
     def suspend(self, showing: Showing) -> None:

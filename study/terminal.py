@@ -7,13 +7,15 @@ at a time (newlines ignored) and the output is plain text, so that
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import click
 
@@ -43,6 +45,10 @@ class Keys(Protocol):
 
     def line(self, prompt: str) -> str: ...
 
+    def session(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def cooked(self) -> contextlib.AbstractContextManager[None]: ...
+
 
 #: One key in what a terminal sends: an escape sequence (arrows, F-keys) or one character.
 _KEY = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1bO.|.", re.DOTALL)
@@ -51,13 +57,59 @@ _KEY = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1bO.|.", re.DOTALL)
 class TerminalKeys:
     """Single keys from a real terminal, without Enter.
 
-    Keys typed ahead, while a card is being drawn, are kept (``click.getchar``
-    flushes them when it enters raw mode), and several keys that arrive in one
-    read are handed out one at a time.
+    For the whole session the terminal is in cbreak mode (no echo, no line
+    editing; Ctrl-C still interrupts), so keys typed while a card is drawn
+    are kept and not echoed; several keys that arrive in one read are handed
+    out one at a time. ``cooked()`` gives the terminal back for typing an
+    answer or running the editor; the mode is restored on every exit,
+    SIGTERM included, and re-applied after Ctrl-Z.
     """
 
     def __init__(self) -> None:
         self.pending: list[str] = []
+        self.fd = sys.stdin.fileno()
+        self.saved: list[Any] | None = None
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        try:
+            import termios
+            import tty
+        except ImportError:  # Windows: fall back to click.getchar in get()
+            yield
+            return
+        self.saved = termios.tcgetattr(self.fd)
+
+        def single_keys(*_: object) -> None:
+            tty.setcbreak(self.fd, termios.TCSANOW)  # TCSANOW: keep keys typed ahead
+
+        def terminate(*_: object) -> None:
+            raise SystemExit(143)
+
+        previous = {sig: signal.signal(sig, handler) for sig, handler in
+                    ((signal.SIGTERM, terminate), (signal.SIGCONT, single_keys))}
+        single_keys()
+        try:
+            yield
+        finally:
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.saved = None
+
+    @contextlib.contextmanager
+    def cooked(self) -> Iterator[None]:
+        if self.saved is None:
+            yield
+            return
+        import termios
+        import tty
+
+        termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+        try:
+            yield
+        finally:
+            tty.setcbreak(self.fd, termios.TCSANOW)
 
     def get(self) -> str:
         if not self.pending:
@@ -70,24 +122,17 @@ class TerminalKeys:
         return key
 
     def _read(self) -> str:
-        try:
-            import termios
-            import tty
-        except ImportError:  # Windows
+        if self.saved is None:
             return click.getchar()
-        fd = sys.stdin.fileno()
-        old = termios.tcgetattr(fd)
-        try:
-            tty.setraw(fd, termios.TCSANOW)  # not TCSAFLUSH: keep the keys typed ahead
-            data = os.read(fd, 32)
-        finally:
-            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+        data = os.read(self.fd, 64)
         if not data:
             raise EOFError
         return data.decode(sys.stdin.encoding or "utf-8", "replace")
 
     def line(self, prompt: str) -> str:
-        return input(prompt)
+        self.pending.clear()
+        with self.cooked():
+            return input(prompt)
 
 
 class StreamKeys:
@@ -109,6 +154,12 @@ class StreamKeys:
         if text == "":
             raise EOFError
         return text.rstrip("\n")
+
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def cooked(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
 
 def when(due: str | None, now: datetime, tz: tzinfo) -> str:
@@ -198,10 +249,16 @@ class RichView:
         from rich.text import Text
 
         self.console.clear()
+        left = counts.new + counts.learning + counts.review
+        done = answered / (answered + left) if answered + left else 1.0
+        width = 20
+        filled = round(done * width)
         header = Text.assemble(
             ("new ", "dim"), (str(counts.new), "bold blue"), ("   learning ", "dim"),
             (str(counts.learning), "bold red"), ("   due ", "dim"),
-            (str(counts.review), "bold green"), ("   answered ", "dim"), (str(answered), "bold"))
+            (str(counts.review), "bold green"), ("   answered ", "dim"), (str(answered), "bold"),
+            ("   ", ""), ("━" * filled, "green"), ("━" * (width - filled), "grey30"),
+            (f" {done:.0%}", "dim"))
         self.console.print(header)
         for text, style in self.notes:  # the screen was cleared: say them again
             self.say(text, style)
@@ -225,7 +282,14 @@ class RichView:
             self.console.print(Text(f"{verdict.detail}  (suggested: {verdict.grade} "
                                     f"{RATINGS[verdict.grade]})", style=style))
         self.console.print(Panel(body, title="answer", title_align="left", padding=(1, 2)))
-        self.console.print(buttons(showing))
+        styles = {1: "bold red", 2: "bold yellow", 3: "bold green", 4: "bold blue"}
+        line = Text()
+        for r, name in RATINGS.items():
+            line.append(f"{r} {name} ", styles[r])
+            line.append(format_interval(showing.previews[r]), "dim")
+            line.append("   ")
+        self.console.print(line)
+        self.console.print("[dim]u undo   s suspend   b bury   e edit   ?: help   q: quit[/]")
 
     def say(self, text: str, style: str = "") -> None:
         from rich.text import Text
@@ -268,7 +332,8 @@ def summary_text(summary: Summary, now: datetime, tz: tzinfo, leeches: list[str]
 def run(session: ReviewSession, ui: Frontend) -> Summary:
     """Show cards until none is left or the learner quits; returns the summary."""
     try:
-        _loop(session, ui)
+        with ui.keys.session():
+            _loop(session, ui)
     except (KeyboardInterrupt, EOFError):
         ui.view.say("")
     now = ui.clock()
@@ -347,7 +412,8 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
             return
         elif key == "e":
             try:
-                message = ui.edit(session, showing)
+                with ui.keys.cooked():
+                    message = ui.edit(session, showing)
             except CardsError as err:
                 ui.view.note(f"Not saved: {err}", "red")
                 message = None

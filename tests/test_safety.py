@@ -8,6 +8,7 @@ and never grade one showing of a card twice.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -288,6 +289,12 @@ class ScriptedKeys:
                 continue
             return item
         raise EOFError
+
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def cooked(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def line(self, prompt: str) -> str:
         raise AssertionError("not in --type mode")

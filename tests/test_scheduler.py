@@ -330,3 +330,30 @@ def test_review_rows_hold_enough_to_replay(one_fact: Store) -> None:
     assert json.loads(row["state_before"])["state"] == "new"
     assert json.loads(row["state_after"])["state"] == "learning"
     assert row["interval_days"] == pytest.approx(10 / 1440)
+
+
+def test_undo_in_a_session_undoes_its_own_answer_only(tmp_path: Path) -> None:
+    store = store_from_toml(tmp_path / "s.db", facts_toml(3))
+    mine, theirs = session(store), session(Store.open(tmp_path / "s.db"))
+    first = next_at(mine, T0)
+    mine.answer(first, 3, T0, 1)
+    other = next_at(theirs, T0)
+    assert other.key != first.key
+    theirs.answer(other, 3, T0, 1)
+    undone = mine.undo()
+    assert undone["card_key"] == first.key
+    assert card(store, other.key)["reps"] == 1
+    assert card(store, first.key)["state"] == "new"
+    with pytest.raises(NothingToUndo):
+        mine.undo()
+
+
+def test_undo_refuses_when_the_card_was_answered_again_elsewhere(tmp_path: Path) -> None:
+    store = store_from_toml(tmp_path / "s.db", facts_toml(1))
+    mine, theirs = session(store), session(Store.open(tmp_path / "s.db"))
+    mine.answer(next_at(mine, T0), 1, T0, 1)
+    later = T0 + timedelta(minutes=2)
+    theirs.answer(next_at(theirs, later), 3, later, 1)
+    with pytest.raises(NothingToUndo, match="answered again since"):
+        mine.undo()
+    assert store.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 2

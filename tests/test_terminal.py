@@ -74,7 +74,9 @@ class Term:
         self.child.delaybeforesend = None
 
     def expect(self, text: str) -> None:
-        self.child.expect_exact(text)
+        """Wait for ``text`` as it shows on screen: colour codes may stand between letters."""
+        codes = f"(?:{ANSI.pattern})*"
+        self.child.expect(codes.join(re.escape(ch) for ch in text))
 
     def send(self, keys: str) -> None:
         self.child.send(keys)
