@@ -57,7 +57,7 @@ OWN = textwrap.dedent("""\
 
     [[fact]]
     id = "state-farm"
-    question = "What is a state-farm?"
+    question = "What is a sovkhoz?"
     answer = "A state farm"
     tags = ["mine"]
     """)
@@ -197,6 +197,17 @@ def test_import_into_a_missing_store_adds_the_starter_first(isolated: Path,
     assert result.stderr == STARTER_MSG.format(isolated / "study.db")
     assert result.stdout.startswith("Imported: added 6, changed 0, left 0 unchanged")
     assert len(json_of("list", "people", "--json")) > 1
+
+
+@pytest.mark.xfail(reason="study import --dry-run on a missing store creates the store and "
+                          "loads the starter deck: a dry run should write nothing", strict=True)
+def test_import_dry_run_on_a_missing_store_writes_nothing(isolated: Path,
+                                                         tmp_path: Path) -> None:
+    path = tmp_path / "own.toml"
+    path.write_text(OWN, encoding="utf-8")
+    result = run("import", "--dry-run", str(path))
+    assert result.exit_code == 0
+    assert not (isolated / "study.db").exists()
 
 
 # -- add ---------------------------------------------------------------------------------
@@ -498,7 +509,7 @@ def test_remove_usage_errors(own: Path) -> None:
                 "start": None, "end": None, "place": None, "people": ["molotov"],
                 "organs": [], "summary": "A non-aggression treaty with a secret protocol.",
                 "tags": [], "source": None, "note": None}),
-    ("facts", {"id": "state-farm", "question": "What is a state-farm?", "answer": "A state farm",
+    ("facts", {"id": "state-farm", "question": "What is a sovkhoz?", "answer": "A state farm",
                "reverse": False, "tags": ["mine"], "source": None, "note": None}),
 ])
 def test_list_json_uses_the_toml_field_names(own: Path, kind: str,
@@ -899,3 +910,74 @@ def test_a_read_only_store(read_only: Path, tmp_path: Path) -> None:
 def test_a_directory_as_store(tmp_path: Path) -> None:
     result = run("--db", str(tmp_path), "list", "people")
     assert result.exit_code == 2
+
+
+# -- edit_record and write_atomic, below the commands ----------------------------------------
+
+def test_edit_again_after_a_problem(own: Path) -> None:
+    from cards.editing import edit_record
+    from cards.store import Store
+    from helpers import T0
+
+    texts = iter(['[[fact]]\nid = "state-farm"\nquestion = 5\nanswer = "A"\n',
+                  '[[fact]]\nid = "state-farm"\nquestion = "What is a sovkhoz?"\n'
+                  'answer = "A state farm (sovkhoz)"\n'])
+    told: list[list[str]] = []
+
+    def again(problems: list[Any]) -> bool:
+        told.append([str(p) for p in problems])
+        return True
+
+    with Store.open(own) as store:
+        result = edit_record(store, "fact", "state-farm", T0, edit=lambda text: next(texts),
+                             again=again)
+        assert result == "Saved fact 'state-farm' (1 cards reworded, 0 new, 0 retired)"
+        assert store.get("fact", "state-farm")["answer"] == "A state farm (sovkhoz)"
+    assert told == [["fact 'state-farm' (edited):3: fact 'state-farm': question: "
+                     "is a number, expected a string"]]
+
+
+def test_edit_with_a_second_table_is_refused(own: Path) -> None:
+    from cards.editing import edit_record
+    from cards.errors import InvalidInput
+    from cards.store import Store
+    from helpers import T0
+
+    text = ('[[fact]]\nid = "state-farm"\nquestion = "Q"\nanswer = "A"\n'
+            '[[fact]]\nid = "other"\nquestion = "Q"\nanswer = "A"\n')
+    with Store.open(own) as store:
+        with pytest.raises(InvalidInput) as err:
+            edit_record(store, "fact", "state-farm", T0, edit=lambda _: text,
+                        again=lambda _: False)
+        assert [str(p) for p in err.value.problems] == [
+            "fact 'state-farm' (edited): fact 'state-farm': expected exactly one [[fact]] table"]
+        assert not store.exists("fact", "other")
+
+
+def test_an_edit_that_only_reformats_changes_nothing(own: Path) -> None:
+    from cards.editing import edit_record
+    from cards.store import Store
+    from helpers import T0
+
+    text = ('# my comment\n[[fact]]\nanswer = "A state farm"\n'
+            'question   =   "What is a sovkhoz?"  \nid = "state-farm"\ntags = ["mine", "mine"]\n')
+    before = snapshot(own)
+    with Store.open(own) as store:
+        assert edit_record(store, "fact", "state-farm", T0, edit=lambda _: text,
+                           again=lambda _: False) == "No changes to fact 'state-farm'"
+    assert snapshot(own) == before
+
+
+def test_write_atomic(tmp_path: Path) -> None:
+    from cards.files import OutputError, write_atomic
+
+    target = tmp_path / "out.toml"
+    write_atomic(target, b"one")
+    assert target.read_bytes() == b"one"
+    with pytest.raises(OutputError, match="already exists; use --force"):
+        write_atomic(target, b"two")
+    write_atomic(target, b"two", force=True)
+    assert target.read_bytes() == b"two"
+    with pytest.raises(OutputError, match="is a directory, expected a file name"):
+        write_atomic(tmp_path, b"x", force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "out.toml"]

@@ -584,3 +584,32 @@ def test_any_valid_records_make_well_formed_cards(records: Records) -> None:
     for finding in check(records):  # never raises, and says something precise
         assert finding.level in ("error", "warning")
         assert finding.id in records[finding.kind]
+
+
+def test_context_of_a_person_known_only_by_birth_or_death() -> None:
+    deck = records_of('[[person]]\nid = "a"\nname = "A"\nborn = "1900"\n'
+                      '[[person]]\nid = "b"\nname = "B"\ndied = "1950-05"\n'
+                      '[[office]]\nid = "o"\ntitle = "Chair"\n'
+                      '[[tenure]]\nid = "ta"\nperson = "a"\noffice = "o"\nstart = "1930"\n'
+                      'end = "1931"\nacting = true\n'
+                      '[[tenure]]\nid = "tb"\nperson = "b"\noffice = "o"\nstart = "1931"\n'
+                      'end = "1940"\n')
+    assert context(deck, "tenure", "ta") == ["A, acting Chair: 1930 – 1931", "A: born 1900"]
+    assert context(deck, "tenure", "tb") == ["B, Chair: 1931 – 1940", "B: died May 1950"]
+    assert context(deck, "succession", "ta+tb") == [
+        "A, acting Chair: 1930 – 1931", "A: born 1900", "B, Chair: 1931 – 1940",
+        "B: died May 1950"]
+
+
+def test_around_gives_what_a_card_needs(tmp_path: Path) -> None:
+    # the review session redraws a card's context from around(): it must hold what generate
+    # used, so that the texts made from it are the card's own
+    with _store(tmp_path / "s.db") as store:
+        for row in store.card_rows():
+            near = store.around(row["record_kind"], row["record_id"])
+            again = {c.key: c for c in generate(near)}
+            assert row["key"] in again, row["key"]
+            assert (again[row["key"]].question, again[row["key"]].answer) == (
+                row["question"], row["answer"])
+            assert context(near, row["record_kind"], row["record_id"]) == context(
+                store.all_records(), row["record_kind"], row["record_id"])
