@@ -15,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import json_of, run, snapshot
+from helpers import T0, json_of, run, snapshot
 
 from cards import schema
+from cards.editing import edit_record
+from cards.errors import InvalidInput
+from cards.files import OutputError, write_atomic
+from cards.store import Store
 
 STARTER_MSG = "Created a new store with the starter deck at {}\n"
 
@@ -915,10 +919,6 @@ def test_a_directory_as_store(tmp_path: Path) -> None:
 # -- edit_record and write_atomic, below the commands ----------------------------------------
 
 def test_edit_again_after_a_problem(own: Path) -> None:
-    from cards.editing import edit_record
-    from cards.store import Store
-    from helpers import T0
-
     texts = iter(['[[fact]]\nid = "state-farm"\nquestion = 5\nanswer = "A"\n',
                   '[[fact]]\nid = "state-farm"\nquestion = "What is a sovkhoz?"\n'
                   'answer = "A state farm (sovkhoz)"\n'])
@@ -938,11 +938,6 @@ def test_edit_again_after_a_problem(own: Path) -> None:
 
 
 def test_edit_with_a_second_table_is_refused(own: Path) -> None:
-    from cards.editing import edit_record
-    from cards.errors import InvalidInput
-    from cards.store import Store
-    from helpers import T0
-
     text = ('[[fact]]\nid = "state-farm"\nquestion = "Q"\nanswer = "A"\n'
             '[[fact]]\nid = "other"\nquestion = "Q"\nanswer = "A"\n')
     with Store.open(own) as store:
@@ -955,10 +950,6 @@ def test_edit_with_a_second_table_is_refused(own: Path) -> None:
 
 
 def test_an_edit_that_only_reformats_changes_nothing(own: Path) -> None:
-    from cards.editing import edit_record
-    from cards.store import Store
-    from helpers import T0
-
     text = ('# my comment\n[[fact]]\nanswer = "A state farm"\n'
             'question   =   "What is a sovkhoz?"  \nid = "state-farm"\ntags = ["mine", "mine"]\n')
     before = snapshot(own)
@@ -969,8 +960,6 @@ def test_an_edit_that_only_reformats_changes_nothing(own: Path) -> None:
 
 
 def test_write_atomic(tmp_path: Path) -> None:
-    from cards.files import OutputError, write_atomic
-
     target = tmp_path / "out.toml"
     write_atomic(target, b"one")
     assert target.read_bytes() == b"one"
