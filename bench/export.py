@@ -108,12 +108,8 @@ def best(times: list[float]) -> str:
     return f"{min(times):.2f} s"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notes", type=int, default=100_000, help="about how many notes")
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each, the best counts")
-    args = parser.parse_args()
-
+def measure(notes: int, rounds: int) -> dict[str, float]:
+    """Best times of each step, the sizes of both files and the counts in them."""
     import genanki
 
     from cards.files import write_atomic
@@ -124,7 +120,7 @@ def main() -> None:
     timings: dict[str, list[float]] = {"export": [], "notes": [], "ours": [], "genanki": []}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        db = build_store(work, args.notes)
+        db = build_store(work, notes)
         ours, mine, plain = work / "export.apkg", work / "writer.apkg", work / "genanki.apkg"
         store = Store.open(db)
 
@@ -152,7 +148,7 @@ def main() -> None:
             genanki.Package(deck).write_to_file(plain)
             timings["genanki"].append(time.perf_counter() - t0)
 
-        for round_ in range(args.rounds):
+        for round_ in range(rounds):
             for step in (run_export, run_writers) if round_ % 2 == 0 else (run_writers,
                                                                             run_export):
                 step()
@@ -167,7 +163,18 @@ def main() -> None:
         note_count, card_count = found[ours.name]
         our_size, plain_size = ours.stat().st_size, plain.stat().st_size
 
-    t = {k: min(v) for k, v in timings.items()}
+    return {**{k: min(v) for k, v in timings.items()}, "our_size": our_size,
+            "plain_size": plain_size, "notes_written": note_count, "cards": card_count}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=100_000, help="about how many notes")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each, the best counts")
+    args = parser.parse_args()
+    t = measure(args.notes, args.rounds)
+    our_size, plain_size = t["our_size"], t["plain_size"]
+    note_count, card_count = int(t["notes_written"]), int(t["cards"])
     print(f"\nMachine: {platform.platform()}, Python {platform.python_version()}, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
           f"best of {args.rounds}\n")

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 COLUMNS = {
     "people": ("id", "name", "born", "died", "tags"),
@@ -18,14 +19,15 @@ COLUMNS = {
 }
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
+    """A cell as plain text: record text is never read as rich markup."""
     if value is None or value is False:
-        return ""
+        return Text("")
     if value is True:
-        return "yes"
+        return Text("yes")
     if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)
+        return Text(", ".join(map(str, value)))
+    return Text(str(value))
 
 
 def print_table(kind: str, rows: list[dict[str, Any]], console: Console | None = None) -> None:

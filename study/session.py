@@ -75,10 +75,14 @@ class ReviewSession:
         records = self.store.around(card["record_kind"], card["record_id"])
         changed = bool(card["reviewed_hash"]) and card["reviewed_hash"] != card["answer_hash"]
         aliases: list[str] = []
-        if card["record_kind"] in ("tenure", "succession") and card["template"] in (
-                "holder", "successor", "predecessor"):
-            for person in records["person"].values():
-                aliases.extend([person["name"], *person.get("aliases", [])])
+        if card["template"] in ("holder", "successor", "predecessor"):
+            # the person the answer names: the holder, B for "who succeeded A", A for "whom B"
+            tenure_ids = str(card["record_id"]).split("+")
+            tenure = records["tenure"].get(
+                tenure_ids[-1] if card["template"] == "successor" else tenure_ids[0])
+            person = records["person"].get(tenure["person"]) if tenure else None
+            if person:
+                aliases = [person["name"], *person.get("aliases", [])]
         return Showing(card, reason, sched.previews(self.preview_scheduler, card, now), changed,
                        context(records, card["record_kind"], card["record_id"]), aliases)
 

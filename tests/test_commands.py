@@ -203,8 +203,6 @@ def test_import_into_a_missing_store_adds_the_starter_first(isolated: Path,
     assert len(json_of("list", "people", "--json")) > 1
 
 
-@pytest.mark.xfail(reason="study import --dry-run on a missing store creates the store and "
-                          "loads the starter deck: a dry run should write nothing", strict=True)
 def test_import_dry_run_on_a_missing_store_writes_nothing(isolated: Path,
                                                          tmp_path: Path) -> None:
     path = tmp_path / "own.toml"
@@ -408,8 +406,6 @@ def test_edit_refuses_a_bad_edit(own: Path, tmp_path: Path, kind: str, rid: str,
     assert snapshot(own) == before
 
 
-@pytest.mark.xfail(reason="study edit without a terminal prints each problem twice: once by "
-                          "_again() and again by InputProblems", strict=True)
 def test_edit_lists_each_problem_once(own: Path, tmp_path: Path) -> None:
     result = run("edit", "person", "molotov",
                  env=editor(tmp_path, 's/^born = .*/born = "1890-02-30"/'))
@@ -572,8 +568,6 @@ def test_list_table_shows_the_records(own: Path) -> None:
     assert "1890-03-09" in out
 
 
-@pytest.mark.xfail(reason="study list draws record text as rich markup: '[/b]' raises "
-                          "MarkupError (a traceback) and '[bold]' vanishes", strict=True)
 def test_list_table_shows_brackets_as_text(own: Path) -> None:
     run("add", "fact", "--id", "markup", "--question", "What does [/b] close?",
         "--answer", "[bold]tag[/bold]")

@@ -357,3 +357,15 @@ def test_undo_refuses_when_the_card_was_answered_again_elsewhere(tmp_path: Path)
     with pytest.raises(NothingToUndo, match="answered again since"):
         mine.undo()
     assert store.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 2
+
+
+def test_typed_answers_accept_only_the_answer_person_names(tmp_path: Path) -> None:
+    store = store_from_toml(tmp_path / "s.db", TENURES)
+    sess = session(store)
+    pair = "andropov--gs--1982-11-12+chernenko--gs--1984-02-13"
+    for template, name in (("successor", "Konstantin Chernenko"),
+                           ("predecessor", "Yuri Andropov")):
+        shown = sess.show(card(store, f"succession:{pair}:{template}"), "new", T0)
+        assert shown.aliases == [name]
+    holder = sess.show(card(store, "tenure:chernenko--gs--1984-02-13:holder"), "new", T0)
+    assert holder.aliases == ["Konstantin Chernenko"]
