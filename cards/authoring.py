@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
 from cards.errors import InvalidInput, Problem
 from cards.records import KINDS, Kind, Record, normalise

@@ -73,6 +73,7 @@ class Context:
                     from cards.starter import load_starter
 
                     load_starter(self._store, now())
+                if fresh and create_with_starter and self.db_path != ":memory:":
                     click.echo(f"Created a new store with the starter deck at {self.db_path}",
                                err=True)
             except CardsError as err:
@@ -167,6 +168,8 @@ def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
     """
     from cards.authoring import load_and_import
 
+    if dry_run and obj.db_path != ":memory:" and not Path(obj.db_path).exists():
+        obj.db_path = ":memory:"  # what the store would be: the starter deck, then the files
     report = load_and_import(obj.store(), files, now(), dry_run)
     click.echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
     if dry_run:
@@ -231,11 +234,12 @@ def _add_command(kind_name: str) -> click.Command:
         "fact": "study add fact --id kolkhoz --question 'What is a kolkhoz?' "
                 "--answer 'A collective farm' --reverse",
     }[kind_name]
+    article = "an" if kind_name[0] in "aeiou" else "a"
     return click.Command(
         kind_name, callback=command, params=params,
-        help=f"Add a {kind_name}. Missing required fields are asked for in a terminal.\n\n"
+        help=f"Add {article} {kind_name}. Missing required fields are asked for in a terminal.\n\n"
              f"\b\nExample:\n  {example}",
-        short_help=f"Add a {kind_name}.")
+        short_help=f"Add {article} {kind_name}.")
 
 
 @cli.group()
@@ -274,10 +278,11 @@ def edit(obj: Context, kind: str, record_id: str) -> None:
 
 
 def _again(problems: list[Any]) -> bool:
-    for p in problems:
-        click.echo(str(p), err=True)
+    """Show the problems and offer another edit (without a terminal, the error says them)."""
     if not sys.stdin.isatty():
         return False
+    for p in problems:
+        click.echo(str(p), err=True)
     return click.confirm("Edit again?", default=True, err=True)
 
 
@@ -722,3 +727,37 @@ def export_csv(obj: Context, out: str, deck: str, split_by: str | None, tag: str
         result = write_csv(obj.store(), out, deck=deck, split_by=split_by, tag=tag, kind=kind,
                            separator=separator, force=force, progress=progress)
     click.echo(f"Wrote {out}: {result.summary()}")
+
+
+# -- stats -------------------------------------------------------------------
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON for scripts.")
+@click.option("--tag", "-t", metavar="TAG", help="Only cards of records with this tag.")
+@click.option("--kind", "-k", type=KIND_FILTER, help="Only cards of this kind.")
+@pass_ctx
+def stats(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
+    """Your progress: answers a day, retention, cards by state, what falls due.
+
+    A calendar of the answers of the last 365 days; today's answers; true
+    retention (answers on review cards that were not Again) over the last
+    day, week, month and year, and by kind; cards by state; cards due on
+    each of the next 30 days; the leeches.
+
+    \b
+    Example:
+      study stats
+      study stats --kind tenures --tag ussr
+      study stats --json
+    """
+    from study.queue import Filters
+    from study.stats import compute, render
+
+    store = obj.store()
+    settings = _settings(store.config())
+    tz = local_timezone(settings.timezone)
+    figures = compute(store.db.conn, now(), tz, settings.rollover_hour, Filters(tag, kind))
+    if as_json:
+        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+        return
+    render(figures)

@@ -62,8 +62,6 @@ def test_every_option_has_help_text(path: tuple[str, ...], command: click.Comman
     assert bare == [], path
 
 
-@pytest.mark.xfail(reason="study/cli.py writes 'Add a organ', 'Add a office', 'Add a event'",
-                   strict=True)
 def test_add_help_uses_the_right_article() -> None:
     for path, command in COMMANDS:
         if path[:1] == ("add",) and len(path) == 2:
