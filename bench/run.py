@@ -116,6 +116,23 @@ def bench_answer(db: Path, answers: int) -> None:
     store.close()
 
 
+def bench_export(notes: int, rounds: int) -> None:
+    from bench.export import measure
+
+    t = measure(notes, rounds)
+    plain_end_to_end = t["notes"] + t["genanki"]
+    row(f"Anki export of {int(t['notes_written']):,} notes ({int(t['cards']):,} cards), "
+        f"best of {rounds}: writer vs plain genanki on the same notes",
+        f"{t['ours']:.2f} s vs {t['genanki']:.2f} s ({t['ours'] / t['genanki']:.2f}x)",
+        "target <= 1x")
+    row("  store to .apkg vs the same notes built and written by plain genanki",
+        f"{t['export']:.2f} s vs {plain_end_to_end:.2f} s "
+        f"({t['export'] / plain_end_to_end:.2f}x)", "target <= 1x")
+    row("  file size vs plain genanki",
+        f"{t['our_size'] / 1e6:.1f} MB vs {t['plain_size'] / 1e6:.1f} MB "
+        f"({t['our_size'] / t['plain_size']:.0%})", "target <= 40%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
@@ -129,8 +146,20 @@ def main() -> None:
         db = build_large(work, 100_000 // scale, 1_000_000 // scale)
         bench_due(db, 20)
         bench_answer(db, 300)
-    print(f"\nMachine: {platform.platform()}, Python {platform.python_version()}, "
-          f"{os.cpu_count()} cores\n")
+        from bench.stats import bench_stats
+
+        print("stats:", file=sys.stderr)
+        bench_stats(db, row)
+        db.unlink()
+        print("optimize:", file=sys.stderr)
+        from bench.optimize import bench_optimize
+
+        bench_optimize(work, row, 100_000 // scale)
+        print("export:", file=sys.stderr)
+        bench_export(100_000 // scale, 1 if args.quick else 3)
+    print(f"\nMachine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+          f"Python {platform.python_version()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}\n")
     print("| measurement | result | target |\n|---|---|---|")
     for what, figure, target in ROWS:
         print(f"| {what} | {figure} | {target} |")
