@@ -100,6 +100,7 @@ class Queue:
         self.limits = limits or Limits(settings.new_per_day, settings.reviews_per_day)
         self.order = order
         self.reviews_since_new = 0
+        self.last_counts: Counts | None = None
 
     def _params(self, now: datetime, day: Day, **extra: Any) -> dict[str, Any]:
         return {"now": iso(now), "day_end": iso(day.end), **self.filters.params(), **extra}
@@ -148,12 +149,15 @@ class Queue:
         """The next card to show and why (``learning``, ``review``, ``new``), or None."""
         day = study_day(now, self.tz, self.settings.rollover_hour)
         p = self._params(now, day)
+        new_left, reviews_left = self.left(now)
+        learning = self._count("c.state IN ('learning', 'relearning') AND c.due < :day_end", p)
+        reviews = self._count("c.state = 'review' AND c.due < :day_end", p, reviews_left)
+        new = self._count("c.state = 'new'", p, new_left)
+        #: what the header shows with this card (counted once per card shown)
+        self.last_counts = Counts(learning, reviews, new, None)
         card = self._first("c.state IN ('learning', 'relearning') AND c.due <= :now", "c.due", p)
         if card:
             return card, "learning"
-        new_left, reviews_left = self.left(now)
-        reviews = self._count("c.state = 'review' AND c.due < :day_end", p, reviews_left)
-        new = self._count("c.state = 'new'", p, new_left)
         # spread new cards evenly: one after every (reviews in this stretch / new) reviews
         stretch = self.reviews_since_new + reviews
         if new and (not reviews or self.reviews_since_new >= stretch // new):

@@ -27,6 +27,7 @@ class Showing:
     changed: bool
     context: list[str]
     aliases: list[str]
+    counts: Counts | None = None  # today's counts when the card was chosen
 
     @property
     def key(self) -> str:
@@ -91,7 +92,9 @@ class ReviewSession:
         found = self.queue.next_card(now)
         if found is None:
             return None
-        return self.show(*found, now)
+        showing = self.show(*found, now)
+        showing.counts = self.queue.last_counts
+        return showing
 
     def refresh(self, showing: Showing, now: datetime) -> Showing | None:
         """The same card re-read from the store (after an edit); None if it is gone."""

@@ -371,7 +371,8 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
     started = ui.timer()
     revealed = False
     verdict: Verdict | None = None
-    ui.view.card(session.counts(ui.clock()), session.tally.answered, showing)
+    ui.view.card(showing.counts or session.counts(ui.clock()), session.tally.answered,
+                     showing)
     while True:
         if ui.type_answers and not revealed:
             typed = ui.keys.line("Your answer: ")
@@ -428,7 +429,8 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
                 return
             showing = fresh
             revealed, verdict = False, None
-            ui.view.card(session.counts(ui.clock()), session.tally.answered, showing)
+            ui.view.card(showing.counts or session.counts(ui.clock()), session.tally.answered,
+                     showing)
 
 
 def _grade(session: ReviewSession, ui: Frontend, showing: Showing, rating: int,
