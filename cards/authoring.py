@@ -29,17 +29,49 @@ _TOML_EOF = re.compile(r"^(.*) \(at end of document\)$")
 
 @dataclass
 class Located:
-    """A record read from a file, with where its fields stand."""
+    """A record read from a file, with where its fields stand.
+
+    Lines are found only when a problem needs one: a valid file is never
+    scanned twice.
+    """
 
     kind: str
     record: Record
     file: str
-    line: int | None
-    field_lines: dict[str, int] = field(default_factory=dict)
+    lines: Lines | None = None
+    index: int = 0
+
+    @property
+    def line(self) -> int | None:
+        return self.lines.of(self.kind, self.index)[0] if self.lines else None
+
+    @property
+    def field_lines(self) -> dict[str, int]:
+        return self.lines.of(self.kind, self.index)[1] if self.lines else {}
 
     def problem(self, field_name: str | None, message: str) -> Problem:
-        line = self.field_lines.get(field_name or "", self.line)
-        return Problem(self.file, line, self.kind, self.record.get("id"), field_name, message)
+        line, fields = self.lines.of(self.kind, self.index) if self.lines else (None, {})
+        return Problem(self.file, fields.get(field_name or "", line), self.kind,
+                       self.record.get("id"), field_name, message)
+
+
+class Lines:
+    """Where each ``[[kind]]`` table and its keys stand in a file's text, found on demand."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._where: dict[tuple[str, int], tuple[int, dict[str, int]]] | None = None
+
+    def of(self, kind: str, index: int) -> tuple[int | None, dict[str, int]]:
+        if self._where is None:
+            self._where = _locate(self.text)
+        found = self._where.get((kind, index))
+        return found if found else (None, {})
+
+    def top(self, key: str) -> int | None:
+        """The line of the first ``[[key]]``, else of a top-level ``[key]`` or ``key =``."""
+        line = self.of(key, 0)[0]
+        return line if line is not None else _top_line(self.text, key)
 
 
 def _open_string(line: str, state: str | None) -> str | None:
@@ -133,27 +165,25 @@ def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
         m = _TOML_EOF.match(msg)
         return [], [Problem(name, len(text.rstrip("\n").split("\n")), None, None, None,
                             f"malformed TOML: {m[1] if m else msg} (at end of file)")]
-    where = _locate(text)
+    lines = Lines(text)
     found: list[Located] = []
     problems: list[Problem] = []
     for key, value in data.items():
         kind = KINDS.get(key)
-        line = next((ln for (k, _), (ln, _) in where.items() if k == key), None) or _top_line(
-            text, key)
         if kind is None or not isinstance(value, list):
             expected = ", ".join(f"[[{k}]]" for k in KINDS)
-            problems.append(Problem(name, line, None, None, key,
+            problems.append(Problem(name, lines.top(key), None, None, key,
                                     f"unknown table, expected one of {expected}"))
             continue
         for index, raw in enumerate(value):
-            line, fields = where.get((key, index), (None, {}))
             if not isinstance(raw, dict):
-                problems.append(Problem(name, line, key, None, None, "expected a table"))
+                problems.append(Problem(name, lines.of(key, index)[0], key, None, None,
+                                        "expected a table"))
                 continue
             rec, issues = normalise(kind, raw)
             if "id" not in rec and isinstance(raw.get("id"), str):
                 rec["id"] = raw["id"]
-            loc = Located(key, rec, name, line, fields)
+            loc = Located(key, rec, name, lines, index)
             problems.extend(loc.problem(f, m) for f, m in issues)
             if not issues:
                 found.append(loc)

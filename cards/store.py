@@ -86,6 +86,7 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA cache_size = -32000")  # 32 MB: big imports stay in memory
             db = Database(conn)
             pending = schema.migrations.pending(db)
             if pending and version > 0 and path != ":memory:":
@@ -347,9 +348,12 @@ class Store:
         position = self.db.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
         inserts, updates = [], []
         seen = set()
+        as_json: dict[tuple[str, ...], str] = {}  # few distinct groups and tag lists
         for s in specs:
             seen.add(s.key)
-            siblings, tags = json.dumps(s.siblings), json.dumps(s.tags)
+            siblings = as_json.get(s.siblings) or as_json.setdefault(s.siblings,
+                                                                     json.dumps(s.siblings))
+            tags = as_json.get(s.tags) or as_json.setdefault(s.tags, json.dumps(s.tags))
             old = existing.get(s.key)
             if old is None:
                 position += 1
