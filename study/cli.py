@@ -404,9 +404,11 @@ KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
 
 @cli.command()
 @click.option("--new", "new_limit", type=click.IntRange(0), metavar="N",
-              help="New cards for this session (default: the daily limit left).")
+              help="New cards in this session, whatever today's limit (default: what is "
+                   "left of the daily limit).")
 @click.option("--limit", type=click.IntRange(0), metavar="N",
-              help="Reviews for this session (default: the daily limit left).")
+              help="Reviews in this session, whatever today's limit (default: what is left "
+                   "of the daily limit).")
 @click.option("--tag", "-t", metavar="TAG", help="Only cards of records with this tag.")
 @click.option("--kind", "-k", type=KIND_FILTER, help="Only cards of this kind.")
 @click.option("--order", type=click.Choice(["added", "random"]), default="added",
@@ -436,11 +438,8 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
     store = obj.store()
     settings = _settings(store.config())
     tz = local_timezone(settings.timezone)
-    limits = None
-    if new_limit is not None or limit is not None:
-        limits = Limits(settings.new_per_day if new_limit is None else new_limit,
-                        settings.reviews_per_day if limit is None else limit)
-    session = ReviewSession(store, settings, tz, Filters(tag, kind), limits, order)
+    session = ReviewSession(store, settings, tz, Filters(tag, kind), Limits(new_limit, limit),
+                            order)
 
     def edit(session: ReviewSession, showing: Any) -> str | None:
         from cards.editing import edit_record

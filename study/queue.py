@@ -58,10 +58,10 @@ class Filters(NamedTuple):
 
 
 class Limits(NamedTuple):
-    """Cards per study day; a session may override them."""
+    """A session's own limits: ``study review --new N --limit N``; None keeps the daily one."""
 
-    new: int
-    reviews: int
+    new: int | None = None
+    reviews: int | None = None
 
 
 class Counts(NamedTuple):
@@ -97,7 +97,9 @@ class Queue:
         self.settings = settings
         self.tz = tz
         self.filters = filters or Filters()
-        self.limits = limits or Limits(settings.new_per_day, settings.reviews_per_day)
+        self.limits = limits or Limits()
+        self.session_new = 0  # cards this session introduced and reviewed, for its own limits
+        self.session_reviews = 0
         self.order = order
         self.reviews_since_new = 0
         self.last_counts: Counts | None = None
@@ -114,10 +116,15 @@ class Queue:
         return int(self.conn.execute(sql, params).fetchone()[0])
 
     def left(self, now: datetime) -> tuple[int, int]:
-        """(new, reviews) still allowed today."""
+        """(new, reviews) still allowed: by this session's own limits, else by today's."""
         day = study_day(now, self.tz, self.settings.rollover_hour)
         new_done, reviews_done = done_today(self.conn, day)
-        return max(0, self.limits.new - new_done), max(0, self.limits.reviews - reviews_done)
+        new_left = (self.limits.new - self.session_new if self.limits.new is not None
+                    else self.settings.new_per_day - new_done)
+        reviews_left = (self.limits.reviews - self.session_reviews
+                        if self.limits.reviews is not None
+                        else self.settings.reviews_per_day - reviews_done)
+        return max(0, new_left), max(0, reviews_left)
 
     def counts(self, now: datetime) -> Counts:
         """Learning cards due today, and reviews and new cards within today's limits."""
@@ -176,12 +183,16 @@ class Queue:
             return card, "learning"
         return None
 
-    def shown(self, reason: str) -> None:
-        """Tell the queue what kind of card was answered (for spreading new cards)."""
+    def shown(self, reason: str, undone: bool = False) -> None:
+        """Tell the queue what kind of card was answered (or that the answer was undone)."""
+        step = -1 if undone else 1
         if reason == "new":
-            self.reviews_since_new = 0
+            self.session_new += step
+            if not undone:
+                self.reviews_since_new = 0
         elif reason == "review":
-            self.reviews_since_new += 1
+            self.session_reviews += step
+            self.reviews_since_new = max(0, self.reviews_since_new + step)
 
     def due_tomorrow(self, now: datetime) -> int:
         """Non-new cards that will be due by the end of the next study day."""

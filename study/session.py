@@ -67,7 +67,7 @@ class ReviewSession:
         self.scheduler = sched.make_scheduler(settings)
         self.preview_scheduler = sched.make_scheduler(settings, fuzz=False)
         self.tally = Tally()
-        self._undo_stack: list[tuple[int, int]] = []  # (review id, rating) of own answers
+        self._undo_stack: list[tuple[int, int, str]] = []  # own answers: review id, rating, why
 
     def counts(self, now: datetime) -> Counts:
         return self.queue.counts(now)
@@ -116,7 +116,7 @@ class ReviewSession:
         self.tally.milliseconds += max(0, duration_ms)
         if result.leech:
             self.tally.leeches.append(showing.key)
-        self._undo_stack.append((result.review_id, rating))
+        self._undo_stack.append((result.review_id, rating, showing.reason))
         return result
 
     def undo(self) -> dict[str, Any]:
@@ -127,9 +127,10 @@ class ReviewSession:
         """
         if not self._undo_stack:
             raise sched.NothingToUndo("nothing to undo in this session")
-        review_id, rating = self._undo_stack[-1]
+        review_id, rating, reason = self._undo_stack[-1]
         review = sched.undo(self.conn, review_id)
         self._undo_stack.pop()
+        self.queue.shown(reason, undone=True)
         self.tally.answered -= 1
         self.tally.again -= rating == 1
         self.tally.milliseconds -= review["duration_ms"]

@@ -119,6 +119,24 @@ def test_session_override_of_limits(tmp_path: Path) -> None:
     assert sess.counts(T0).new == 3
 
 
+def test_a_session_limit_counts_its_own_cards_after_the_daily_limit(tmp_path: Path) -> None:
+    store = store_from_toml(tmp_path / "s.db", facts_toml(12))
+    settings = Settings(fuzz=False, new_per_day=4)
+    daily = session(store, settings)
+    while (shown := daily.next(T0)) is not None:
+        daily.answer(shown, 4, T0, 1)
+    assert daily.tally.answered == 4
+    extra = session(store, settings, limits=Limits(new=3))  # study review --new 3
+    keys = []
+    while (shown := extra.next(T0)) is not None:
+        keys.append(shown.key)
+        extra.answer(shown, 4, T0, 1)
+    assert keys == [f"fact:f{i:03d}:forward" for i in range(4, 7)]
+    extra.undo()
+    assert extra.counts(T0).new == 1  # the undone card may be shown again
+    assert session(store, settings).counts(T0).new == 0  # the daily limit is still used up
+
+
 def test_reviews_per_day(tmp_path: Path) -> None:
     store = store_from_toml(tmp_path / "s.db", facts_toml(10))
     sess = session(store, Settings(fuzz=False, new_per_day=10))
