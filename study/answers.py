@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cards.dates import MONTHS, PartialDate
 from cards.errors import DateError
@@ -23,13 +23,32 @@ _DATE = re.compile(
     re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """How a typed answer compares: ``correct``, ``close`` or ``wrong``, and a grade to suggest."""
 
     result: str
     grade: int
     detail: str
+    typed: str = ""
+
+
+def differences(typed: str, expected: str) -> list[tuple[str, str]]:
+    """``typed`` against ``expected``, letter by letter (any case), as ``(text, how)`` runs.
+
+    ``how`` is ``same``, ``wrong`` (typed, not in the answer) or ``missing``
+    (in the answer, not typed), for drawing the difference.
+    """
+    runs: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, typed.casefold(), expected.casefold(), autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            runs.append((expected[b0:b1], "same"))
+            continue
+        if a1 > a0:
+            runs.append((typed[a0:a1], "wrong"))
+        if b1 > b0:
+            runs.append((expected[b0:b1], "missing"))
+    return runs
 
 
 def simplify(text: str) -> str:
@@ -68,6 +87,10 @@ def find_dates(text: str) -> list[PartialDate]:
 
 def check(typed: str, expected: str, template: str, aliases: list[str] | None = None) -> Verdict:
     """Compare what the learner typed with the card's answer."""
+    return _check(typed, expected, template, aliases)._replace(typed=typed)
+
+
+def _check(typed: str, expected: str, template: str, aliases: list[str] | None) -> Verdict:
     if not typed.strip():
         return Verdict("wrong", 1, "no answer typed")
     if template in DATE_TEMPLATES:

@@ -21,7 +21,7 @@ import click
 
 from cards.db import from_iso
 from cards.errors import CardsError
-from study.answers import Verdict, check
+from study.answers import Verdict, check, differences
 from study.queue import Counts
 from study.scheduler import RATINGS, CardMoved, NothingToUndo
 from study.session import ReviewSession, Showing, Summary
@@ -218,8 +218,8 @@ class PlainView:
 
     def reveal(self, showing: Showing, verdict: Verdict | None) -> None:
         if verdict:
-            self._p(f"You: {verdict.detail} → suggested {verdict.grade} "
-                    f"{RATINGS[verdict.grade]}")
+            self._p(f"You typed: {verdict.typed}")
+            self._p(f"{verdict.detail} → suggested {verdict.grade} {RATINGS[verdict.grade]}")
         self._p(f"A: {showing.card['answer']}")
         for line in showing.context:
             self._p(f"   {line}")
@@ -279,6 +279,12 @@ class RichView:
             body.append("\n\n" + "\n".join(showing.context), style="dim")
         if verdict:
             style = {"correct": "green", "close": "yellow", "wrong": "red"}[verdict.result]
+            if verdict.typed.strip() and verdict.result != "correct":
+                line = Text("You typed: ", style="dim")
+                looks = {"same": "", "wrong": "red strike", "missing": "green underline"}
+                for text, how in differences(verdict.typed.strip(), showing.card["answer"]):
+                    line.append(text, looks[how])
+                self.console.print(line)
             self.console.print(Text(f"{verdict.detail}  (suggested: {verdict.grade} "
                                     f"{RATINGS[verdict.grade]})", style=style))
         self.console.print(Panel(body, title="answer", title_align="left", padding=(1, 2)))
