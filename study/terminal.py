@@ -238,10 +238,11 @@ class PlainView:
 class RichView:
     """Panels and colours for a real terminal."""
 
-    def __init__(self) -> None:
+    def __init__(self, type_answers: bool = False) -> None:
         from rich.console import Console
 
         self.console = Console(highlight=False)
+        self.type_answers = type_answers
         self.notes: list[tuple[str, str]] = []
 
     def card(self, counts: Counts, answered: int, showing: Showing) -> None:
@@ -268,7 +269,10 @@ class RichView:
             title += " · [yellow]answer changed[/]"
         self.console.print(Panel(Text(showing.card["question"], style="bold"), title=title,
                                  title_align="left", padding=(1, 2)))
-        self.console.print("[dim]Space: show answer   ?: help   q: quit[/]")
+        if self.type_answers:
+            self.console.print("[dim]Type your answer and press Enter (empty: show it)[/]")
+        else:
+            self.console.print("[dim]Space: show answer   ?: help   q: quit[/]")
 
     def reveal(self, showing: Showing, verdict: Verdict | None) -> None:
         from rich.panel import Panel
@@ -295,7 +299,9 @@ class RichView:
             line.append(format_interval(showing.previews[r]), "dim")
             line.append("   ")
         self.console.print(line)
-        self.console.print("[dim]u undo   s suspend   b bury   e edit   ?: help   q: quit[/]")
+        accept = "Enter: the suggested grade   " if verdict else ""
+        self.console.print(f"[dim]{accept}u undo   s suspend   b bury   e edit   ?: help   "
+                           f"q: quit[/]")
 
     def say(self, text: str, style: str = "") -> None:
         from rich.text import Text
@@ -457,6 +463,7 @@ def stdin_frontend(clock: Callable[[], datetime], timer: Callable[[], float], tz
                    type_answers: bool) -> Frontend:
     """A front end for the real terminal, or a plain one when stdin is not a terminal."""
     if sys.stdin.isatty():
-        return Frontend(TerminalKeys(), RichView(), clock, timer, edit, tz, type_answers)
+        return Frontend(TerminalKeys(), RichView(type_answers), clock, timer, edit, tz,
+                        type_answers)
     return Frontend(StreamKeys(sys.stdin), PlainView(sys.stdout), clock, timer, edit, tz,
                     type_answers)
