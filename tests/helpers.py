@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from cards.authoring import import_records, read_text, validate
 from cards.store import Store
 
-T0 = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 def store_from_toml(path: Path, text: str, now: datetime = T0) -> Store:

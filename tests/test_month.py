@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ RATINGS = [3, 3, 1, 3, 4, 2, 3, 3, 3, 1]
 
 
 def test_a_month_of_daily_study(tmp_path: Path) -> None:
-    start = datetime(2026, 3, 10, 7, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 10, 7, 30, tzinfo=UTC)
     store = Store.open(tmp_path / "s.db")
     load_starter(store, start)
     total_cards = len(store.card_rows("retired = 0"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -108,7 +108,7 @@ def test_new_cards_per_day_and_order(tmp_path: Path) -> None:
     # the same study day, another session: still nothing new
     assert session(store, settings).next(T0 + timedelta(hours=3)) is None
     # the next study day (after the 04:00 rollover) brings 5 more
-    tomorrow = datetime(2026, 1, 6, 4, 0, tzinfo=timezone.utc)
+    tomorrow = datetime(2026, 1, 6, 4, 0, tzinfo=UTC)
     assert session(store, settings).counts(tomorrow).new == 5
     assert session(store, settings).counts(tomorrow - timedelta(minutes=1)).new == 0
 
@@ -170,16 +170,16 @@ def test_reviews_come_earliest_due_first_with_new_cards_spread(tmp_path: Path) -
 
 
 def test_study_day_rolls_over_at_the_configured_hour() -> None:
-    before = datetime(2026, 1, 6, 3, 59, tzinfo=timezone.utc)  # London = UTC in winter
-    after = datetime(2026, 1, 6, 4, 0, tzinfo=timezone.utc)
+    before = datetime(2026, 1, 6, 3, 59, tzinfo=UTC)  # London = UTC in winter
+    after = datetime(2026, 1, 6, 4, 0, tzinfo=UTC)
     assert study_day(before, LONDON, 4).date.isoformat() == "2026-01-05"
     assert study_day(after, LONDON, 4).date.isoformat() == "2026-01-06"
     assert study_day(after, LONDON, 0).date.isoformat() == "2026-01-06"
 
 
 @pytest.mark.parametrize("start,hours_in_changed_day", [
-    (datetime(2026, 3, 27, tzinfo=timezone.utc), 23),   # clocks go forward 29 March
-    (datetime(2026, 10, 23, tzinfo=timezone.utc), 25),  # clocks go back 25 October
+    (datetime(2026, 3, 27, tzinfo=UTC), 23),   # clocks go forward 29 March
+    (datetime(2026, 10, 23, tzinfo=UTC), 25),  # clocks go back 25 October
 ])
 @pytest.mark.parametrize("rollover", [0, 1, 2, 4])
 def test_daylight_saving_neither_skips_nor_repeats_a_day(
@@ -200,7 +200,7 @@ def test_daylight_saving_neither_skips_nor_repeats_a_day(
 def test_daily_limit_resets_once_across_daylight_saving(tmp_path: Path) -> None:
     store = store_from_toml(tmp_path / "s.db", facts_toml(30))
     settings = Settings(fuzz=False, new_per_day=3)
-    now = datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
     introduced = []
     for _ in range(4):
         sess = session(store, settings)
