@@ -56,7 +56,12 @@ def clock() -> datetime:
     """The current time (UTC). ``STUDY_NOW`` (ISO 8601) fixes it, for tests and demos."""
     fixed = os.environ.get("STUDY_NOW")
     if fixed:
-        value = datetime.fromisoformat(fixed)
+        try:
+            value = datetime.fromisoformat(fixed)
+        except ValueError:
+            sys.stderr.write(f"Error: STUDY_NOW={fixed!r} is not a time; expected ISO 8601, "
+                             f"e.g. 2026-11-23T07:30:00+00:00, or leave it unset\n")
+            raise SystemExit(2) from None
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime.now(UTC)
 

@@ -40,3 +40,15 @@ def test_other_commands_still_go_through_click(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     store_from_toml(db, facts_toml(3)).close()
     assert "click" in imported(["due", "--tag", "demo"], db)
+
+
+def test_a_bad_study_now_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    store_from_toml(db, facts_toml(1)).close()
+    env = {**os.environ, "STUDY_DB": str(db), "STUDY_NOW": "yesterday"}
+    for args in (["due"], ["review"]):
+        result = subprocess.run([sys.executable, "-m", "study", *args], env=env,
+                                capture_output=True, text=True, input="q")
+        assert result.returncode == 2
+        assert result.stderr.startswith("Error: STUDY_NOW='yesterday' is not a time")
+        assert "Traceback" not in result.stderr
