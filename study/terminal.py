@@ -69,6 +69,7 @@ class TerminalKeys:
         self.pending: list[str] = []
         self.fd = sys.stdin.fileno()
         self.saved: list[Any] | None = None
+        self.single = False  # the terminal is in single-key mode
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
@@ -81,17 +82,20 @@ class TerminalKeys:
         self.saved = termios.tcgetattr(self.fd)
 
         def single_keys(*_: object) -> None:
-            tty.setcbreak(self.fd, termios.TCSANOW)  # TCSANOW: keep keys typed ahead
+            if self.single:  # not while an answer is typed or the editor runs
+                tty.setcbreak(self.fd, termios.TCSANOW)  # TCSANOW: keep keys typed ahead
 
         def terminate(*_: object) -> None:
             raise SystemExit(143)
 
         previous = {sig: signal.signal(sig, handler) for sig, handler in
                     ((signal.SIGTERM, terminate), (signal.SIGCONT, single_keys))}
+        self.single = True
         single_keys()
         try:
             yield
         finally:
+            self.single = False
             termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -105,10 +109,12 @@ class TerminalKeys:
         import termios
         import tty
 
+        self.single = False
         termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
         try:
             yield
         finally:
+            self.single = True
             tty.setcbreak(self.fd, termios.TCSANOW)
 
     def get(self) -> str:
