@@ -88,8 +88,11 @@ class TerminalKeys:
         def terminate(*_: object) -> None:
             raise SystemExit(143)
 
+        # Ctrl-C quits even where SIGINT was ignored when we started (a shell's
+        # background job): Python then installs no KeyboardInterrupt of its own.
         previous = {sig: signal.signal(sig, handler) for sig, handler in
-                    ((signal.SIGTERM, terminate), (signal.SIGCONT, single_keys))}
+                    ((signal.SIGTERM, terminate), (signal.SIGCONT, single_keys),
+                     (signal.SIGINT, signal.default_int_handler))}
         self.single = True
         single_keys()
         try:
