@@ -28,6 +28,11 @@ def now() -> datetime:
     return clock()
 
 
+def interactive() -> bool:
+    """True when a person is at the keyboard (standard input is a terminal)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def default_db() -> str:
     return os.environ.get("STUDY_DB") or str(Path(click.get_app_dir("secretariat")) / "study.db")
 
@@ -196,7 +201,7 @@ def _add_command(kind_name: str) -> click.Command:
             if f.type in ("texts", "refs"):
                 value = list(value or ())
             raw[f.name] = value
-        if sys.stdin.isatty():
+        if interactive():
             for f in kind.all_fields:
                 if f.required and not raw.get(f.name):
                     raw[f.name] = click.prompt(f.name.replace("_", " ").capitalize())
@@ -279,7 +284,7 @@ def edit(obj: Context, kind: str, record_id: str) -> None:
 
 def _again(problems: list[Any]) -> bool:
     """Show the problems and offer another edit (without a terminal, the error says them)."""
-    if not sys.stdin.isatty():
+    if not interactive():
         return False
     for p in problems:
         click.echo(str(p), err=True)

@@ -8,6 +8,7 @@ at a time (newlines ignored) and the output is plain text, so that
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import signal
@@ -471,6 +472,9 @@ def stdin_frontend(clock: Callable[[], datetime], timer: Callable[[], float], tz
                    edit: Callable[[ReviewSession, Showing], str | None],
                    type_answers: bool) -> Frontend:
     """A front end for the real terminal, or a plain one when stdin is not a terminal."""
+    if sys.stdin is None:  # started with standard input closed: no keys will come
+        return Frontend(StreamKeys(io.StringIO("")), PlainView(sys.stdout), clock, timer, edit,
+                        tz, type_answers)
     if sys.stdin.isatty():
         return Frontend(TerminalKeys(), RichView(type_answers), clock, timer, edit, tz,
                         type_answers)

@@ -52,3 +52,14 @@ def test_a_bad_study_now_is_a_usage_error_not_a_traceback(tmp_path: Path) -> Non
         assert result.returncode == 2
         assert result.stderr.startswith("Error: STUDY_NOW='yesterday' is not a time")
         assert "Traceback" not in result.stderr
+
+
+def test_review_with_standard_input_closed_ends_cleanly(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    store_from_toml(db, facts_toml(1)).close()
+    env = {**os.environ, "STUDY_DB": str(db), "STUDY_NOW": "2026-01-05T12:00:00+00:00"}
+    for args in (["review"], ["add", "person"]):
+        result = subprocess.run([sys.executable, "-m", "study", *args], env=env,
+                                capture_output=True, text=True, preexec_fn=lambda: os.close(0))
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode in (0, 1)
