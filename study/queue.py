@@ -29,13 +29,38 @@ class Day(NamedTuple):
     end: datetime
 
 
+def day_start(day: date, tz: tzinfo, rollover_hour: int) -> datetime:
+    """When study day ``day`` begins, in UTC: the first moment the local clock shows
+    the rollover hour on that date (if the clocks jump over it, the jump itself)."""
+    wall = datetime.combine(day, time(rollover_hour))
+    start = wall.replace(tzinfo=tz).astimezone(UTC)
+    if start.astimezone(tz).replace(tzinfo=None) == wall:
+        return start
+    # the rollover falls in a gap: find the jump between the two readings of the hour
+    lo, hi = sorted((wall.replace(tzinfo=tz, fold=1).astimezone(UTC), start))
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + (hi - lo) / 2
+        if mid.astimezone(tz).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return hi.replace(microsecond=0)
+
+
 def study_day(now: datetime, tz: tzinfo, rollover_hour: int) -> Day:
     """The study day that ``now`` falls in."""
     local = now.astimezone(tz)
     day = (local.replace(tzinfo=None) - timedelta(hours=rollover_hour)).date()
-    start = datetime.combine(day, time(rollover_hour), tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time(rollover_hour), tzinfo=tz)
-    return Day(day, start.astimezone(UTC), end.astimezone(UTC))
+    # the boundaries decide, not the wall clock: where clocks go back over the
+    # rollover hour, the wall clock shows it twice, but the day ends once
+    start, end = (day_start(d, tz, rollover_hour) for d in (day, day + timedelta(days=1)))
+    if now >= end:
+        day, start, end = day + timedelta(days=1), end, day_start(
+            day + timedelta(days=2), tz, rollover_hour)
+    elif now < start:
+        day, start, end = day - timedelta(days=1), day_start(
+            day - timedelta(days=1), tz, rollover_hour), start
+    return Day(day, start, end)
 
 
 class Filters(NamedTuple):

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from cards.db import iso
-from study.queue import KIND_NAMES, Filters, study_day
+from study.queue import KIND_NAMES, Filters, day_start, study_day
 
 #: Card kinds in the order they are shown.
 KINDS = ("tenure", "organ", "event", "fact", "succession")
@@ -40,11 +40,6 @@ WAS_REVIEW = ("(CASE WHEN substr(r.state_before, 1, 10) = '{\"state\": ' "
 #: Bounds of days as a table: ``json_each`` over ``[[start, end], ...]``.
 BOUNDS = ("WITH b(i, lo, hi) AS (SELECT key, json_extract(value, '$[0]'), "
           "json_extract(value, '$[1]') FROM json_each(:bounds))")
-
-
-def day_start(day: date, tz: tzinfo, rollover_hour: int) -> datetime:
-    """When the study day ``day`` begins, in UTC (as ``study_day`` has it)."""
-    return datetime.combine(day, time(rollover_hour), tzinfo=tz).astimezone(UTC)
 
 
 def _bucket(column: str, edges: list[str], labels: list[int], params: dict[str, Any],

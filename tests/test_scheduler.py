@@ -387,3 +387,24 @@ def test_typed_answers_accept_only_the_answer_person_names(tmp_path: Path) -> No
         assert shown.aliases == [name]
     holder = sess.show(card(store, "tenure:chernenko--gs--1984-02-13:holder"), "new", T0)
     assert holder.aliases == ["Konstantin Chernenko"]
+
+
+@pytest.mark.parametrize("zone,rollover", [
+    ("Pacific/Chatham", 3),      # clocks jump 02:45 -> 03:45: the rollover hour never shows
+    ("Europe/London", 1),        # the gap starts at the rollover hour
+    ("America/New_York", 2),
+    ("America/New_York", 1),     # clocks go back over the rollover hour: it shows twice
+    ("Australia/Lord_Howe", 2),  # a half-hour shift
+])
+def test_every_moment_lies_inside_its_study_day(zone: str, rollover: int) -> None:
+    tz = ZoneInfo(zone)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    previous = None
+    for minutes in range(0, 366 * 24 * 60, 7):
+        now = start + timedelta(minutes=minutes)
+        day = study_day(now, tz, rollover)
+        assert day.start <= now < day.end, (now, day)
+        if previous is not None and previous.date != day.date:
+            assert previous.end == day.start
+            assert day.date.toordinal() - previous.date.toordinal() == 1
+        previous = day
