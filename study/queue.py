@@ -9,6 +9,7 @@ a study day.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
@@ -29,6 +30,7 @@ class Day(NamedTuple):
     end: datetime
 
 
+@functools.lru_cache(maxsize=1024)
 def day_start(day: date, tz: tzinfo, rollover_hour: int) -> datetime:
     """When study day ``day`` begins, in UTC: the first moment the local clock shows
     the rollover hour on that date (if the clocks jump over it, the jump itself)."""
