@@ -155,13 +155,17 @@ class Queue:
 
     def counts(self, now: datetime) -> Counts:
         """Learning cards due today, and reviews and new cards within today's limits."""
-        day = study_day(now, self.tz, self.settings.rollover_hour)
-        p = self._params(now, day)
+        counts, params = self._today(now)
+        return counts._replace(next_due=self.next_due(params))
+
+    def _today(self, now: datetime) -> tuple[Counts, dict[str, Any]]:
+        """Today's counts (without the next due time) and the query parameters for ``now``."""
+        p = self._params(now, study_day(now, self.tz, self.settings.rollover_hour))
         new_left, reviews_left = self.left(now)
         learning = self._count("c.state IN ('learning', 'relearning') AND c.due < :day_end", p)
         review = self._count("c.state = 'review' AND c.due < :day_end", p, reviews_left)
         new = self._count("c.state = 'new'", p, new_left)
-        return Counts(learning, review, new, self.next_due(p))
+        return Counts(learning, review, new, None), p
 
     def next_due(self, params: dict[str, Any]) -> str | None:
         """The earliest due time of a card that is not new (one index walk per state)."""
@@ -181,14 +185,9 @@ class Queue:
 
     def next_card(self, now: datetime) -> tuple[dict[str, Any], str] | None:
         """The next card to show and why (``learning``, ``review``, ``new``), or None."""
-        day = study_day(now, self.tz, self.settings.rollover_hour)
-        p = self._params(now, day)
-        new_left, reviews_left = self.left(now)
-        learning = self._count("c.state IN ('learning', 'relearning') AND c.due < :day_end", p)
-        reviews = self._count("c.state = 'review' AND c.due < :day_end", p, reviews_left)
-        new = self._count("c.state = 'new'", p, new_left)
         #: what the header shows with this card (counted once per card shown)
-        self.last_counts = Counts(learning, reviews, new, None)
+        self.last_counts, p = self._today(now)
+        reviews, new = self.last_counts.review, self.last_counts.new
         card = self._first("c.state IN ('learning', 'relearning') AND c.due <= :now", "c.due", p)
         if card:
             return card, "learning"
