@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any
 
 #: The number of migrations in ``cards.schema``; written to PRAGMA user_version.
 SCHEMA_VERSION = 1
@@ -42,3 +43,8 @@ def connect_current(path: str) -> sqlite3.Connection | None:
         conn.close()
         return None
     return conn
+
+
+def row_dict(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+    """A fetched row as a dict keyed by the cursor's column names."""
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))

@@ -14,7 +14,7 @@ import sqlite3
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
 
-from cards.db import iso
+from cards.db import iso, row_dict
 from study.settings import Settings
 
 ACTIVE = "c.retired = 0 AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= :now)"
@@ -181,7 +181,7 @@ class Queue:
         row = cur.fetchone()
         if row is None:
             return None
-        return dict(zip([d[0] for d in cur.description], row, strict=True))
+        return row_dict(cur, row)
 
     def next_card(self, now: datetime) -> tuple[dict[str, Any], str] | None:
         """The next card to show and why (``learning``, ``review``, ``new``), or None."""

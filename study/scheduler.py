@@ -15,7 +15,7 @@ from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
 
-from cards.db import from_iso, iso
+from cards.db import from_iso, iso, row_dict
 from cards.errors import CardsError, UnknownCard
 from study.queue import study_day
 from study.settings import Settings
@@ -85,7 +85,7 @@ def _row(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     row = cur.fetchone()
     if row is None:
         raise UnknownCard(f"no card with key '{key}'")
-    return dict(zip([d[0] for d in cur.description], row, strict=True))
+    return row_dict(cur, row)
 
 
 class _Write:
@@ -183,7 +183,7 @@ def undo(conn: sqlite3.Connection, review_id: int | None = None) -> dict[str, An
         if row is None:
             raise NothingToUndo("nothing to undo: no answer has been given yet"
                                 if review_id is None else "that answer was already undone")
-        review = dict(zip([d[0] for d in cur.description], row, strict=True))
+        review = row_dict(cur, row)
         later = conn.execute("SELECT 1 FROM reviews WHERE card_key = ? AND id > ?",
                              [review["card_key"], review["id"]]).fetchone()
         if later:
