@@ -13,6 +13,16 @@ class OutputError(CardsError):
     """An output file cannot be written."""
 
 
+def check_target(path: str | os.PathLike[str], force: bool) -> None:
+    """Fail before the work, not after it, if ``path`` exists and ``force`` is off.
+
+    Raises:
+        OutputError: the file exists.
+    """
+    if Path(path).exists() and not force:
+        raise OutputError(f"{path}: already exists; use --force to overwrite it")
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = False) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
