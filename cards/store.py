@@ -96,12 +96,13 @@ class Store:
                     conn.backup(backup)
                 backup.close()
             if pending:
+                # All pending migrations in one transaction, under the write lock:
+                # apply() reads what is pending again under the lock (another
+                # process may have migrated meanwhile) and runs each migration
+                # with its record in a savepoint of this transaction.
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    # re-read under the write lock: another process may have migrated
-                    for migration in schema.migrations.pending(db):
-                        migration.fn(db)
-                        schema.migrations._record_applied(db, migration.name)
+                    schema.migrations.apply(db)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     conn.execute("COMMIT")
                 except BaseException:
