@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from cards import schema
 from cards.db import BUSY_TIMEOUT_MS, SCHEMA_VERSION, iso
 from cards.errors import RecordInUse, StoreError, UnknownRecord
+from cards.files import file_kind
 from cards.generate import Records, generate
 from cards.records import KINDS, Kind, Record
 
@@ -55,11 +56,14 @@ class Store:
         path = str(path)
         if path != ":memory:":
             p = Path(path)
+            if p.exists() and p.is_dir():
+                raise StoreError(f"{path}: is a directory, expected a store file")
+            if p.exists() and not p.is_file():  # SQLite would put its journal beside it
+                raise StoreError(f"{path}: not a regular file ({file_kind(p)}); "
+                                 f"a store is a regular file")
             if p.exists() and not os.access(p, os.W_OK):
                 raise StoreError(f"{path}: the store is read-only; Secretariat needs to "
                                  f"write to it")
-            if p.exists() and p.is_dir():
-                raise StoreError(f"{path}: is a directory, expected a store file")
             if not p.parent.exists():
                 p.parent.mkdir(parents=True, exist_ok=True)
         try:
