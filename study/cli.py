@@ -33,6 +33,17 @@ def interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
+def edit_text(text: str) -> str | None:
+    """``text`` edited in the user's editor (see study.editor); None if left unchanged."""
+    from study.editor import NoEditor, choose_editor
+
+    try:
+        editor = choose_editor(os.environ)
+    except NoEditor as err:
+        raise click.ClickException(str(err)) from None
+    return click.edit(text, editor=editor, extension=".toml")
+
+
 def default_db() -> str:
     return os.environ.get("STUDY_DB") or str(Path(click.get_app_dir("secretariat")) / "study.db")
 
@@ -277,7 +288,7 @@ def edit(obj: Context, kind: str, record_id: str) -> None:
     from cards.editing import edit_record
 
     result = edit_record(obj.store(), kind, record_id, now(),
-                         edit=lambda text: click.edit(text, extension=".toml"),
+                         edit=edit_text,
                          again=lambda problems: _again(problems))
     click.echo(result)
 
@@ -455,7 +466,7 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
             first, second = rid.split("+")
             kind_, rid = "tenure", second if card["template"] == "successor" else first
         return edit_record(session.store, kind_, rid, now(),
-                           edit=lambda text: click.edit(text, extension=".toml"), again=_again)
+                           edit=edit_text, again=_again)
 
     run(session, stdin_frontend(now, time.monotonic, tz, edit, type_answers))
 
