@@ -9,6 +9,9 @@ for a link, where it points, so the user can name that file instead.
 An input must be a regular file (a symbolic link to one is followed), at most
 ``MAX_INPUT_BYTES`` long: a FIFO would wait for a writer for ever and a
 device such as /dev/zero never ends.
+
+A new output gets the mode of any new file (0666 less the umask), not the
+0600 of a temporary file; an overwritten one keeps its mode.
 """
 
 from __future__ import annotations
@@ -67,8 +70,8 @@ def check_target(path: str | os.PathLike[str], force: bool) -> None:
     """
     try:
         st = os.lstat(path)
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return  # a new file; whether its folder exists is write_atomic's check
     except OSError as err:
         raise OutputError(f"{path}: cannot check the file ({err.strerror})") from None
     if stat.S_ISLNK(st.st_mode):
@@ -83,8 +86,30 @@ def check_target(path: str | os.PathLike[str], force: bool) -> None:
         raise OutputError(f"{path}: already exists; use --force to overwrite it")
 
 
+def _new_file_mode() -> int:
+    """0666 less the process's umask: the mode ``open()`` gives a new file."""
+    mask = os.umask(0o022)  # reading the umask means setting it; put it back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def extension_warning(path: str | os.PathLike[str], extensions: tuple[str, ...],
+                      what: str) -> str | None:
+    """A warning if ``path`` does not end in one of ``extensions`` (".apkg"), else None."""
+    suffix = Path(path).suffix.lower()
+    if suffix in extensions:
+        return None
+    named = " or ".join(extensions)
+    return (f"{path}: {what} usually ends in {named}"
+            + (f", not {suffix}" if suffix else "") + "; the program reading it may not "
+            "recognise it")
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = False) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    A new file gets the usual mode (0666 less the umask), a replaced file
+    keeps its own.
 
     Raises:
         OutputError: the file exists (without ``force``), is not a regular
@@ -96,6 +121,12 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = Fal
     if not directory.is_dir():
         raise OutputError(f"{path}: the folder {directory} does not exist")
     try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = _new_file_mode()
+    except OSError as err:
+        raise OutputError(f"{path}: cannot write ({err.strerror})") from None
+    try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as err:
         raise OutputError(f"{path}: cannot write here ({err.strerror})") from None
@@ -103,6 +134,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = Fal
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
+            os.fchmod(out.fileno(), mode)
             os.fsync(out.fileno())
         os.replace(tmp, target)
     except OSError as err:

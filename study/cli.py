@@ -695,6 +695,14 @@ def _export_progress(quiet: bool) -> Any:
     return bar()
 
 
+def _warn_extension(out: str, extensions: tuple[str, ...], what: str) -> None:
+    from cards.files import extension_warning
+
+    warning = extension_warning(out, extensions, what)
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
+
+
 @export.command("anki")
 @click.argument("out", type=click.Path(dir_okay=False))
 @_export_options
@@ -713,6 +721,7 @@ def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: st
     """
     from exports.anki import export_apkg
 
+    _warn_extension(out, (".apkg",), "an Anki package")
     with _export_progress(quiet) as progress:
         result = export_apkg(obj.store(), out, deck=deck, split_by=split_by, tag=tag,
                              kind=kind, force=force, progress=progress)
@@ -738,6 +747,7 @@ def export_csv(obj: Context, out: str, deck: str, split_by: str | None, tag: str
     """
     from exports.csv import export_csv as write_csv
 
+    _warn_extension(out, (".csv", ".tsv", ".txt"), "a file for Anki's text import")
     with _export_progress(quiet) as progress:
         result = write_csv(obj.store(), out, deck=deck, split_by=split_by, tag=tag, kind=kind,
                            separator=separator, force=force, progress=progress)

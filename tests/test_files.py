@@ -50,7 +50,9 @@ def fifo(tmp_path: Path) -> Path:
 
 
 def one_error(result: object) -> str:
-    lines = result.stderr.strip().splitlines()  # type: ignore[attr-defined]
+    """The one error (a warning about the file's extension aside)."""
+    lines = [line for line in result.stderr.strip().splitlines()  # type: ignore[attr-defined]
+             if not line.startswith("Warning: ")]
     assert len(lines) == 1, lines
     return lines[0]
 
@@ -174,3 +176,55 @@ def test_a_fifo_as_the_store_is_refused(fifo: Path) -> None:
         assert result.stderr == (f"Error: {fifo}: not a regular file (a FIFO); "
                                  f"a store is a regular file\n")
     assert sorted(p.name for p in fifo.parent.iterdir()) == ["home", "pipe"]
+
+
+# -- file mode and extension (issue 8, item 24) ---------------------------------------
+
+@contextlib.contextmanager
+def umask(mask: int) -> Iterator[None]:
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+@pytest.mark.parametrize("command", [["export", "csv"], ["export", "anki"], ["dump"]])
+def test_a_new_output_has_the_mode_the_umask_gives(store: Path, tmp_path: Path, mask: int,
+                                                   mode: int, command: list[str]) -> None:
+    out = tmp_path / {"csv": "out.csv", "anki": "out.apkg"}.get(command[-1], "out.toml")
+    with umask(mask):
+        result = run(*command, str(out))
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+
+
+def test_an_overwritten_output_keeps_its_mode(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    out.write_text("old")
+    out.chmod(0o640)
+    with umask(0o022):
+        assert run("export", "csv", str(out), "--force").exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize(("command", "name", "warning"), [
+    (["export", "anki"], "x.txt", "an Anki package usually ends in .apkg, not .txt"),
+    (["export", "anki"], "x", "an Anki package usually ends in .apkg"),
+    (["export", "csv"], "x.apkg", "a file for Anki's text import usually ends in "
+                                  ".csv or .tsv or .txt, not .apkg"),
+    (["export", "anki"], "x.APKG", None),
+    (["export", "csv"], "x.tsv", None),
+])
+def test_a_wrong_extension_gets_a_warning(store: Path, tmp_path: Path, command: list[str],
+                                          name: str, warning: str | None) -> None:
+    out = tmp_path / name
+    result = run(*command, str(out))
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    if warning is None:
+        assert result.stderr == ""
+    else:
+        assert result.stderr == (f"Warning: {out}: {warning}; the program reading it may not "
+                                 f"recognise it\n")
