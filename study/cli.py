@@ -308,38 +308,110 @@ def remove(obj: Context, kind: str, record_id: str) -> None:
     click.echo(f"Removed {kind} '{record_id}'; {retired} cards retired")
 
 
+KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
+                            "tenures", "successions", "organs", "events", "facts"])
+
+
 LIST_CHOICE = click.Choice([*PLURALS, "cards"])
+STATE_CHOICE = click.Choice(["new", "learning", "review", "suspended", "buried", "leech"])
+
+
+def echo_json_rows(rows: Any) -> None:
+    """Print rows as one JSON array, a row at a time, so that memory stays flat."""
+    out = sys.stdout
+    first = True
+    for row in rows:
+        out.write(("[\n" if first else ",\n") + json.dumps(row, ensure_ascii=False))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+    out.flush()
+
+
+def warn_unknown_tag(store: Any, tag: str | None) -> None:
+    """Warn on stderr about a --tag that no record carries, with the closest ones."""
+    if tag:
+        from cards.listing import unknown_tag
+
+        warning = unknown_tag(store, tag)
+        if warning:
+            click.echo(f"Warning: {warning}", err=True)
 
 
 @cli.command("list")
 @click.argument("kind", type=LIST_CHOICE)
 @click.option("--search", "-s", metavar="TEXT", help="Only entries containing TEXT (any case).")
 @click.option("--tag", "-t", metavar="TAG", help="Only records with this tag.")
+@click.option("--state", type=STATE_CHOICE, help="Cards only: only cards in this state.")
+@click.option("--kind", "-k", "card_kind", type=KIND_FILTER, help="Cards only: only this kind.")
+@click.option("--due", metavar="WHEN",
+              help="Cards only: only cards due by WHEN: now, today, tomorrow or Nd (7d).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @pass_ctx
-def list_(obj: Context, kind: str, search: str | None, tag: str | None, as_json: bool) -> None:
+def list_(obj: Context, kind: str, search: str | None, tag: str | None, state: str | None,
+          card_kind: str | None, due: str | None, as_json: bool) -> None:
     """List records or cards: a table, or JSON with --json.
 
     KIND is one of people, organs, offices, tenures, events, facts, cards.
+    Cards show their state (new, learning, review, suspended, buried,
+    leech) and when they are due.
 
     \b
     Example:
       study list tenures --tag ussr
+      study list cards --state learning --due today
       study list cards --search Stalin --json
     """
-    from cards.listing import list_cards, list_records
+    from cards.listing import iter_cards, iter_records
 
+    if kind != "cards" and (state or card_kind or due):
+        raise click.UsageError("--state, --kind and --due apply to `study list cards` only")
     store = obj.store()
+    warn_unknown_tag(store, tag)
+    moment = now()
+    settings = _settings(store.config())
+    tz = local_timezone(settings.timezone)
     if kind == "cards":
-        rows = list_cards(store, search=search, tag=tag)
+        from study.queue import KIND_NAMES, due_cutoff
+
+        cutoff = None
+        if due:
+            try:
+                cutoff = due_cutoff(due, moment, tz, settings.rollover_hour)
+            except ValueError as err:
+                raise click.BadParameter(str(err), param_hint="'--due'") from None
+        rows = iter_cards(store, search=search, tag=tag, state=state,
+                          kind=KIND_NAMES.get(card_kind or "", card_kind),
+                          due_before=cutoff, now=moment)
     else:
-        rows = list_records(store, PLURALS[kind].name, search=search, tag=tag)
+        rows = iter_records(store, PLURALS[kind].name, search=search, tag=tag)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo_json_rows(rows)
         return
     from study.screen import print_table
 
-    print_table(kind, rows)
+    print_table(kind, list(rows), now=moment, tz=tz)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_ctx
+def tags(obj: Context, as_json: bool) -> None:
+    """List the tags, with how many records and cards carry each.
+
+    \b
+    Example:
+      study tags
+      study list cards --tag ussr
+    """
+    from cards.listing import tag_counts
+
+    counts = tag_counts(obj.store())
+    if as_json:
+        echo_json_rows({"tag": t, "records": r, "cards": c} for t, r, c in counts)
+        return
+    from study.screen import print_tags
+
+    print_tags(counts)
 
 
 @cli.command()
@@ -358,7 +430,9 @@ def dump(obj: Context, file: str, tag: str | None, force: bool) -> None:
     from cards.authoring import dump_toml
     from cards.files import write_atomic
 
-    text = dump_toml(obj.store().all_records(), tag)
+    store = obj.store()
+    warn_unknown_tag(store, tag)
+    text = dump_toml(store.all_records(), tag)
     if file == "-":
         click.echo(text, nl=False)
         return
@@ -403,10 +477,6 @@ def _settings(config: dict[str, Any]) -> Any:
     return Settings.from_config(config)
 
 
-KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
-                            "tenures", "successions", "organs", "events", "facts"])
-
-
 @cli.command()
 @click.option("--new", "new_limit", type=click.IntRange(0), metavar="N",
               help="New cards in this session, whatever today's limit (default: what is "
@@ -441,6 +511,7 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
     from study.terminal import run, stdin_frontend
 
     store = obj.store()
+    warn_unknown_tag(store, tag)
     settings = _settings(store.config())
     tz = local_timezone(settings.timezone)
     session = ReviewSession(store, settings, tz, Filters(tag, kind), Limits(new_limit, limit),
@@ -500,36 +571,50 @@ def undo(obj: Context) -> None:
                f"given at {review['reviewed_at']}")
 
 
-@cli.command()
-@click.argument("keys", nargs=-1, required=True)
-@pass_ctx
-def suspend(obj: Context, keys: tuple[str, ...]) -> None:
-    """Suspend cards: they are not shown until unsuspended.
+def _suspension(suspend: bool) -> click.Command:
+    verb = "Suspend" if suspend else "Unsuspend"
 
-    \b
-    Example:
-      study suspend organ:pravda:founded
-    """
-    from study.scheduler import set_suspended
+    @pass_ctx
+    def command(obj: Context, targets: tuple[str, ...], tag: str | None,
+                search: str | None) -> None:
+        from cards.listing import select_cards
+        from study.scheduler import set_suspended
 
-    changed = set_suspended(obj.store().db.conn, list(keys), True)
-    click.echo(f"Suspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
+        if not (targets or tag or search):
+            raise click.UsageError("name the cards: KEY, KIND:ID, --tag TAG or --search TEXT")
+        store = obj.store()
+        warn_unknown_tag(store, tag)
+        keys = select_cards(store, list(targets), tag=tag, search=search)
+        changed = set_suspended(store.db.conn, keys, suspend)
+        unchanged = len(keys) - len(changed)
+        already = (f" ({unchanged} already {'suspended' if suspend else 'not suspended'})"
+                   if unchanged else "")
+        click.echo(f"{verb}ed {plural(len(changed), 'card')}{already}")
+
+    doc = ("Suspend cards: they are not shown until unsuspended.\n\n"
+           if suspend else "Unsuspend cards (leeches too).\n\n")
+    doc += ("Name cards by key, all the cards of a record by KIND:ID, or choose them\n"
+            "with --tag and --search.\n\n"
+            f"\b\nExample:\n  study {verb.lower()} organ:pravda:founded\n"
+            f"  study {verb.lower()} person:stalin\n  study {verb.lower()} --tag purges")
+    return click.Command(
+        verb.lower(), callback=command, help=doc, short_help=doc.split("\n")[0],
+        params=[click.Argument(["targets"], nargs=-1, metavar="[KEY|KIND:ID]..."),
+                click.Option(["--tag", "-t"], metavar="TAG",
+                             help="Cards of records with this tag."),
+                click.Option(["--search", "-s"], metavar="TEXT",
+                             help="Cards whose key, question or answer contains TEXT.")])
 
 
-@cli.command()
-@click.argument("keys", nargs=-1, required=True)
-@pass_ctx
-def unsuspend(obj: Context, keys: tuple[str, ...]) -> None:
-    """Unsuspend cards (leeches too).
+suspend = _suspension(True)
+unsuspend = _suspension(False)
+cli.add_command(suspend)
+cli.add_command(unsuspend)
 
-    \b
-    Example:
-      study unsuspend organ:pravda:founded
-    """
-    from study.scheduler import set_suspended
 
-    changed = set_suspended(obj.store().db.conn, list(keys), False)
-    click.echo(f"Unsuspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 card', '2 cards', '1 person', '3 people'."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
 @cli.group(invoke_without_command=True)
@@ -702,6 +787,7 @@ def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: st
     """
     from exports.anki import export_apkg
 
+    warn_unknown_tag(obj.store(), tag)
     with _export_progress(quiet) as progress:
         result = export_apkg(obj.store(), out, deck=deck, split_by=split_by, tag=tag,
                              kind=kind, force=force, progress=progress)
@@ -727,6 +813,7 @@ def export_csv(obj: Context, out: str, deck: str, split_by: str | None, tag: str
     """
     from exports.csv import export_csv as write_csv
 
+    warn_unknown_tag(obj.store(), tag)
     with _export_progress(quiet) as progress:
         result = write_csv(obj.store(), out, deck=deck, split_by=split_by, tag=tag, kind=kind,
                            separator=separator, force=force, progress=progress)
@@ -758,6 +845,7 @@ def stats(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> Non
     from study.stats import compute, render
 
     store = obj.store()
+    warn_unknown_tag(store, tag)
     settings = _settings(store.config())
     tz = local_timezone(settings.timezone)
     figures = compute(store.db.conn, now(), tz, settings.rollover_hour, Filters(tag, kind))

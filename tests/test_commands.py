@@ -558,7 +558,8 @@ def test_list_table(own: Path, kind: str) -> None:
     result = run("list", kind)
     assert result.exit_code == 0
     count = len(json_of("list", kind, "--json"))
-    assert result.stdout.splitlines()[0].strip() == f"{count} {kind}"
+    singular = {"people": "person"}.get(kind, kind.removesuffix("s"))
+    assert result.stdout.splitlines()[0].strip() == f"{count} {kind if count != 1 else singular}"
     assert "┃" in result.stdout
 
 

@@ -1,0 +1,246 @@
+"""What a learner expects on day one: listing cards by state, tags, suspending by
+tag or record (issue 8, items 15 and 21)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+
+from tests.helpers import json_of, run, store_from_toml
+
+FACTS = """
+[[fact]]
+id = "capital"
+question = "What was the capital of the USSR?"
+answer = "Moscow"
+tags = ["ussr::geography"]
+
+[[fact]]
+id = "gosplan"
+question = "Which body drew up the Five-Year Plans?"
+answer = "Gosplan"
+tags = ["ussr", "economy"]
+
+[[fact]]
+id = "kolkhoz"
+question = "What is a kolkhoz?"
+answer = "A collective farm"
+reverse = true
+tags = ["economy"]
+
+[[fact]]
+id = "cheka"
+question = "What did the Cheka become in 1922?"
+answer = "The GPU"
+tags = ["security"]
+
+[[fact]]
+id = "pravda"
+question = "Which newspaper was the organ of the Central Committee?"
+answer = "Pravda"
+
+[[fact]]
+id = "nep"
+question = "What does NEP stand for?"
+answer = "New Economic Policy"
+"""
+# 2026-01-05T12:00Z (the helpers' clock): the study day runs to 04:00 local (UTC) on the 6th
+STATES = {
+    "fact:capital:forward": "state = 'learning', due = '2026-01-05T12:10:00.000000+00:00'",
+    "fact:gosplan:forward": "state = 'review', due = '2026-01-06T10:00:00.000000+00:00'",
+    "fact:kolkhoz:forward": "state = 'review', due = '2026-01-09T10:00:00.000000+00:00', "
+                            "suspended = 1",
+    "fact:kolkhoz:reverse": "state = 'relearning', due = '2026-01-05T11:00:00.000000+00:00', "
+                            "buried_until = '2026-01-06T04:00:00.000000+00:00'",
+    "fact:cheka:forward": "state = 'review', due = '2026-01-05T11:00:00.000000+00:00', "
+                          "suspended = 1, leech = 1, lapses = 8",
+}
+
+
+@pytest.fixture
+def db(isolated: Path) -> Path:
+    path = Path(os.environ["STUDY_DB"])
+    store_from_toml(path, FACTS).close()
+    with sqlite3.connect(path) as conn:
+        for key, sets in STATES.items():
+            conn.execute(f"UPDATE cards SET {sets}, reps = 3 WHERE key = ?", [key])
+    conn.close()
+    return path
+
+
+def statuses(*args: str) -> dict[str, str]:
+    return {c["key"]: c["status"] for c in json_of("list", "cards", "--json", *args)}
+
+
+def test_list_cards_shows_each_state(db: Path) -> None:
+    assert statuses() == {
+        "fact:capital:forward": "learning", "fact:gosplan:forward": "review",
+        "fact:kolkhoz:forward": "suspended", "fact:kolkhoz:reverse": "buried",
+        "fact:cheka:forward": "leech", "fact:pravda:forward": "new", "fact:nep:forward": "new"}
+    cards = {c["key"]: c for c in json_of("list", "cards", "--json")}
+    # the fields other tools rely on stay as they were
+    assert cards["fact:kolkhoz:reverse"]["state"] == "relearning"
+    assert cards["fact:gosplan:forward"]["reps"] == 3
+
+
+@pytest.mark.parametrize(("args", "keys"), [
+    (["--state", "new"], ["fact:pravda:forward", "fact:nep:forward"]),
+    (["--state", "learning"], ["fact:capital:forward"]),
+    (["--state", "buried"], ["fact:kolkhoz:reverse"]),
+    (["--state", "leech"], ["fact:cheka:forward"]),
+    (["--state", "suspended"], ["fact:kolkhoz:forward"]),
+    (["--due", "now"], ["fact:kolkhoz:reverse", "fact:cheka:forward"]),
+    (["--due", "today"], ["fact:capital:forward", "fact:kolkhoz:reverse",
+                          "fact:cheka:forward"]),
+    (["--due", "tomorrow"], ["fact:capital:forward", "fact:gosplan:forward",
+                             "fact:kolkhoz:reverse", "fact:cheka:forward"]),
+    (["--due", "7d"], ["fact:capital:forward", "fact:gosplan:forward", "fact:kolkhoz:forward",
+                       "fact:kolkhoz:reverse", "fact:cheka:forward"]),
+    (["--due", "today", "--state", "learning"], ["fact:capital:forward"]),
+    (["--kind", "fact", "--state", "review"], ["fact:gosplan:forward"]),
+    (["--kind", "tenures"], []),
+])
+def test_list_cards_filters(db: Path, args: list[str], keys: list[str]) -> None:
+    assert [c["key"] for c in json_of("list", "cards", "--json", *args)] == keys
+
+
+def test_list_cards_filter_errors(db: Path) -> None:
+    result = run("list", "cards", "--due", "soon")
+    assert result.exit_code == 2
+    assert "'soon' is not a period, expected now, today, tomorrow" in result.stderr
+    assert run("list", "cards", "--state", "lost").exit_code == 2
+    result = run("list", "people", "--state", "new")
+    assert result.exit_code == 2
+    assert "apply to `study list cards` only" in result.stderr
+
+
+def test_list_cards_table_shows_state_and_local_due_time(db: Path) -> None:
+    out = run("list", "cards", "--state", "learning").stdout
+    assert out.splitlines()[0].strip() == "1 card"
+    line = next(x for x in out.splitlines() if "fact:capital:forward" in x)
+    assert "learning" in line and "12:10" in line
+    out = run("list", "cards", "--state", "buried").stdout
+    assert "Tue 06 Jan 04:00" in out
+
+
+def _pty(args: list[str], columns: int) -> str:
+    env = {**os.environ, "STUDY_NOW": "2026-01-05T12:00:00+00:00", "TERM": "xterm",
+           "NO_COLOR": "1"}
+    child = pexpect.spawn(sys.executable, ["-m", "study", *args], env=env,
+                          dimensions=(50, columns), encoding="utf-8", timeout=20)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    return str(child.before)
+
+
+@pytest.mark.parametrize("columns", [50, 110, 140])
+def test_keys_never_wrap_in_a_terminal(db: Path, columns: int) -> None:
+    long = "tenure:" + "x" * 60 + ":holder"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE cards SET key = ? WHERE key = 'fact:nep:forward'", [long])
+    conn.close()
+    out = _pty(["list", "cards"], columns)
+    assert long in out  # whole, on one line
+    for key in statuses():
+        assert key in out
+    if columns >= 140:
+        assert "Moscow" in out and "too narrow" not in out
+    elif columns == 110:
+        assert "7 cards (too narrow for question, answer: see --json)" in out
+    else:  # not even the key fits: a line a card, columns aligned
+        lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+        assert lines["fact:gosplan:forward"].index("review") == len(long) + 2
+        assert lines["fact:gosplan:forward"].index("Tue 06 Jan 10:00") == \
+            lines["fact:capital:forward"].index("12:10") == len(long) + 2 + len("suspended") + 2
+
+
+def test_list_tenures_shows_ids(isolated: Path) -> None:
+    out = run("list", "tenures").stdout
+    assert "stalin--cpsu-general-secretary--1922-04-03" in out
+    assert out.splitlines()[1].count("┳") == 5  # id, person, office, start, end, acting
+
+
+def test_tags_lists_tags_with_counts(db: Path) -> None:
+    out = run("tags").stdout
+    lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
+    assert set(lines) == {"economy", "security", "ussr", "ussr::geography", "leech"}
+    assert [c.strip() for c in lines["economy"].split("│")[2:4]] == ["2", "3"]
+    assert [c.strip() for c in lines["leech"].split("│")[2:4]] == ["0", "1"]
+    assert json_of("tags", "--json")[0] == {"tag": "economy", "records": 2, "cards": 3}
+
+
+@pytest.mark.parametrize("args", [
+    ["list", "cards", "--tag", "econmy"], ["list", "facts", "--tag", "econmy"],
+    ["review", "--tag", "econmy"], ["stats", "--tag", "econmy"],
+    ["suspend", "--tag", "econmy"], ["dump", "-", "--tag", "econmy"],
+    ["export", "csv", "OUT", "--tag", "econmy"],
+])
+def test_an_unknown_tag_gets_did_you_mean(db: Path, args: list[str]) -> None:
+    args = [str(db.parent / "out.csv") if a == "OUT" else a for a in args]
+    result = run(*args, input="")
+    assert result.exit_code == (1 if "export" in args else 0), result.output
+    assert "Warning: no record has the tag 'econmy'; did you mean 'economy'?" in result.stderr
+
+
+def test_a_tag_with_tags_below_it_is_known(db: Path) -> None:
+    assert "Warning" not in run("list", "cards", "--tag", "ussr").stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM tags WHERE tag = 'ussr'")
+        conn.execute("UPDATE cards SET tags = '[\"economy\"]' WHERE key = 'fact:gosplan:forward'")
+    conn.close()
+    assert "Warning" not in run("list", "facts", "--tag", "ussr").stderr
+    assert "`study tags` lists them" in run("list", "facts", "--tag", "zzz").stderr
+
+
+def suspended(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT key FROM cards WHERE suspended = 1 ORDER BY position")
+        out = [r[0] for r in rows]
+    conn.close()
+    return out
+
+
+def test_suspend_by_tag_search_and_record(db: Path) -> None:
+    assert suspended(db) == ["fact:kolkhoz:forward", "fact:cheka:forward"]
+    result = run("suspend", "--tag", "economy")
+    assert result.stdout == "Suspended 2 cards (1 already suspended)\n"
+    assert suspended(db) == ["fact:gosplan:forward", "fact:kolkhoz:forward",
+                             "fact:kolkhoz:reverse", "fact:cheka:forward"]
+    assert run("unsuspend", "fact:kolkhoz").stdout == "Unsuspended 2 cards\n"
+    assert run("suspend", "--search", "NEW ECONOMIC").stdout == "Suspended 1 card\n"
+    assert "fact:nep:forward" in suspended(db)
+    assert run("unsuspend", "--tag", "economy", "--search", "plans").stdout == \
+        "Unsuspended 1 card\n"
+    assert suspended(db) == ["fact:cheka:forward", "fact:nep:forward"]
+
+
+def test_suspend_errors_change_nothing(db: Path) -> None:
+    result = run("suspend", "fact:pravda:forward", "fact:nothing")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no fact with id 'nothing'\n"
+    result = run("suspend", "fact:pravda:backward")
+    assert result.exit_code == 1
+    assert "no card with key 'fact:pravda:backward'" in result.stderr
+    assert suspended(db) == ["fact:kolkhoz:forward", "fact:cheka:forward"]
+    assert run("suspend").exit_code == 2
+
+
+def test_list_cards_json_streams_valid_json(db: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "study", "list", "cards", "--json"],
+                         capture_output=True, text=True, check=True,
+                         env={**os.environ, "STUDY_NOW": "2026-01-05T12:00:00+00:00"}).stdout
+    lines = out.splitlines()
+    assert lines[0] == "[" and lines[-1] == "]" and len(lines) == 9  # a row a line
+    cards: list[dict[str, Any]] = json.loads(out)
+    assert [c["key"] for c in cards][:2] == ["fact:capital:forward", "fact:gosplan:forward"]
+    assert cards[2]["siblings"] == ["fact:kolkhoz:reverse"]
+    assert json_of("list", "cards", "--json", "--state", "review", "--tag", "nothing") == []
