@@ -19,6 +19,9 @@ from cards.store import Store
 
 CARD_STATE_FIELDS = ("state", "due", "reps", "lapses", "suspended", "stability", "difficulty")
 
+_CARD_COLUMNS = ("key", "kind", "template", "record_kind", "record_id", "question", "answer",
+                 "tags", "leech", "buried_until", *CARD_STATE_FIELDS)
+
 #: What ``study list cards`` calls a card's state, in the order the filter offers them.
 STATUSES = ("new", "learning", "review", "suspended", "buried", "leech")
 
@@ -41,15 +44,42 @@ def list_records(store: Store, kind: str, search: str | None = None,
 
 def iter_records(store: Store, kind: str, search: str | None = None,
                  tag: str | None = None) -> Iterator[Record]:
-    """The records of ``kind`` (TOML field names), filtered, one at a time."""
-    empty = {"bool": False, "texts": [], "refs": []}
-    fields = KINDS[kind].all_fields
-    for rec in store.records(kind).values():
-        if tag and not has_tag(rec.get("tags", []), tag):
+    """The records of ``kind`` (TOML field names, every field), filtered, one at a time.
+
+    Each row brings its tags and links with it (ordered subqueries), so that no
+    record waits for the others and memory stays flat.
+    """
+    k = KINDS[kind]
+    extra = {"tags": f"SELECT tag FROM tags WHERE kind = '{k.name}' AND record = r.id "
+                     f"ORDER BY position"}
+    for f in k.all_fields:
+        if f.type == "refs":  # event people and organs: tables event_people, event_organs
+            extra[f.name] = (f"SELECT {f.ref} FROM {k.name}_{f.name} WHERE {k.name} = r.id "
+                             f"ORDER BY position")
+    columns = [f'r."{f.name}"' if f.name not in extra else
+               f"(SELECT json_group_array({_last_word(extra[f.name])}) FROM ({extra[f.name]}))"
+               for f in k.all_fields]
+    cursor = store.db.conn.execute(
+        f"SELECT {', '.join(columns)} FROM {k.plural} r ORDER BY r.rowid")
+    for values in cursor:
+        rec: Record = {}
+        for f, value in zip(k.all_fields, values, strict=True):
+            if f.type in ("texts", "refs"):
+                value = json.loads(value) if value else []
+            elif f.type == "bool":
+                value = bool(value)
+            rec[f.name] = value
+        if tag and not has_tag(rec["tags"], tag):
             continue
-        if search and not _matches(list(rec.values()), search):
+        if search and not _matches([v for v in rec.values() if v not in (None, [], False)],
+                                   search):
             continue
-        yield {f.name: rec.get(f.name, empty.get(f.type)) for f in fields}
+        yield rec
+
+
+def _last_word(select: str) -> str:
+    """The column a one-column subquery selects (``SELECT tag FROM ...`` -> ``tag``)."""
+    return select.split()[1]
 
 
 def status(row: dict[str, Any], now: datetime | None) -> str:
@@ -87,7 +117,7 @@ def iter_cards(store: Store, search: str | None = None, tag: str | None = None,
     alive = "" if include_retired else " AND s.retired = 0"
     where, params = ["1"], []
     if not include_retired:
-        where.append("c.retired = 0")
+        where.append("+c.retired = 0")  # "+": a scan in rowid order, not the index and a sort
     if kind:
         where.append("c.kind = ?")
         params.append(kind)
@@ -95,11 +125,15 @@ def iter_cards(store: Store, search: str | None = None, tag: str | None = None,
         where.append("c.state != 'new' AND c.due < ?")
         params.append(iso(due_before))
     # the siblings of each card come with it, so that no row waits for the others
-    sql = (f"SELECT c.*, (SELECT json_group_array(key) FROM (SELECT DISTINCT g2.key AS key "
+    # Cards are inserted in position order and never deleted, so rowid order is
+    # position order, and rows come as they are read (ORDER BY position would
+    # sort the whole table before the first row).
+    columns = ", ".join(f"c.{c}" for c in _CARD_COLUMNS)
+    sql = (f"SELECT {columns}, (SELECT json_group_array(key) FROM (SELECT DISTINCT g2.key AS key "
            f"FROM card_groups g1 JOIN card_groups g2 ON g2.grp = g1.grp "
            f"JOIN cards s ON s.key = g2.key{alive} "
            f"WHERE g1.key = c.key AND g2.key != c.key ORDER BY g2.key)) AS sibling_keys "
-           f"FROM cards c WHERE {' AND '.join(where)} ORDER BY c.position")
+           f"FROM cards c WHERE {' AND '.join(where)} ORDER BY c.rowid")
     cursor = store.db.conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
     for values in cursor:
