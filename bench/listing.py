@@ -59,8 +59,8 @@ def _build(db: Path, cards: int) -> None:
 def run_once(args: list[str], db: Path, source: Path | None) -> tuple[float, float]:
     """Wall time (s) and peak RSS (MiB) of one ``study ARGS`` with output to /dev/null."""
     env = {**os.environ, "STUDY_DB": str(db), "STUDY_NOW": NOW.isoformat()}
-    if source is not None:
-        env["PYTHONPATH"] = str(source)
+    if source is not None:  # another checkout, read only: no .pyc written into it
+        env.update(PYTHONPATH=str(source), PYTHONDONTWRITEBYTECODE="1")
     with open(os.devnull, "w") as null:
         t0 = time.perf_counter()
         child = subprocess.Popen([sys.executable, "-m", "study", *args], env=env, stdout=null,

@@ -617,31 +617,63 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
+def _shown(key: str, value: Any) -> str:
+    """A setting as `study config` shows it, which `study config set` accepts back."""
+    if key == "parameters":
+        return " ".join(f"{v:g}" for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
 @cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON for scripts.")
 @click.pass_context
-def config(ctx: click.Context) -> None:
+def config(ctx: click.Context, as_json: bool) -> None:
     """Show the scheduler settings; `study config set KEY VALUE` changes one.
 
     \b
     Example:
       study config
+      study config get new_per_day
       study config set desired_retention 0.85
       study config set learning_steps '1m 10m 1h'
+      study config reset new_per_day
     """
-    if ctx.invoked_subcommand is None:
-        from study.settings import DESCRIPTIONS
+    if ctx.invoked_subcommand is not None:
+        if as_json:
+            raise click.UsageError("--json goes with `study config` alone")
+        return
+    from study.settings import DESCRIPTIONS
 
-        values = _settings(ctx.obj.store().config()).to_config()
-        for key, description in DESCRIPTIONS.items():
-            value = values[key]
-            shown = " ".join(f"{v:g}" for v in value) if key == "parameters" else value
-            if isinstance(shown, bool):
-                shown = str(shown).lower()
-            click.echo(f"{key} = {shown}")
-            click.echo(f"    {description}")
+    values = _settings(ctx.obj.store().config()).to_config()
+    if as_json:
+        click.echo(json.dumps({key: values[key] for key in DESCRIPTIONS}, indent=2,
+                              ensure_ascii=False))
+        return
+    for key, description in DESCRIPTIONS.items():
+        click.echo(f"{key} = {_shown(key, values[key])}")
+        click.echo(f"    {description}")
 
 
-@config.command("set")
+@config.command("get")
+@click.argument("key")
+@pass_ctx
+def config_get(obj: Context, key: str) -> None:
+    """Print one setting's value.
+
+    \b
+    Example:
+      study config get desired_retention
+    """
+    from study.settings import known_setting
+
+    known_setting(key)
+    click.echo(_shown(key, _settings(obj.store().config()).to_config()[key]))
+
+
+# a value may start with '-' ("-5" gets the range error, not "No such option")
+@config.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value")
 @pass_ctx
@@ -651,12 +683,40 @@ def config_set(obj: Context, key: str, value: str) -> None:
     \b
     Example:
       study config set new_per_day 10
+      study config set fuzz off
     """
     from study.settings import parse_setting
 
     parsed = parse_setting(key, value)
-    obj.store().set_config(key, parsed)
-    click.echo(f"{key} = {value}")
+    store = obj.store()
+    store.set_config(key, parsed)
+    click.echo(f"{key} = {_shown(key, _settings(store.config()).to_config()[key])}")
+
+
+@config.command("reset")
+@click.argument("keys", nargs=-1, metavar="KEY...")
+@click.option("--all", "every", is_flag=True, help="Reset every setting.")
+@pass_ctx
+def config_reset(obj: Context, keys: tuple[str, ...], every: bool) -> None:
+    """Give settings back their default values (the FSRS parameters too, with --all).
+
+    \b
+    Example:
+      study config reset new_per_day
+      study config reset --all
+    """
+    from study.settings import DESCRIPTIONS, known_setting
+
+    if every == bool(keys):
+        raise click.UsageError("name the settings to reset, or give --all")
+    for key in keys:
+        known_setting(key)
+    store = obj.store()
+    chosen = list(DESCRIPTIONS) if every else list(keys)
+    store.reset_config(chosen)
+    values = _settings(store.config()).to_config()
+    for key in chosen:
+        click.echo(f"{key} = {_shown(key, values[key])}")
 
 
 # -- optimize ----------------------------------------------------------------

@@ -244,3 +244,47 @@ def test_list_cards_json_streams_valid_json(db: Path) -> None:
     assert [c["key"] for c in cards][:2] == ["fact:capital:forward", "fact:gosplan:forward"]
     assert cards[2]["siblings"] == ["fact:kolkhoz:reverse"]
     assert json_of("list", "cards", "--json", "--state", "review", "--tag", "nothing") == []
+
+
+# -- config (item 20) ------------------------------------------------------------
+
+def test_config_json_get_and_set_show_what_is_stored(db: Path) -> None:
+    settings = json_of("config", "--json")
+    assert settings["fuzz"] is True and settings["new_per_day"] == 20
+    assert settings["learning_steps"] == "1m 10m" and len(settings["parameters"]) == 21
+    assert run("config", "set", "fuzz", "off").stdout == "fuzz = false\n"
+    assert run("config", "get", "fuzz").stdout == "false\n"
+    assert "fuzz = false\n" in run("config").stdout
+    assert json_of("config", "--json")["fuzz"] is False
+    assert run("config", "set", "learning_steps", "60s, 10m").stdout == \
+        "learning_steps = 1m 10m\n"
+
+
+def test_config_set_takes_negative_numbers_as_values(db: Path) -> None:
+    result = run("config", "set", "new_per_day", "-5")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: -5 is out of range, expected 0 to 9999\n"
+    assert json_of("config", "--json")["new_per_day"] == 20
+
+
+def test_config_reset_one_or_all(db: Path) -> None:
+    run("config", "set", "new_per_day", "5")
+    run("config", "set", "fuzz", "no")
+    assert run("config", "reset", "new_per_day").stdout == "new_per_day = 20\n"
+    assert json_of("config", "--json")["fuzz"] is False
+    result = run("config", "reset", "--all")
+    assert result.stdout.splitlines()[0] == "desired_retention = 0.9"
+    assert json_of("config", "--json")["fuzz"] is True
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["config", "get", "speed"], 1, "Error: unknown setting 'speed', expected one of: "),
+    (["config", "reset", "speed"], 1, "Error: unknown setting 'speed'"),
+    (["config", "reset"], 2, "name the settings to reset, or give --all"),
+    (["config", "reset", "fuzz", "--all"], 2, "name the settings to reset, or give --all"),
+    (["config", "--json", "get", "fuzz"], 2, "--json goes with `study config` alone"),
+])
+def test_config_errors(db: Path, args: list[str], code: int, message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == code
+    assert message in result.stderr
