@@ -74,5 +74,6 @@ def edit_record(store: Store, kind: str, rid: str, now: datetime,
         with store.transaction():
             store.put_many([(kind, record)], now)
             cards = store.sync_cards(now)
-        return (f"Saved {kind} '{rid}' ({cards['changed']} cards reworded, "
-                f"{cards['added']} new, {cards['retired']} retired)")
+        reworded = f"{cards['changed']} card{'' if cards['changed'] == 1 else 's'} reworded"
+        return (f"Saved {kind} '{rid}' ({reworded}, {cards['added']} new, "
+                f"{cards['retired']} retired)")

@@ -37,6 +37,11 @@ def default_db() -> str:
     return os.environ.get("STUDY_DB") or str(Path(click.get_app_dir("secretariat")) / "study.db")
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 card', '2 cards', '1 person', '3 people'."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
 class InputProblems(click.ClickException):
     """Every problem of an input, one per line, then a summary."""
 
@@ -213,7 +218,8 @@ def _add_command(kind_name: str) -> click.Command:
         from cards.editing import add_record
 
         cards = add_record(store, kind.name, loc.record, now())
-        click.echo(f"Added {kind.name} '{loc.record['id']}' ({cards['added']} new cards)")
+        click.echo(f"Added {kind.name} '{loc.record['id']}' "
+                   f"({plural(cards['added'], 'new card')})")
 
     params: list[click.Parameter] = []
     for f in kind.all_fields:
@@ -305,7 +311,7 @@ def remove(obj: Context, kind: str, record_id: str) -> None:
       study remove fact nomenklatura
     """
     retired = obj.store().remove(kind, record_id, now())
-    click.echo(f"Removed {kind} '{record_id}'; {retired} cards retired")
+    click.echo(f"Removed {kind} '{record_id}'; {plural(retired, 'card')} retired")
 
 
 KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
@@ -389,7 +395,12 @@ def list_(obj: Context, kind: str, search: str | None, tag: str | None, state: s
         return
     from study.screen import print_table
 
-    print_table(kind, list(rows), now=moment, tz=tz)
+    shown = list(rows)
+    print_table(kind, shown, now=moment, tz=tz)
+    if not shown and store.is_empty():
+        from study.terminal import EMPTY
+
+        click.echo(EMPTY, err=True)
 
 
 @cli.command()
@@ -458,7 +469,7 @@ def check(obj: Context) -> None:
         click.echo(str(f))
     errors = sum(f.level == "error" for f in findings)
     warnings = len(findings) - errors
-    click.echo(f"{errors} errors, {warnings} warnings")
+    click.echo(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
     if errors:
         sys.exit(1)
 
@@ -564,11 +575,23 @@ def undo(obj: Context) -> None:
     Example:
       study undo
     """
+    from study.scheduler import RATINGS
     from study.scheduler import undo as undo_last
 
-    review = undo_last(obj.store().db.conn)
-    click.echo(f"Undid the answer {review['rating']} to {review['card_key']} "
-               f"given at {review['reviewed_at']}")
+    store = obj.store()
+    review = undo_last(store.db.conn)
+    tz = local_timezone(_settings(store.config()).timezone)
+    given = datetime.fromisoformat(review["reviewed_at"]).astimezone(tz)
+    moment = now().astimezone(tz)
+    when = given.strftime("%H:%M") + ("" if given.date() == moment.date() else
+                                     given.strftime(" on %a %d %b %Y"))
+    rating = review["rating"]
+    click.echo(f"Undid your answer {rating} {RATINGS.get(rating, '?')} to {review['card_key']}, "
+               f"given at {when}")
+    card = store.db.execute("SELECT question FROM cards WHERE key = ?",
+                            [review["card_key"]]).fetchone()
+    if card:
+        click.echo(f"  Q: {card[0]}")
 
 
 def _suspension(suspend: bool) -> click.Command:
@@ -610,11 +633,6 @@ suspend = _suspension(True)
 unsuspend = _suspension(False)
 cli.add_command(suspend)
 cli.add_command(unsuspend)
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """'1 card', '2 cards', '1 person', '3 people'."""
-    return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
 def _shown(key: str, value: Any) -> str:
@@ -745,7 +763,7 @@ def optimize(obj: Context, dry_run: bool) -> None:
         result = fit(store.db.conn, settings.parameters, progress, now=now(),
                      tz=local_timezone(settings.timezone), rollover_hour=settings.rollover_hour,
                      relearning_steps=len(settings.relearning_steps))
-    click.echo(f"Fitted to {result.items:,} answers on {result.cards:,} cards:")
+    click.echo(f"Fitted to {plural(result.items, 'answer')} on {plural(result.cards, 'card')}:")
     click.echo(f"  {'parameters':<12}{'log loss':>10}{'RMSE (bins)':>13}")
     for name, metrics in (("current", result.current), ("fitted", result.fitted)):
         click.echo(f"  {name:<12}{metrics.log_loss:>10.4f}{metrics.rmse:>13.4f}")

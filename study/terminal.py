@@ -41,6 +41,12 @@ HELP = """Keys
   q / Esc      quit (answers given are saved)"""
 
 
+#: What an empty store says: how to put facts in it.
+EMPTY = ("The store has no facts yet. Add some with `study add fact` (or person, organ, "
+         "office, tenure, event), import a TOML file with `study import FILE`, or load the "
+         "starter deck with `study init`.")
+
+
 class Keys(Protocol):
     def get(self) -> str: ...
 
@@ -375,7 +381,9 @@ def _loop(session: ReviewSession, ui: Frontend) -> None:
         showing = session.next(now)
         if showing is None:
             counts = session.counts(now)
-            if first:
+            if first and session.store.is_empty():
+                ui.view.say(EMPTY)
+            elif first:
                 ui.view.say(f"Nothing to review now. Next card due: "
                             f"{when(counts.next_due, now, ui.tz)}.")
             else:

@@ -288,3 +288,48 @@ def test_config_errors(db: Path, args: list[str], code: int, message: str) -> No
     result = run(*args)
     assert result.exit_code == code
     assert message in result.stderr
+
+
+# -- wording (item 21) -----------------------------------------------------------
+
+def test_singular_and_plural(db: Path) -> None:
+    assert run("add", "fact", "--id", "one", "--question", "Q?", "--answer", "A").stdout == \
+        "Added fact 'one' (1 new card)\n"
+    assert run("remove", "fact", "one").stdout == "Removed fact 'one'; 1 card retired\n"
+    assert run("check").stdout.splitlines()[-1] == "0 errors, 0 warnings"
+    assert run("list", "cards", "--state", "leech").stdout.splitlines()[0].strip() == "1 card"
+    assert run("list", "facts", "--search", "moscow").stdout.splitlines()[0].strip() == "1 fact"
+    assert run("list", "people").stdout.splitlines()[0].strip() == "0 people"
+
+
+def test_undo_names_the_card_the_grade_and_the_local_time(db: Path) -> None:
+    run("config", "set", "timezone", "Asia/Tokyo")  # 12:00 UTC is 21:00 in Tokyo
+    result = run("review", "--new", "1", input=" 3q")
+    assert result.exit_code == 0
+    key = result.stdout.split("Q: ")[1].splitlines()[0]
+    result = run("undo")
+    assert result.exit_code == 0
+    first, second = result.stdout.splitlines()
+    assert first.startswith("Undid your answer 3 Good to fact:")
+    assert first.endswith(", given at 21:00")
+    assert second == f"  Q: {key}"
+    later = run("undo", env={"STUDY_NOW": "2026-01-09T12:00:00+00:00"})
+    assert later.exit_code == 1  # nothing left; and an older answer names its day:
+    run("review", "--new", "1", input=" 4q")
+    result = run("undo", env={"STUDY_NOW": "2026-01-09T12:00:00+00:00"})
+    assert result.stdout.splitlines()[0].endswith(", given at 21:00 on Mon 05 Jan 2026")
+
+
+def test_an_empty_store_says_how_to_add_facts(isolated: Path) -> None:
+    run("init", "--empty")
+    for args in (["review"], ["list", "cards"]):
+        result = run(*args, input="")
+        assert "The store has no facts yet. Add some with `study add fact`" in result.output
+        assert "`study import FILE`" in result.output
+
+
+def test_due_tomorrow_counts_only_the_next_study_day(db: Path) -> None:
+    # today (to 04:00 on the 6th): capital (learning, 12:10) and the buried kolkhoz
+    # reverse; the next study day: gosplan (10:00 on the 6th); later: the rest
+    result = run("review", "--new", "0", "--limit", "0", input="q")
+    assert "Due tomorrow: 1." in result.stdout

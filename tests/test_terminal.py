@@ -247,7 +247,7 @@ def test_edit_saves_the_record_and_shows_the_card_again_with_the_new_text(
     t.expect("Saved fact 'capital'")
     t.expect(Q1)
     screen = t.screen()
-    assert "Saved fact 'capital' (1 cards reworded" in screen
+    assert "Saved fact 'capital' (1 card reworded" in screen
     assert "Moscow" not in screen.replace("Saved fact", ""), "shown again, answer hidden"
     t.send(" ")
     t.expect("Moscow, from March 1918")
