@@ -333,3 +333,86 @@ def test_due_tomorrow_counts_only_the_next_study_day(db: Path) -> None:
     # reverse; the next study day: gosplan (10:00 on the 6th); later: the rest
     result = run("review", "--new", "0", "--limit", "0", input="q")
     assert "Due tomorrow: 1." in result.stdout
+
+
+# -- stats drawing (item 19) -----------------------------------------------------
+
+def _figures(isolated: Path, end: str, calendar: list[int] | None = None,
+             due: list[int] | None = None) -> dict[str, Any]:
+    """Real figures of an empty store, with a year of answers and 30 days of due cards."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from cards.store import Store
+    from study.queue import Filters
+    from study.stats import compute
+
+    with Store.open(isolated / "stats.db") as store:
+        figures = compute(store.db.conn, datetime(2026, 1, 5, 12, tzinfo=UTC), UTC, 4, Filters())
+    last = date.fromisoformat(end)
+    year = calendar or [1 + i % 5 for i in range(365)]
+    figures["date"] = end
+    figures["calendar"] = {(last - timedelta(days=364 - i)).isoformat(): n
+                           for i, n in enumerate(year)}
+    figures["due"] = {(last + timedelta(days=i)).isoformat(): n
+                      for i, n in enumerate(due or [0] * 30)}
+    return figures
+
+
+def _drawn(figures: dict[str, Any], width: int) -> list[str]:
+    import io
+
+    from rich.console import Console
+
+    from study.stats import render
+
+    console = Console(width=width, record=True, color_system=None, file=io.StringIO())
+    render(figures, console)
+    return console.export_text().splitlines()
+
+
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+               "Dec")
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 109, 110, 111, 140])
+@pytest.mark.parametrize("end", ["2026-01-05", "2026-03-01", "2026-06-30", "2026-11-29",
+                                 "2028-02-29"])
+def test_heatmap_rows_align_and_month_labels_sit_over_their_first_day(
+        isolated: Path, width: int, end: str) -> None:
+    from datetime import date, timedelta
+
+    lines = _drawn(_figures(isolated, end), width)
+    at = next(i for i, line in enumerate(lines) if line.startswith("Mon "))
+    months, rows = lines[at - 1], lines[at:at + 7]
+    assert all(len(line) <= width for line in [months, *rows])
+    # today is in sight: the last cell of its weekday row, in the last column
+    last = date.fromisoformat(end)
+    today_row = rows[last.weekday()].rstrip()
+    columns = {len(r.rstrip()) for r in rows if r.strip()}
+    assert len(today_row) == max(columns)
+    # every weekday row starts at the same column and cells line up under each other
+    cell = 2 if "█ " in rows[0] or "▒ " in rows[0] or "░ " in rows[0] else 1
+    first_column = 4
+    # each label stands over the week that holds the month's first day
+    origin_week = last - timedelta(days=last.weekday())  # Monday of today's week
+    labels = [(i, months[i:i + 3]) for i in range(len(months)) if months[i:i + 3] in MONTH_NAMES]
+    assert len(labels) >= min(11, (width - 4) // (5 * cell))
+    for position, name in labels[1:]:  # the first may name a month begun before the grid
+        weeks_back = (len(today_row) - 1 - position) // cell  # columns from today's
+        monday = origin_week - timedelta(weeks=weeks_back)
+        assert (position - first_column) % cell == 0
+        firsts = [monday + timedelta(days=d) for d in range(7)
+                  if (monday + timedelta(days=d)).day == 1]
+        assert firsts and MONTH_NAMES[firsts[0].month - 1] == name, (position, name, months)
+
+
+def test_the_due_chart_axis_shows_the_real_maximum(isolated: Path) -> None:
+    backlog = [250] + [3, 0, 7, 2] * 7 + [1]
+    lines = _drawn(_figures(isolated, "2026-01-05", due=backlog), 100)
+    chart = lines[next(i for i, line in enumerate(lines) if line.startswith("Due in")) + 1:]
+    assert chart[0].startswith("250┆▲")  # today's bar, cut, with its real height
+    assert chart[1].startswith("  7│▲")  # the scale of the other days
+    even = [5, 3, 0, 7, 2, 1] * 5
+    lines = _drawn(_figures(isolated, "2026-01-05", due=even), 100)
+    chart = lines[next(i for i, line in enumerate(lines) if line.startswith("Due in")) + 1:]
+    assert chart[0].startswith("7│") and "┆" not in "".join(lines)
