@@ -416,3 +416,98 @@ def test_the_due_chart_axis_shows_the_real_maximum(isolated: Path) -> None:
     lines = _drawn(_figures(isolated, "2026-01-05", due=even), 100)
     chart = lines[next(i for i, line in enumerate(lines) if line.startswith("Due in")) + 1:]
     assert chart[0].startswith("7│") and "┆" not in "".join(lines)
+
+
+# -- review --type (item 16) -----------------------------------------------------
+
+@pytest.fixture
+def typed_store(isolated: Path) -> Path:
+    from tests.test_terminal import FACTS as THREE
+
+    path = Path(os.environ["STUDY_DB"])
+    store_from_toml(path, THREE).close()
+    return path
+
+
+def _reviews(db: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        out = conn.execute("SELECT card_key, rating FROM reviews ORDER BY id").fetchall()
+    conn.close()
+    return out
+
+
+@pytest.mark.parametrize("key", ["\x1b", "\x04"])
+def test_type_mode_esc_and_ctrl_d_quit_at_the_answer_prompt(typed_store: Path, key: str) -> None:
+    from tests.test_terminal import K1, Q1, Q2, Term
+
+    t = Term("--type")
+    try:
+        t.expect(Q1)
+        t.expect("Esc or Ctrl-D: quit")  # the hint says so
+        t.expect("Your answer: ")
+        t.send("moscow\r")
+        t.expect("(suggested: 3 Good)")
+        t.send("\r")
+        t.expect(Q2)
+        t.expect("Your answer: ")
+        t.send("gos" + key)
+        t.expect("Answered 1 card (0 Again)")
+        assert t.finish() == 0
+    finally:
+        t.kill()
+    assert "Traceback" not in t.text()
+    assert _reviews(typed_store) == [(K1, 3)]
+
+
+def test_type_mode_space_does_not_take_the_suggested_grade(typed_store: Path) -> None:
+    from tests.test_terminal import K1, Q1, Q2, Term
+
+    t = Term("--type")
+    try:
+        t.expect(Q1)
+        t.expect("Your answer: ")
+        t.send("Leningrad\r")
+        t.expect("(suggested: 1 Again)")
+        t.expect("Enter: the suggested grade (1 Again)")
+        t.send(" ")
+        t.expect("Enter takes the suggested grade (1 Again); or press 1, 2, 3 or 4.")
+        assert _reviews(typed_store) == []
+        t.send("3")  # the learner's own grade
+        t.expect(Q2)
+        t.send("\x1b")
+        t.expect("Answered 1 card")
+        assert t.finish() == 0
+    finally:
+        t.kill()
+    assert _reviews(typed_store) == [(K1, 3)]
+
+
+def test_type_mode_shows_what_was_typed_and_the_difference_beside_it(typed_store: Path) -> None:
+    from tests.test_terminal import Q1, Term
+
+    t = Term("--type")
+    try:
+        t.expect(Q1)
+        t.expect("Your answer: ")
+        t.send("Moskx\x7f\x7fcow\r")  # Backspace erases
+        t.expect("correct")
+        assert "You typed: Moscow" in t.screen()
+        t.send("1")
+        t.expect("Your answer: ")
+        t.send("Gosplen\r")
+        t.expect("You typed: Gosplen   difference: Gosplean")  # e struck, a underlined
+        t.send("q")
+        t.expect("Answered")
+        assert t.finish() == 0
+    finally:
+        t.kill()
+
+
+def test_type_mode_without_a_terminal(typed_store: Path) -> None:
+    result = run("review", "--type", input="Moskva\n\n \n3gosplan\n\x1b\n")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "You typed: Moskva   difference: Mos[-kva-]{+cow+}\n" in out
+    assert "the answer is Moscow → suggested 1 Again\n" in out
+    assert "Enter takes the suggested grade (1 Again); or press 1, 2, 3 or 4." in out
+    assert "Answered 1 card (0 Again)" in out
