@@ -58,6 +58,10 @@ class InputProblems(click.ClickException):
                    file=out)
 
 
+class EditKept(CardsError):
+    """An edit given up during review; the message says where it is kept."""
+
+
 def fail(err: CardsError) -> NoReturn:
     if isinstance(err, InvalidInput):
         raise InputProblems(err) from None
@@ -280,11 +284,17 @@ def edit(obj: Context, kind: str, record_id: str) -> None:
     Example:
       study edit person stalin
     """
-    from cards.editing import edit_record
+    from cards.editing import EditGivenUp, edit_record
 
-    result = edit_record(obj.store(), kind, record_id, now(),
-                         edit=lambda text: click.edit(text, extension=".toml"),
-                         again=lambda problems: _again(problems))
+    try:
+        result = edit_record(obj.store(), kind, record_id, now(),
+                             edit=lambda text: click.edit(text, extension=".toml"),
+                             again=lambda problems: _again(problems))
+    except EditGivenUp as err:
+        if not interactive():
+            raise  # the problems have not been shown: the error lists them
+        raise click.ClickException(f"{kind} '{record_id}' was not saved. "
+                                   f"{keep_edit(kind, record_id, err.text)}") from None
     click.echo(result)
 
 
@@ -295,6 +305,16 @@ def _again(problems: list[Any]) -> bool:
     for p in problems:
         click.echo(str(p), err=True)
     return click.confirm("Edit again?", default=True, err=True)
+
+
+def keep_edit(kind: str, record_id: str, text: str) -> str:
+    """Keep an edit given up in a file; says where, and how to use it."""
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix=f"study-edit-{kind}-{record_id}-", suffix=".toml")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    return f"Your edit is kept in {path}: fix it, then `study import {path}`."
 
 
 @cli.command()
@@ -536,8 +556,14 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
         if kind_ == "succession":
             first, second = rid.split("+")
             kind_, rid = "tenure", second if card["template"] == "successor" else first
-        return edit_record(session.store, kind_, rid, now(),
-                           edit=lambda text: click.edit(text, extension=".toml"), again=_again)
+        from cards.editing import EditGivenUp
+
+        try:
+            return edit_record(session.store, kind_, rid, now(),
+                               edit=lambda text: click.edit(text, extension=".toml"),
+                               again=_again)
+        except EditGivenUp as err:
+            raise EditKept(f"{kind_} '{rid}'. {keep_edit(kind_, rid, err.text)}") from None
 
     run(session, stdin_frontend(now, time.monotonic, tz, edit, type_answers))
 

@@ -511,3 +511,42 @@ def test_type_mode_without_a_terminal(typed_store: Path) -> None:
     assert "the answer is Moscow → suggested 1 Again\n" in out
     assert "Enter takes the suggested grade (1 Again); or press 1, 2, 3 or 4." in out
     assert "Answered 1 card (0 Again)" in out
+
+
+# -- study edit (item 18) --------------------------------------------------------
+
+def test_edit_given_up_keeps_the_text_in_a_named_file_and_says_each_problem_once(
+        db: Path, tmp_path: Path) -> None:
+    import io
+    import re
+
+    script = tmp_path / "editor.sh"
+    script.write_text("#!/bin/sh\nsed -i 's/^answer = .*/answer = 5/; s/^question = .*/"
+                      "question = \"Where did the Soviet government sit?\"/' \"$1\"\n")
+    script.chmod(0o755)
+    env = {**os.environ, "EDITOR": str(script), "TMPDIR": str(tmp_path), "NO_COLOR": "1",
+           "STUDY_NOW": "2026-01-05T12:00:00+00:00"}
+    child = pexpect.spawn(sys.executable, ["-m", "study", "edit", "fact", "capital"], env=env,
+                          encoding="utf-8", timeout=20, dimensions=(40, 300))
+    transcript = io.StringIO()
+    child.logfile_read = transcript
+    child.expect_exact("Edit again? [Y/n]: ")
+    child.sendline("y")
+    child.expect_exact("Edit again? [Y/n]: ")
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    out = transcript.getvalue()
+    assert child.exitstatus == 1
+    problem = "fact 'capital' (edited):4: fact 'capital': answer: is a number, expected a string"
+    assert out.count(problem) == 2  # once for each edit, and not again with the error
+    match = re.search(r"Error: fact 'capital' was not saved\. Your edit is kept in "
+                      r"(\S+\.toml): fix it, then `study import \1`\.", out)
+    assert match, out
+    kept = Path(match[1])
+    assert kept.parent == tmp_path and kept.name.startswith("study-edit-fact-capital-")
+    assert 'question = "Where did the Soviet government sit?"' in kept.read_text()
+    # the kept file, fixed, imports
+    kept.write_text(kept.read_text().replace("answer = 5", 'answer = "Moscow"'))
+    assert run("import", str(kept)).exit_code == 0
+    assert json_of("list", "facts", "--json", "--search", "government sit")[0]["id"] == "capital"
