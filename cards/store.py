@@ -154,6 +154,11 @@ class Store:
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                             [key, json.dumps(value)])
 
+    def reset_config(self, keys: list[str]) -> None:
+        """Forget the stored values of ``keys``: their defaults apply again."""
+        with self.transaction():
+            self.db.conn.executemany("DELETE FROM config WHERE key = ?", [(k,) for k in keys])
+
     # -- records -----------------------------------------------------------
 
     def is_empty(self) -> bool:
