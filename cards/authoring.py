@@ -7,7 +7,6 @@ nothing is written unless the whole input is valid.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 from cards.errors import InvalidInput, Problem
 from cards.records import KINDS, Kind, Record, normalise
 from cards.store import Store
+from cards.text import json_text
 
 _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
@@ -342,7 +342,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         # a JSON string is a TOML basic string, except that TOML wants DEL escaped too
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+        # (and C1 controls are escaped so that a dump printed to a terminal is inert)
+        return json_text(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")

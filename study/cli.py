@@ -6,7 +6,6 @@ terminal; everything below it takes them as arguments.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import datetime
@@ -17,8 +16,14 @@ import click
 
 from cards.errors import CardsError, InvalidInput
 from cards.records import KINDS, PLURALS
+from cards.text import json_text, visible
 
 DB_HELP = "Store file (default: $STUDY_DB, else study.db in the user data directory)."
+
+
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print ``text`` with any control characters in it shown as escapes."""
+    click.echo(visible(text), err=err, nl=nl)
 
 
 def now() -> datetime:
@@ -47,16 +52,16 @@ class InputProblems(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         out = file or sys.stderr
         for p in self.problems:
-            click.echo(str(p), file=out)
+            click.echo(visible(str(p), one_line=True), file=out)
         n = len(self.problems)
-        click.echo(f"Error: {n} problem{'s' if n != 1 else ''} in the input; nothing was written.",
-                   file=out)
+        click.echo(f"Error: {n} problem{'s' if n != 1 else ''} in the input; nothing was "
+                   f"written.", file=out)
 
 
 def fail(err: CardsError) -> NoReturn:
     if isinstance(err, InvalidInput):
         raise InputProblems(err) from None
-    raise click.ClickException(str(err)) from None
+    raise click.ClickException(visible(str(err), one_line=True)) from None
 
 
 class Context:
@@ -79,7 +84,7 @@ class Context:
 
                     load_starter(self._store, now())
                 if fresh and create_with_starter and self.db_path != ":memory:":
-                    click.echo(f"Created a new store with the starter deck at {self.db_path}",
+                    echo(f"Created a new store with the starter deck at {self.db_path}",
                                err=True)
             except CardsError as err:
                 fail(err)
@@ -97,6 +102,11 @@ class Group(click.Group):
 
         try:
             return super().invoke(ctx)
+        except InputProblems:
+            raise
+        except click.ClickException as err:
+            err.message = visible(err.message, one_line=True)  # may name what was typed
+            raise
         except CardsError as err:
             fail(err)
         except sqlite3.DatabaseError as err:
@@ -148,11 +158,11 @@ def init(obj: Context, empty: bool) -> None:
 
     store = obj.store(create_with_starter=False)
     if empty:
-        click.echo(f"Store ready at {obj.db_path}")
+        echo(f"Store ready at {obj.db_path}")
         return
     report = load_starter(store, now())
-    click.echo(f"Starter deck: {report.summary()}")
-    click.echo(f"Store ready at {obj.db_path}")
+    echo(f"Starter deck: {report.summary()}")
+    echo(f"Store ready at {obj.db_path}")
 
 
 @cli.command("import")
@@ -176,11 +186,11 @@ def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
     if dry_run and obj.db_path != ":memory:" and not Path(obj.db_path).exists():
         obj.db_path = ":memory:"  # what the store would be: the starter deck, then the files
     report = load_and_import(obj.store(), files, now(), dry_run)
-    click.echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
+    echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
     if dry_run:
         for label, refs in (("add", report.added), ("change", report.changed)):
             for kind, rid in refs:
-                click.echo(f"  would {label} {kind} '{rid}'")
+                echo(f"  would {label} {kind} '{rid}'")
 
 
 def _option_name(field: str) -> str:
@@ -213,7 +223,7 @@ def _add_command(kind_name: str) -> click.Command:
         from cards.editing import add_record
 
         cards = add_record(store, kind.name, loc.record, now())
-        click.echo(f"Added {kind.name} '{loc.record['id']}' ({cards['added']} new cards)")
+        echo(f"Added {kind.name} '{loc.record['id']}' ({cards['added']} new cards)")
 
     params: list[click.Parameter] = []
     for f in kind.all_fields:
@@ -279,7 +289,7 @@ def edit(obj: Context, kind: str, record_id: str) -> None:
     result = edit_record(obj.store(), kind, record_id, now(),
                          edit=lambda text: click.edit(text, extension=".toml"),
                          again=lambda problems: _again(problems))
-    click.echo(result)
+    echo(result)
 
 
 def _again(problems: list[Any]) -> bool:
@@ -287,7 +297,7 @@ def _again(problems: list[Any]) -> bool:
     if not interactive():
         return False
     for p in problems:
-        click.echo(str(p), err=True)
+        click.echo(visible(str(p), one_line=True), err=True)
     return click.confirm("Edit again?", default=True, err=True)
 
 
@@ -305,7 +315,7 @@ def remove(obj: Context, kind: str, record_id: str) -> None:
       study remove fact nomenklatura
     """
     retired = obj.store().remove(kind, record_id, now())
-    click.echo(f"Removed {kind} '{record_id}'; {retired} cards retired")
+    echo(f"Removed {kind} '{record_id}'; {retired} cards retired")
 
 
 LIST_CHOICE = click.Choice([*PLURALS, "cards"])
@@ -335,7 +345,7 @@ def list_(obj: Context, kind: str, search: str | None, tag: str | None, as_json:
     else:
         rows = list_records(store, PLURALS[kind].name, search=search, tag=tag)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo(json_text(rows, indent=2))
         return
     from study.screen import print_table
 
@@ -360,10 +370,10 @@ def dump(obj: Context, file: str, tag: str | None, force: bool) -> None:
 
     text = dump_toml(obj.store().all_records(), tag)
     if file == "-":
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     write_atomic(file, text.encode(), force=force)
-    click.echo(f"Wrote {file}")
+    echo(f"Wrote {file}")
 
 
 @cli.command()
@@ -381,10 +391,10 @@ def check(obj: Context) -> None:
 
     findings = run_check(obj.store().all_records())
     for f in findings:
-        click.echo(str(f))
+        echo(visible(str(f), one_line=True))
     errors = sum(f.level == "error" for f in findings)
     warnings = len(findings) - errors
-    click.echo(f"{errors} errors, {warnings} warnings")
+    echo(f"{errors} errors, {warnings} warnings")
     if errors:
         sys.exit(1)
 
@@ -481,7 +491,7 @@ def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
     conn = connect_current(obj.db_path) if Path(obj.db_path).exists() else None
     if conn is None:
         conn = obj.store().db.conn
-    click.echo(render(counts_for(conn, now(), tag, kind), as_json))
+    echo(render(counts_for(conn, now(), tag, kind), as_json))
 
 
 @cli.command()
@@ -496,7 +506,7 @@ def undo(obj: Context) -> None:
     from study.scheduler import undo as undo_last
 
     review = undo_last(obj.store().db.conn)
-    click.echo(f"Undid the answer {review['rating']} to {review['card_key']} "
+    echo(f"Undid the answer {review['rating']} to {review['card_key']} "
                f"given at {review['reviewed_at']}")
 
 
@@ -513,7 +523,7 @@ def suspend(obj: Context, keys: tuple[str, ...]) -> None:
     from study.scheduler import set_suspended
 
     changed = set_suspended(obj.store().db.conn, list(keys), True)
-    click.echo(f"Suspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
+    echo(f"Suspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
 
 
 @cli.command()
@@ -529,7 +539,7 @@ def unsuspend(obj: Context, keys: tuple[str, ...]) -> None:
     from study.scheduler import set_suspended
 
     changed = set_suspended(obj.store().db.conn, list(keys), False)
-    click.echo(f"Unsuspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
+    echo(f"Unsuspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
 
 
 @cli.group(invoke_without_command=True)
@@ -552,8 +562,8 @@ def config(ctx: click.Context) -> None:
             shown = " ".join(f"{v:g}" for v in value) if key == "parameters" else value
             if isinstance(shown, bool):
                 shown = str(shown).lower()
-            click.echo(f"{key} = {shown}")
-            click.echo(f"    {description}")
+            echo(f"{key} = {shown}")
+            echo(f"    {description}")
 
 
 @config.command("set")
@@ -571,7 +581,7 @@ def config_set(obj: Context, key: str, value: str) -> None:
 
     parsed = parse_setting(key, value)
     obj.store().set_config(key, parsed)
-    click.echo(f"{key} = {value}")
+    echo(f"{key} = {value}")
 
 
 # -- optimize ----------------------------------------------------------------
@@ -600,18 +610,18 @@ def optimize(obj: Context, dry_run: bool) -> None:
         result = fit(store.db.conn, settings.parameters, progress, now=now(),
                      tz=local_timezone(settings.timezone), rollover_hour=settings.rollover_hour,
                      relearning_steps=len(settings.relearning_steps))
-    click.echo(f"Fitted to {result.items:,} answers on {result.cards:,} cards:")
-    click.echo(f"  {'parameters':<12}{'log loss':>10}{'RMSE (bins)':>13}")
+    echo(f"Fitted to {result.items:,} answers on {result.cards:,} cards:")
+    echo(f"  {'parameters':<12}{'log loss':>10}{'RMSE (bins)':>13}")
     for name, metrics in (("current", result.current), ("fitted", result.fitted)):
-        click.echo(f"  {name:<12}{metrics.log_loss:>10.4f}{metrics.rmse:>13.4f}")
+        echo(f"  {name:<12}{metrics.log_loss:>10.4f}{metrics.rmse:>13.4f}")
     if not result.better:
-        click.echo("The fitted parameters are not better (no lower log loss); "
+        echo("The fitted parameters are not better (no lower log loss); "
                    "kept the current ones.")
     elif dry_run:
-        click.echo("The fitted parameters are better; dry run, nothing saved.")
+        echo("The fitted parameters are better; dry run, nothing saved.")
     else:
         store.set_config("parameters", list(result.parameters))
-        click.echo("The fitted parameters are better; saved them (see `study config`).")
+        echo("The fitted parameters are better; saved them (see `study config`).")
 
 
 def _optimize_progress() -> Any:
@@ -705,7 +715,7 @@ def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: st
     with _export_progress(quiet) as progress:
         result = export_apkg(obj.store(), out, deck=deck, split_by=split_by, tag=tag,
                              kind=kind, force=force, progress=progress)
-    click.echo(f"Wrote {out}: {result.summary()}")
+    echo(f"Wrote {out}: {result.summary()}")
 
 
 @export.command("csv")
@@ -730,7 +740,7 @@ def export_csv(obj: Context, out: str, deck: str, split_by: str | None, tag: str
     with _export_progress(quiet) as progress:
         result = write_csv(obj.store(), out, deck=deck, split_by=split_by, tag=tag, kind=kind,
                            separator=separator, force=force, progress=progress)
-    click.echo(f"Wrote {out}: {result.summary()}")
+    echo(f"Wrote {out}: {result.summary()}")
 
 
 # -- stats -------------------------------------------------------------------
@@ -762,6 +772,6 @@ def stats(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> Non
     tz = local_timezone(settings.timezone)
     figures = compute(store.db.conn, now(), tz, settings.rollover_hour, Filters(tag, kind))
     if as_json:
-        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+        echo(json_text(figures, indent=2))
         return
     render(figures)

@@ -22,6 +22,7 @@ import click
 
 from cards.db import from_iso
 from cards.errors import CardsError
+from cards.text import visible
 from study.answers import Verdict, check, differences
 from study.queue import Counts
 from study.scheduler import RATINGS, CardMoved, NothingToUndo
@@ -224,25 +225,25 @@ class PlainView:
                 f"answered {answered}]")
         if showing.changed:
             self._p("(answer changed since your last review)")
-        self._p(f"Q: {showing.card['question']}")
+        self._p(f"Q: {visible(showing.card['question'])}")
 
     def reveal(self, showing: Showing, verdict: Verdict | None) -> None:
         if verdict:
-            self._p(f"You typed: {verdict.typed}")
+            self._p(f"You typed: {visible(verdict.typed)}")
             self._p(f"{verdict.detail} → suggested {verdict.grade} {RATINGS[verdict.grade]}")
-        self._p(f"A: {showing.card['answer']}")
+        self._p(f"A: {visible(showing.card['answer'])}")
         for line in showing.context:
-            self._p(f"   {line}")
+            self._p(f"   {visible(line)}")
         self._p(buttons(showing))
 
     def say(self, text: str, style: str = "") -> None:
-        self._p(text)
+        self._p(visible(text))
 
     def note(self, text: str, style: str = "") -> None:
-        self._p(text)
+        self._p(visible(text))
 
     def summary(self, summary: Summary, text: str) -> None:
-        self._p(text)
+        self._p(visible(text))
 
 
 class RichView:
@@ -277,7 +278,7 @@ class RichView:
         title = f"{showing.card['kind']} · {showing.reason}"
         if showing.changed:
             title += " · [yellow]answer changed[/]"
-        self.console.print(Panel(Text(showing.card["question"], style="bold"), title=title,
+        self.console.print(Panel(Text(visible(showing.card["question"]), style="bold"), title=title,
                                  title_align="left", padding=(1, 2)))
         if self.type_answers:
             self.console.print("[dim]Type your answer and press Enter (empty: show it)[/]")
@@ -288,18 +289,18 @@ class RichView:
         from rich.panel import Panel
         from rich.text import Text
 
-        body = Text(showing.card["answer"], style="bold green")
+        body = Text(visible(showing.card["answer"]), style="bold green")
         if showing.context:
-            body.append("\n\n" + "\n".join(showing.context), style="dim")
+            body.append("\n\n" + visible("\n".join(showing.context)), style="dim")
         if verdict:
             style = {"correct": "green", "close": "yellow", "wrong": "red"}[verdict.result]
             if verdict.typed.strip() and verdict.result != "correct":
                 line = Text("You typed: ", style="dim")
                 looks = {"same": "", "wrong": "red strike", "missing": "green underline"}
                 for text, how in differences(verdict.typed.strip(), showing.card["answer"]):
-                    line.append(text, looks[how])
+                    line.append(visible(text), looks[how])
                 self.console.print(line)
-            self.console.print(Text(f"{verdict.detail}  (suggested: {verdict.grade} "
+            self.console.print(Text(f"{visible(verdict.detail)}  (suggested: {verdict.grade} "
                                     f"{RATINGS[verdict.grade]})", style=style))
         self.console.print(Panel(body, title="answer", title_align="left", padding=(1, 2)))
         styles = {1: "bold red", 2: "bold yellow", 3: "bold green", 4: "bold blue"}
@@ -316,7 +317,7 @@ class RichView:
     def say(self, text: str, style: str = "") -> None:
         from rich.text import Text
 
-        self.console.print(Text(text, style=style))
+        self.console.print(Text(visible(text), style=style))
 
     def note(self, text: str, style: str = "") -> None:
         self.say(text, style)
@@ -324,8 +325,9 @@ class RichView:
 
     def summary(self, summary: Summary, text: str) -> None:
         from rich.panel import Panel
+        from rich.text import Text
 
-        self.console.print(Panel(text, title="session over", title_align="left"))
+        self.console.print(Panel(Text(visible(text)), title="session over", title_align="left"))
 
 
 @dataclass
