@@ -39,7 +39,8 @@ def interactive() -> bool:
 
 
 def default_db() -> str:
-    return os.environ.get("STUDY_DB") or str(Path(click.get_app_dir("secretariat")) / "study.db")
+    """The store in the user data directory (``STUDY_DB`` and ``--db`` choose another)."""
+    return str(Path(click.get_app_dir("secretariat")) / "study.db")
 
 
 class InputProblems(click.ClickException):
@@ -67,28 +68,53 @@ def fail(err: CardsError) -> NoReturn:
 class Context:
     """What the commands share: where the store is, and the store once opened."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, default: bool = False) -> None:
         self.db_path = db
+        self.default = default  # the user data directory: the one folder we create
         self._store: Any = None
+        self.seeded: Any = None  # the starter deck's report, when opening created the store
 
-    def store(self, *, create_with_starter: bool = True) -> Any:
-        """Open the store; a missing one is created with the starter deck (said once)."""
+    def store(self, *, create_with_starter: bool = True, announce: bool = True) -> Any:
+        """Open the store; a new one is created with the starter deck (said once).
+
+        Creating the store and loading the deck commit together: a first run
+        killed half-way leaves nothing that the next run would take for a store.
+        """
         from cards.store import Store
 
         if self._store is None:
-            fresh = self.db_path == ":memory:" or not Path(self.db_path).exists()
             try:
-                self._store = Store.open(self.db_path)
-                if fresh and create_with_starter:
+                if self.default:
+                    _make_data_dir(Path(self.db_path).parent)
+
+                def seed(store: Any) -> None:
                     from cards.starter import load_starter
 
-                    load_starter(self._store, now())
-                if fresh and create_with_starter and self.db_path != ":memory:":
+                    self.seeded = load_starter(store, now())
+
+                self._store = Store.open(self.db_path,
+                                         seed=seed if create_with_starter else None)
+                if self.seeded is not None and announce and self.db_path != ":memory:":
                     echo(f"Created a new store with the starter deck at {self.db_path}",
-                               err=True)
+                         err=True)
             except CardsError as err:
                 fail(err)
         return self._store
+
+
+def _make_data_dir(folder: Path) -> None:
+    """Create the user data directory, or say in one line why it cannot be."""
+    from cards.errors import StoreError
+
+    if str(folder).startswith("~"):
+        raise StoreError("cannot find your home folder (HOME is not set); choose a store "
+                         "with --db PATH or STUDY_DB")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreError(f"cannot create the folder {folder} for the store "
+                         f"({err.strerror}: {err.filename}); choose another with --db PATH "
+                         f"or STUDY_DB") from None
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -110,11 +136,14 @@ class Group(click.Group):
         except CardsError as err:
             fail(err)
         except sqlite3.DatabaseError as err:
-            # a damaged or truncated file shows itself only when a page is read
+            # a damaged or truncated file shows itself only when a page is read; a lock,
+            # a full disk or a read-only folder is not damage, and is said as it is
+            from cards.db import store_failure
+
             path = ctx.obj.db_path if isinstance(ctx.obj, Context) else "the store"
-            raise click.ClickException(
-                f"{path}: the store cannot be read ({err}); nothing was changed. Restore it "
-                f"from a copy, or start another with --db") from None
+            saved = "the answer was not saved" if ctx.invoked_subcommand == "review" else None
+            raise click.ClickException(visible(store_failure(path, err, saved),
+                                               one_line=True)) from None
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -130,7 +159,8 @@ def cli(ctx: click.Context, db: str | None) -> None:
       study list cards      see what there is to learn
       study import f.toml   add your own facts
     """
-    ctx.obj = Context(db or default_db())
+    chosen = db or os.environ.get("STUDY_DB")
+    ctx.obj = Context(chosen or default_db(), default=not chosen)
     ctx.call_on_close(lambda: ctx.obj._store and ctx.obj._store.close())
 
 
@@ -156,11 +186,11 @@ def init(obj: Context, empty: bool) -> None:
     """
     from cards.starter import load_starter
 
-    store = obj.store(create_with_starter=False)
+    store = obj.store(create_with_starter=not empty, announce=False)
     if empty:
         echo(f"Store ready at {obj.db_path}")
         return
-    report = load_starter(store, now())
+    report = obj.seeded or load_starter(store, now())
     echo(f"Starter deck: {report.summary()}")
     echo(f"Store ready at {obj.db_path}")
 

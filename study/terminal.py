@@ -8,19 +8,22 @@ at a time (newlines ignored) and the output is plain text, so that
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import re
 import signal
+import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 
 import click
 
-from cards.db import from_iso
+from cards.db import busy, from_iso
 from cards.errors import CardsError
 from cards.text import visible
 from study.answers import Verdict, check, differences
@@ -40,6 +43,9 @@ HELP = """Keys
   e            edit this card's record in $EDITOR
   ?            this help
   q / Esc      quit (answers given are saved)"""
+
+
+T = TypeVar("T")
 
 
 class Keys(Protocol):
@@ -421,18 +427,18 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
             return
         elif key == "u":
             try:
-                review = session.undo()
+                review = _until_unlocked(ui, session.undo)
             except NothingToUndo as err:
                 ui.view.say(str(err), "yellow")
                 continue
             ui.view.note(f"Undid your answer to {review['card_key']}.", "yellow")
             return
         elif key == "s":
-            session.suspend(showing)
+            _until_unlocked(ui, functools.partial(session.suspend, showing))
             ui.view.note(f"Suspended {showing.key}.", "yellow")
             return
         elif key == "b":
-            session.bury(showing, ui.clock())
+            _until_unlocked(ui, functools.partial(session.bury, showing, ui.clock()))
             ui.view.note(f"Buried {showing.key} until tomorrow.", "yellow")
             return
         elif key == "e":
@@ -457,11 +463,36 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
                      showing)
 
 
+#: Seconds between tries when another program holds the store's lock.
+RETRY_SECONDS = 1.0
+
+
+def _until_unlocked(ui: Frontend, write: Callable[[], T]) -> T:
+    """Run ``write``; while another program holds the lock, say so once and try again.
+
+    The store's busy timeout already waits some seconds; a longer lock (a
+    backup, a sync, a database browser) must not end the session mid-card.
+    """
+    told = False
+    while True:
+        try:
+            return write()
+        except sqlite3.OperationalError as err:
+            if not busy(err):
+                raise
+            if not told:
+                ui.view.say("The store is locked by another program; waiting for it "
+                            "(Ctrl-C quits)...", "yellow")
+                told = True
+            time.sleep(RETRY_SECONDS)
+
+
 def _grade(session: ReviewSession, ui: Frontend, showing: Showing, rating: int,
            started: float) -> None:
     elapsed = int((ui.timer() - started) * 1000)
     try:
-        result = session.answer(showing, rating, ui.clock(), elapsed)
+        result = _until_unlocked(ui, lambda: session.answer(showing, rating, ui.clock(),
+                                                            elapsed))
     except CardMoved as err:
         ui.view.note(str(err), "yellow")
         return

@@ -131,6 +131,12 @@ def test_init_empty(isolated: Path) -> None:
 
 def test_init_with_db_option(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "history.db"
+    missing = run("--db", str(path), "init", "--empty")  # only the data directory is made
+    assert missing.exit_code == 1
+    assert missing.stderr == (f"Error: {path}: the folder {path.parent} does not exist; create "
+                              f"it first, or choose another path with --db\n")
+    assert not (tmp_path / "deep").exists()
+    path.parent.mkdir(parents=True)
     result = run("--db", str(path), "init", "--empty")
     assert result.exit_code == 0
     assert result.stdout == f"Store ready at {path}\n"

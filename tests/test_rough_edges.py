@@ -7,8 +7,11 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from cards.store import Store
 from cards.text import json_text, visible
-from tests.helpers import T0, run, store_from_toml
+from tests.helpers import T0, facts_toml, run, snapshot, store_from_toml
 
 ATTACK = "\u001b]0;pwned\u0007\u001b[2J"
 
@@ -110,3 +113,262 @@ def test_error_messages_show_escapes_from_the_input(tmp_path: Path) -> None:
     assert "\\x1b[2J: unknown field" in result.stderr
     unknown = run("edit", "fact", f"no{ATTACK}")
     assert unknown.exit_code == 1 and "\x1b" not in unknown.output
+
+
+# -- 4. a killed first run ------------------------------------------------------
+
+def _starter_facts(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM facts").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_zero_byte_store_counts_as_new(isolated: Path) -> None:
+    db = isolated / "study.db"
+    db.touch()
+    result = run("list", "facts", "--json")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("Created a new store with the starter deck at")
+    assert _starter_facts(db) > 0
+
+
+KILL_WHILE_SEEDING = """
+import os, signal, sys
+from cards.starter import load_starter
+from cards.store import Store
+from tests.helpers import T0
+
+def seed(store):
+    load_starter(store, T0)  # the deck is written, not yet committed
+    os.kill(os.getpid(), signal.SIGKILL)
+
+Store.open(sys.argv[1], seed=seed)
+"""
+
+
+def test_a_first_run_killed_while_loading_the_deck_is_completed_by_the_next(
+        isolated: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    db = isolated / "study.db"
+    killed = subprocess.run([sys.executable, "-c", KILL_WHILE_SEEDING, str(db)],
+                            cwd=Path(__file__).parent.parent, env={**os.environ},
+                            capture_output=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert db.exists()
+    result = run("list", "facts", "--json")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("Created a new store with the starter deck at")
+    assert _starter_facts(db) > 0
+
+
+def test_init_empty_is_not_taken_for_a_killed_first_run(isolated: Path) -> None:
+    assert run("init", "--empty").exit_code == 0
+    assert run("list", "facts", "--json").stdout.strip() == "[]"
+
+
+# -- 12. an explicit store in a missing folder; the data directory ------------
+
+def test_only_the_default_data_directory_is_created(isolated: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = isolated / "nowhere" / "study.db"
+    for env in ({"STUDY_DB": str(missing)}, {}):
+        args = ["list", "facts"] if env else ["--db", str(missing), "list", "facts"]
+        result = run(*args, env=env)
+        assert result.exit_code == 1
+        assert result.stderr == (f"Error: {missing}: the folder {missing.parent} does not "
+                                 f"exist; create it first, or choose another path with --db\n")
+    assert not missing.parent.exists()
+    monkeypatch.delenv("STUDY_DB")
+    result = run("list", "facts", "--json")
+    assert result.exit_code == 0
+    assert (isolated / "home" / ".config" / "secretariat" / "study.db").exists()
+
+
+def test_a_data_directory_that_cannot_be_made_is_one_line(isolated: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STUDY_DB")
+    blocker = isolated / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker / "config"))
+    result = run("list", "facts")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot create the folder {blocker}/config/"
+                                    f"secretariat for the store (Not a directory: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
+# -- 11. a lock, a full disk, an unwritable folder: said as they are ----------
+
+@pytest.fixture
+def short_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give up on a lock after 0.1 s instead of 10 s, and retry every 0.05 s."""
+    import cards.store
+    import study.terminal
+
+    monkeypatch.setattr(cards.store, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(study.terminal, "RETRY_SECONDS", 0.05)
+
+
+def _hold_lock(db: Path, seconds: float) -> tuple[sqlite3.Connection, object]:
+    import threading
+
+    conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+    timer = threading.Timer(seconds, lambda: conn.execute("COMMIT"))
+    timer.start()
+    return conn, timer
+
+
+def test_a_lock_held_by_another_program_is_said_so(isolated: Path, short_lock_wait: None) -> None:
+    assert run("init").exit_code == 0
+    db = isolated / "study.db"
+    before = snapshot(db)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = run("suspend", "fact:nomenklatura:question")
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {db}: the store is locked by another program")
+    assert "Restore" not in result.stderr
+    assert snapshot(db) == before
+
+
+def test_a_review_waits_for_a_lock_instead_of_dying(isolated: Path,
+                                                   short_lock_wait: None) -> None:
+    assert run("init").exit_code == 0
+    db = isolated / "study.db"
+    conn, timer = _hold_lock(db, 1.0)
+    try:
+        result = run("review", input=" 3q")
+    finally:
+        timer.join()  # type: ignore[attr-defined]
+        conn.close()
+    assert result.exit_code == 0, result.output
+    assert "The store is locked by another program; waiting for it" in result.output
+    assert "Answered 1 card (0 Again)" in result.output
+    check = sqlite3.connect(db)
+    assert check.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 1
+    check.close()
+
+
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every store opened from now on is full: SQLite's max_page_count gives SQLITE_FULL."""
+    real = Store.open.__func__  # type: ignore[attr-defined]
+
+    def opened_full(cls: type[Store], *args: object, **kwargs: object) -> Store:
+        store = real(cls, *args, **kwargs)
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        store.db.execute(f"PRAGMA max_page_count = {pages}")
+        return store
+
+    monkeypatch.setattr(Store, "open", classmethod(opened_full))
+
+
+def test_a_full_disk_is_said_so_and_the_answer_was_not_saved(isolated: Path) -> None:
+    assert run("init").exit_code == 0
+    db = isolated / "study.db"
+    before = snapshot(db)
+    src = isolated / "many.toml"
+    src.write_text(facts_toml(300))
+    with pytest.MonkeyPatch.context() as mp:
+        full_disk(mp)
+        imported = run("import", str(src))
+        reviewed = run("review", input=" 3q")
+    assert imported.exit_code == 1
+    assert imported.stderr.startswith(f"Error: {db}: disk full: nothing was saved; the store "
+                                      f"is as it was")
+    assert reviewed.exit_code == 1
+    assert f"Error: {db}: disk full: the answer was not saved" in reviewed.stderr
+    assert "Restore" not in imported.stderr + reviewed.stderr
+    assert snapshot(db) == before
+
+
+def test_a_failed_rollback_does_not_hide_the_error(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.db")
+    with pytest.raises(ValueError, match="the original"):
+        with store.transaction():
+            store.db.conn.close()  # ROLLBACK now fails
+            raise ValueError("the original")
+
+
+# -- 11 and 14. permissions: run as an unprivileged user (root ignores modes) -----
+
+@pytest.fixture
+def as_nobody() -> object:
+    """A folder that user ``nobody`` can use, and a way to run ``study`` as that user."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if os.geteuid() != 0:
+        uid = os.geteuid()
+        prefix: list[str] = []
+    elif shutil.which("setpriv"):
+        uid = 65534
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    else:
+        pytest.skip("root without setpriv: file modes cannot be tested")
+    top = Path(tempfile.mkdtemp(prefix="study-perm-"))
+    top.chmod(0o777)
+
+    def study(db: Path, *args: str, input: str = "") -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "STUDY_DB": str(db), "HOME": str(top),
+               "STUDY_NOW": "2026-02-01T09:00:00+00:00",
+               "PYTHONPATH": str(Path(__file__).parent.parent)}
+        return subprocess.run([*prefix, sys.executable, "-m", "study", *args], env=env,
+                              input=input, capture_output=True, text=True, timeout=60, cwd=top)
+
+    study.top = top  # type: ignore[attr-defined]
+    study.uid = uid  # type: ignore[attr-defined]
+    yield study
+    for p in top.rglob("*"):
+        p.chmod(0o777) if p.is_dir() else p.chmod(0o666)
+    shutil.rmtree(top)
+
+
+def test_a_folder_that_cannot_be_written_is_named(as_nobody: object) -> None:
+    import os
+
+    study = as_nobody
+    folder = study.top / "shut"  # type: ignore[attr-defined]
+    folder.mkdir()
+    folder.chmod(0o777)
+    made = study(folder / "study.db", "init")  # type: ignore[operator]
+    assert made.returncode == 0, made.stderr
+    for p in folder.iterdir():
+        p.chmod(0o666)
+    folder.chmod(0o555)
+    if os.geteuid() == 0:
+        os.chown(folder, 0, 0)
+    for args in (["list", "facts"], ["review"], ["import", "x.toml"]):
+        result = study(folder / "study.db", *args, input=" 3q")  # type: ignore[operator]
+        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        assert result.stderr.splitlines()[-1].startswith(
+            f"Error: {folder}/study.db: cannot write in {folder}"), result.stderr
+        assert "Traceback" not in result.stderr and "Restore" not in result.stderr
+
+
+def test_a_store_of_mode_000_is_not_called_read_only(as_nobody: object) -> None:
+    study = as_nobody
+    db = study.top / "study.db"  # type: ignore[attr-defined]
+    assert study(db, "init").returncode == 0  # type: ignore[operator]
+    db.chmod(0o000)
+    result = study(db, "list", "facts")  # type: ignore[operator]
+    assert result.returncode == 1
+    assert result.stderr == (f"Error: {db}: permission denied: the store cannot be read (its "
+                             f"mode forbids it); fix it with chmod u+rw\n")
+    db.chmod(0o444)
+    result = study(db, "list", "facts")  # type: ignore[operator]
+    assert result.returncode == 1
+    assert "read-only" in result.stderr
