@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cards.store import Store
 from cards.text import json_text, visible
@@ -372,3 +374,83 @@ def test_a_store_of_mode_000_is_not_called_read_only(as_nobody: object) -> None:
     result = study(db, "list", "facts")  # type: ignore[operator]
     assert result.returncode == 1
     assert "read-only" in result.stderr
+
+
+# -- 5. every value that `config set` accepts reads back -----------------------
+
+ACCEPTED = [("learning_steps", "1m 30d"), ("learning_steps", "365d"),
+            ("learning_steps", "1.5m 2h"), ("learning_steps", "36500d"),
+            ("relearning_steps", "45d"), ("relearning_steps", ""),
+            ("desired_retention", "0.85"), ("maximum_interval", "1"), ("fuzz", "off"),
+            ("rollover_hour", "23"), ("timezone", "Asia/Shanghai"), ("new_per_day", "0"),
+            ("reviews_per_day", "99999"), ("bury_siblings", "no"), ("leech_threshold", "1"),
+            ("learn_ahead_minutes", "1440")]
+
+
+@pytest.mark.parametrize(("key", "value"), ACCEPTED)
+def test_an_accepted_setting_reads_back_and_leaves_every_command_usable(
+        key: str, value: str) -> None:
+    from study.settings import Settings, parse_setting
+
+    assert run("config", "set", key, value).exit_code == 0
+    for args in (["config"], ["due"], ["stats"], ["review"]):
+        result = run(*args, input="q")
+        assert result.exit_code == 0, (args, result.output)
+    stored = parse_setting(key, value)
+    settings = Settings.from_config({key: stored})
+    assert settings.to_config()[key] == stored  # the same value, read back
+    assert parse_setting(key, str(stored) if key.endswith("steps") else value) == stored
+
+
+@pytest.mark.parametrize("value", ["0.4s", "0s", "36501d", "1" + "0" * 400 + "d", "1mo", "1y"])
+def test_steps_that_cannot_be_kept_are_refused_when_set(value: str) -> None:
+    result = run("config", "set", "learning_steps", value)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: '{value}' is ")
+    assert run("config").exit_code == 0
+
+
+def test_weights_outside_fsrs_bounds_are_refused_when_set() -> None:
+    result = run("config", "set", "parameters", " ".join(["1000"] * 21))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: the weights are not usable by FSRS-6")
+    assert run("review", input="q").exit_code == 0
+
+
+def test_steps_stored_by_older_versions_still_read(isolated: Path) -> None:
+    assert run("init").exit_code == 0
+    conn = sqlite3.connect(isolated / "study.db")
+    with conn:  # what `config set learning_steps '1m 45d'` stored before
+        conn.execute("INSERT INTO config VALUES ('learning_steps', '\"1m 1.5mo\"')")
+    conn.close()
+    shown = run("config")
+    assert shown.exit_code == 0
+    assert "learning_steps = 1m 45d" in shown.stdout
+
+
+@pytest.mark.parametrize("stored", ["0s", "1m 1x"])
+def test_a_broken_stored_step_says_how_to_fix_it(isolated: Path, stored: str) -> None:
+    assert run("init").exit_code == 0
+    conn = sqlite3.connect(isolated / "study.db")
+    with conn:
+        conn.execute("INSERT INTO config VALUES ('learning_steps', ?)", [f'"{stored}"'])
+    conn.close()
+    result = run("review", input="q")
+    assert result.exit_code == 1
+    assert f"the stored setting learning_steps = '{stored}' is not valid" in result.stderr
+    assert "study config set learning_steps" in result.stderr
+    assert run("config", "set", "learning_steps", "1m").exit_code == 0
+    assert run("review", input="q").exit_code == 0
+
+
+@given(st.lists(st.tuples(st.integers(1, 10**6), st.sampled_from("smhd")), min_size=1,
+                max_size=4))
+def test_any_accepted_steps_read_back_the_same(parts: list[tuple[int, str]]) -> None:
+    from study.settings import BadSetting, Settings, parse_setting, parse_steps
+
+    text = " ".join(f"{n}{unit}" for n, unit in parts)
+    try:
+        stored = parse_setting("learning_steps", text)
+    except BadSetting:
+        return  # refused: fine
+    assert Settings.from_config({"learning_steps": stored}).learning_steps == parse_steps(text)
