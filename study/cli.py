@@ -43,6 +43,10 @@ def default_db() -> str:
     return str(Path(click.get_app_dir("secretariat")) / "study.db")
 
 
+#: Problems and findings printed at most; then a count of the rest.
+SHOWN = 100
+
+
 class InputProblems(click.ClickException):
     """Every problem of an input, one per line, then a summary."""
 
@@ -52,9 +56,12 @@ class InputProblems(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         out = file or sys.stderr
-        for p in self.problems:
+        for p in self.problems[:SHOWN]:
             click.echo(visible(str(p), one_line=True), file=out)
         n = len(self.problems)
+        if n > SHOWN:
+            click.echo(f"... and {n - SHOWN:,} more problem{'s' if n - SHOWN != 1 else ''} "
+                       f"(the first {SHOWN} are shown)", file=out)
         click.echo(f"Error: {n} problem{'s' if n != 1 else ''} in the input; nothing was "
                    f"written.", file=out)
 
@@ -420,8 +427,10 @@ def check(obj: Context) -> None:
     from cards.check import check as run_check
 
     findings = run_check(obj.store().all_records())
-    for f in findings:
+    for f in findings[:SHOWN]:
         echo(visible(str(f), one_line=True))
+    if len(findings) > SHOWN:
+        echo(f"... and {len(findings) - SHOWN:,} more (the first {SHOWN} are shown)")
     errors = sum(f.level == "error" for f in findings)
     warnings = len(findings) - errors
     echo(f"{errors} errors, {warnings} warnings")

@@ -454,3 +454,35 @@ def test_any_accepted_steps_read_back_the_same(parts: list[tuple[int, str]]) -> 
     except BadSetting:
         return  # refused: fine
     assert Settings.from_config({"learning_steps": stored}).learning_steps == parse_steps(text)
+
+
+# -- 13. the error list is bounded ---------------------------------------------
+
+def test_only_the_first_hundred_problems_are_printed_then_a_count(tmp_path: Path) -> None:
+    src = tmp_path / "bad.toml"
+    src.write_text("".join(f'[[fact]]\nid = "f{i}"\nquestion = 1\nanswer = "A"\n\n'
+                           for i in range(40_000)))
+    assert run("init").exit_code == 0
+    result = run("import", str(src))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 102
+    assert lines[0] == f"{src}:3: fact 'f0': question: is a number, expected a string"
+    assert lines[99].startswith(f"{src}:498: fact 'f99': ")
+    assert lines[100] == "... and 39,900 more problems (the first 100 are shown)"
+    assert lines[101] == "Error: 40000 problems in the input; nothing was written."
+
+
+def test_check_prints_the_first_hundred_findings_then_a_count(tmp_path: Path) -> None:
+    store = store_from_toml(tmp_path / "study.db", '[[person]]\nid = "p"\nname = "P"\n'
+                            '[[office]]\nid = "o"\ntitle = "O"\n')
+    with store.transaction():  # written behind import's back: import refuses overlaps
+        store.put_many([("tenure", {"id": f"t{i}", "person": "p", "office": "o",
+                                    "start": f"{1900 + i}"}) for i in range(20)], T0)
+    store.close()
+    result = run("check")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 102
+    assert lines[100] == "... and 90 more (the first 100 are shown)"
+    assert lines[101] == "190 errors, 0 warnings"
