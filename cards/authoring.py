@@ -154,6 +154,7 @@ def _top_line(text: str, key: str) -> int | None:
 
 def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
     """Parse one authoring file's text into located, normalised records."""
+    text = text.removeprefix("\ufeff")  # a byte order mark is not content
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -199,9 +200,17 @@ def read_files(paths: Iterable[str | Path]) -> tuple[list[Located], list[Problem
     for path in paths:
         name = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = Path(path).read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is skipped
         except FileNotFoundError:
             problems.append(Problem(name, None, None, None, None, "no such file"))
+            continue
+        except IsADirectoryError:
+            problems.append(Problem(name, None, None, None, None,
+                                    "is a directory, expected a TOML file"))
+            continue
+        except PermissionError:
+            problems.append(Problem(name, None, None, None, None,
+                                    "permission denied: cannot read the file"))
             continue
         except (OSError, UnicodeDecodeError) as err:
             problems.append(Problem(name, None, None, None, None, f"cannot read: {err}"))

@@ -203,7 +203,7 @@ def init(obj: Context, empty: bool) -> None:
 
 
 @cli.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @pass_ctx
 def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:

@@ -486,3 +486,37 @@ def test_check_prints_the_first_hundred_findings_then_a_count(tmp_path: Path) ->
     assert len(lines) == 102
     assert lines[100] == "... and 90 more (the first 100 are shown)"
     assert lines[101] == "190 errors, 0 warnings"
+
+
+# -- 14. other messages ----------------------------------------------------------
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    src = tmp_path / "bom.toml"
+    src.write_bytes(b"\xef\xbb\xbf" + b'[[fact]]\nid = "x"\nquestion = "Q?"\nanswer = 3\n')
+    assert run("init").exit_code == 0
+    result = run("import", str(src))
+    assert result.exit_code == 1  # line numbers still count from the first line
+    assert result.stderr.splitlines()[0] == (f"{src}:4: fact 'x': answer: is a number, "
+                                             f"expected a string")
+    src.write_bytes(b"\xef\xbb\xbf" + b'[[fact]]\nid = "x"\nquestion = "Q?"\nanswer = "A"\n')
+    assert run("import", str(src)).exit_code == 0
+
+
+def test_a_missing_file_and_a_directory_both_exit_1(tmp_path: Path) -> None:
+    assert run("init").exit_code == 0
+    missing = run("import", str(tmp_path / "nope.toml"))
+    folder = run("import", str(tmp_path))
+    assert (missing.exit_code, folder.exit_code) == (1, 1)
+    assert missing.stderr.startswith(f"{tmp_path / 'nope.toml'}: no such file\n")
+    assert folder.stderr.startswith(f"{tmp_path}: is a directory, expected a TOML file\n")
+
+
+def test_an_unreadable_input_file_says_permission_denied(as_nobody: object) -> None:
+    study = as_nobody
+    top = study.top  # type: ignore[attr-defined]
+    src = top / "secret.toml"
+    src.write_text('[[fact]]\nid = "x"\nquestion = "Q?"\nanswer = "A"\n')
+    src.chmod(0o000)
+    result = study(top / "study.db", "import", str(src))  # type: ignore[operator]
+    assert result.returncode == 1
+    assert f"\n{src}: permission denied: cannot read the file\n" in result.stderr
