@@ -166,6 +166,10 @@ def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
         m = _TOML_EOF.match(msg)
         return [], [Problem(name, len(text.rstrip("\n").split("\n")), None, None, None,
                             f"malformed TOML: {m[1] if m else msg} (at end of file)")]
+    except RecursionError as err:  # tomli refuses more than 400 levels of nesting this way
+        return [], [Problem(name, None, None, None, None,
+                            f"malformed TOML: {err}; expected records, each a [[kind]] "
+                            f"table of plain fields")]
     lines = Lines(text)
     found: list[Located] = []
     problems: list[Problem] = []

@@ -520,3 +520,79 @@ def test_an_unreadable_input_file_says_permission_denied(as_nobody: object) -> N
     result = study(top / "study.db", "import", str(src))  # type: ignore[operator]
     assert result.returncode == 1
     assert f"\n{src}: permission denied: cannot read the file\n" in result.stderr
+
+
+# -- 10. one-line errors instead of tracebacks ----------------------------------
+
+def test_study_now_with_an_offset_reviews_in_utc(isolated: Path) -> None:
+    assert run("init").exit_code == 0
+    result = run("review", input=" 3q", env={"STUDY_NOW": "2026-01-05T12:00:00+01:00"})
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(isolated / "study.db")
+    assert conn.execute("SELECT reviewed_at FROM reviews").fetchall() == [
+        ("2026-01-05T11:00:00.000000+00:00",)]
+    conn.close()
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00",
+                                  "0001-01-01", "9999-12-31"])
+@pytest.mark.parametrize("command", [["review"], ["due"], ["stats"]])
+def test_study_now_at_the_ends_of_the_calendar_is_one_line(when: str,
+                                                           command: list[str]) -> None:
+    result = run(*command, input="q", env={"STUDY_NOW": when})
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: STUDY_NOW={when!r} is out of range, expected a time in "
+                             f"the years 1900 to 9000, or leave it unset\n")
+
+
+@pytest.mark.parametrize("nest", ["[", "{b="])
+def test_toml_nested_too_deeply_is_an_input_problem(tmp_path: Path, nest: str) -> None:
+    src = tmp_path / "deep.toml"
+    close = "]" if nest == "[" else "}"
+    src.write_text(f"a = {nest * 500}{'1' if nest != '[' else ''}{close * 500}\n")
+    assert run("init").exit_code == 0
+    result = run("import", str(src))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{src}: malformed TOML: TOML inline arrays/tables are nested more than the allowed "
+        f"400 levels; expected records, each a [[kind]] table of plain fields",
+        "Error: 1 problem in the input; nothing was written."]
+
+
+@pytest.mark.parametrize("args", [["review"], ["list", "cards"], ["stats"], ["check"],
+                                  ["list", "facts", "--json"]])
+def test_an_ascii_terminal_gets_escapes_not_a_traceback(isolated: Path, args: list[str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    assert run("init").exit_code == 0
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "STUDY_NOW": "2026-01-05T12:00:00+00:00"}
+    result = subprocess.run([sys.executable, "-m", "study", *args], input=" 3q", env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 0, result.stderr
+    if args == ["review"]:
+        assert "[new 20 \\xb7 learning 0" in result.stdout
+
+
+def test_no_home_folder_is_one_line(as_nobody: object) -> None:
+    import os
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0:
+        pytest.skip("without HOME the real user's home would be used")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("HOME", "STUDY_DB", "XDG_CONFIG_HOME", "XDG_DATA_HOME")}
+    env["PYTHONPATH"] = str(Path(__file__).parent.parent)
+    for user in ("65534", "54321"):  # nobody (home /nonexistent), a user unknown to passwd
+        result = subprocess.run(["setpriv", f"--reuid={user}", f"--regid={user}",
+                                 "--clear-groups", sys.executable, "-m", "study", "list",
+                                 "facts"], env=env, capture_output=True, text=True,
+                                timeout=60, cwd=as_nobody.top)  # type: ignore[attr-defined]
+        assert result.returncode == 1, result.stderr
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert result.stderr.startswith(("Error: cannot create the folder ",
+                                         "Error: cannot find your home folder (HOME is not "
+                                         "set)")), result.stderr
