@@ -271,6 +271,7 @@ class ImportReport:
     dry_run: bool = False
     kept: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def summary(self) -> str:
         verb = "would add" if self.dry_run else "added"
@@ -296,12 +297,47 @@ def validate(store: Store | None, items: list[Located], problems: list[Problem])
         raise InvalidInput(problems)
 
 
+def consistency(written: dict[tuple[str, str], Located],
+                records: dict[str, dict[str, Record]]) -> tuple[list[Problem], list[Problem]]:
+    """The errors and warnings of ``study check`` that concern the records ``written``.
+
+    Args:
+        written: the records being written, by (kind, id), where they were read.
+        records: every record, the store's with the written ones in place.
+
+    Returns:
+        Errors and warnings, each located at the input record it concerns.
+    """
+    from cards.check import check, touching
+
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for f in touching(check(records), set(written)):
+        own = written.get((f.kind, f.id))
+        if own is not None:
+            problem = own.problem(f.field, f.message)
+        else:  # about a stored record, because of an input one: say so at the input's line
+            loc = next(written[r] for r in f.involves if r in written)
+            problem = loc.problem(None, f"{f.kind} '{f.id}' {f.message}")
+        if f.level == "error":
+            errors.append(problem)
+        else:
+            warnings.append(problem._replace(message=f"warning: {problem.message}"))
+    return errors, warnings
+
+
 def import_records(store: Store, items: list[Located], now: datetime,
-                   dry_run: bool = False) -> ImportReport:
+                   dry_run: bool = False, *, consistent: bool = True) -> ImportReport:
     """Write validated records in one transaction (upsert by id) and regenerate cards.
 
+    Args:
+        consistent: refuse records that ``study check`` would call errors
+            (overlapping tenures, lifetimes, cycles, ...), counting the store's
+            records too; its warnings go to ``report.warnings``.
+
     Raises:
-        InvalidInput: a reference that the store cannot satisfy.
+        InvalidInput: a reference that the store cannot satisfy, or (with
+            ``consistent``) an inconsistency that the input causes.
     """
     report = ImportReport(dry_run=dry_run)
     with store.transaction():
@@ -321,12 +357,18 @@ def import_records(store: Store, items: list[Located], now: datetime,
                 writes.append((loc.kind, loc.record))
             else:
                 report.unchanged.append(ref)
+        for kind, rec in writes:
+            current[kind][rec["id"]] = rec
+        if consistent and writes:
+            written = {(loc.kind, loc.record["id"]): loc for loc in ordered}
+            errors, report.warnings = consistency(
+                {ref: written[ref] for ref in report.added + report.changed}, current)
+            if errors:
+                raise InvalidInput(sorted(errors, key=lambda p: (p.file, p.line or 0)))
         if dry_run:
             return report
         if writes:
             store.put_many(writes, now)
-            for kind, rec in writes:
-                current[kind][rec["id"]] = rec
         report.cards = store.sync_cards(now, current)
     return report
 

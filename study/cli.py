@@ -223,6 +223,8 @@ def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
     if dry_run and obj.db_path != ":memory:" and not Path(obj.db_path).exists():
         obj.db_path = ":memory:"  # what the store would be: the starter deck, then the files
     report = load_and_import(obj.store(), files, now(), dry_run)
+    for warning in report.warnings[:SHOWN]:
+        click.echo(visible(str(warning), one_line=True), err=True)
     echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
     if dry_run:
         for label, refs in (("add", report.added), ("change", report.changed)):
@@ -259,7 +261,8 @@ def _add_command(kind_name: str) -> click.Command:
             raise InvalidInput(problems)
         from cards.editing import add_record
 
-        cards = add_record(store, kind.name, loc.record, now())
+        cards = add_record(store, kind.name, loc.record, now(),
+                           warn=lambda w: click.echo(visible(str(w), one_line=True), err=True))
         echo(f"Added {kind.name} '{loc.record['id']}' ({cards['added']} new cards)")
 
     params: list[click.Parameter] = []

@@ -596,3 +596,136 @@ def test_no_home_folder_is_one_line(as_nobody: object) -> None:
         assert result.stderr.startswith(("Error: cannot create the folder ",
                                          "Error: cannot find your home folder (HOME is not "
                                          "set)")), result.stderr
+
+
+# -- 7. consistency: the checks of `study check` run before writing -------------
+
+PEOPLE = ('[[person]]\nid = "a"\nname = "A"\nborn = "1900"\ndied = "1950"\n\n'
+          '[[person]]\nid = "b"\nname = "B"\n\n'
+          '[[office]]\nid = "chair"\ntitle = "Chair"\n\n'
+          '[[tenure]]\nperson = "a"\noffice = "chair"\nstart = "1920"\nend = "1930"\n')
+
+
+@pytest.fixture
+def people(tmp_path: Path) -> Path:
+    assert run("init", "--empty").exit_code == 0
+    src = tmp_path / "people.toml"
+    src.write_text(PEOPLE)
+    assert run("import", str(src)).exit_code == 0
+    return tmp_path / "study.db"
+
+
+def test_import_refuses_what_check_calls_errors_with_file_and_line(people: Path,
+                                                                  tmp_path: Path) -> None:
+    before = snapshot(people)
+    src = tmp_path / "bad.toml"
+    src.write_text('[[tenure]]\nperson = "b"\noffice = "chair"\nstart = "1925"\n'
+                   'end = "1928"\n\n'                                              # overlap
+                   '[[tenure]]\nperson = "a"\noffice = "chair"\nstart = "1960"\n'
+                   'end = "1961"\n\n'                                              # after death
+                   '[[organ]]\nid = "o1"\nname = "O1"\npart_of = "o2"\n\n'
+                   '[[organ]]\nid = "o2"\nname = "O2"\npart_of = "o1"\n\n'         # a cycle
+                   '[[organ]]\nid = "o3"\nname = "O3"\npart_of = "o3"\n')          # itself
+    for args in (["import", str(src)], ["import", "--dry-run", str(src)]):
+        result = run(*args)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines() == [
+            f"{src}:4: tenure 'b--chair--1925': start: overlaps tenure 'a--chair--1920' of "
+            f"the same office",
+            f"{src}:10: tenure 'a--chair--1960': start: lies outside the lifetime of a",
+            f"{src}:16: organ 'o1': part_of: part_of goes round in a cycle: o1 -> o2 -> o1",
+            f"{src}:26: organ 'o3': part_of: part_of goes round in a cycle: o3 -> o3",
+            "Error: 4 problems in the input; nothing was written."]
+    assert snapshot(people) == before
+
+
+def test_a_stored_record_that_the_input_now_contradicts_is_named(people: Path,
+                                                                 tmp_path: Path) -> None:
+    src = tmp_path / "died.toml"  # a's new death date leaves the stored tenure outside it
+    src.write_text('[[person]]\nid = "a"\nname = "A"\nborn = "1900"\ndied = "1925"\n')
+    result = run("import", str(src))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{src}:1: person 'a': tenure 'a--chair--1920' lies outside the lifetime of a")
+
+
+def test_warnings_print_and_the_import_goes_ahead(people: Path, tmp_path: Path) -> None:
+    src = tmp_path / "open.toml"
+    src.write_text('[[tenure]]\nperson = "a"\noffice = "chair"\nstart = "1940"\n')
+    result = run("import", str(src))
+    assert result.exit_code == 0
+    assert result.stderr == (f"{src}:1: tenure 'a--chair--1940': end: warning: has no end, "
+                             f"but a died 1950\n")
+    assert result.stdout.startswith("Imported: added 1,")
+
+
+def test_an_inconsistency_already_stored_does_not_block_other_records(people: Path,
+                                                                      tmp_path: Path) -> None:
+    with Store.open(people) as store, store.transaction():  # written by an older version
+        store.put_many([("tenure", {"id": "old", "person": "b", "office": "chair",
+                                    "start": "1921"})], T0)
+    src = tmp_path / "fact.toml"
+    src.write_text('[[fact]]\nid = "f"\nquestion = "Q?"\nanswer = "A"\n')
+    assert run("import", str(src)).exit_code == 0
+    assert run("check").exit_code == 1
+
+
+def test_add_refuses_an_overlap_and_prints_warnings(people: Path) -> None:
+    before = snapshot(people)
+    result = run("add", "tenure", "--person", "b", "--office", "chair", "--start", "1929")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "study add: tenure 'b--chair--1929': start: overlaps tenure 'a--chair--1920' of the "
+        "same office")
+    assert snapshot(people) == before
+    result = run("add", "organ", "--id", "self", "--name", "S", "--part-of", "self")
+    assert result.exit_code == 1
+    assert "part_of goes round in a cycle: self -> self" in result.stderr
+    result = run("add", "tenure", "--person", "a", "--office", "chair", "--start", "1940")
+    assert result.exit_code == 0
+    assert "warning: has no end, but a died 1950" in result.stderr
+
+
+def test_edit_refuses_an_overlap(people: Path) -> None:
+    from cards.editing import edit_record
+    from cards.errors import InvalidInput
+
+    assert run("add", "tenure", "--person", "b", "--office", "chair", "--start",
+               "1930").exit_code == 0
+    with Store.open(people) as store, pytest.raises(InvalidInput, match="overlaps"):
+        edit_record(store, "tenure", "b--chair--1930", T0,
+                    edit=lambda text: text.replace('"1930"', '"1930"\nend = "1931"').replace(
+                        'start = "1930"', 'start = "1929"').replace(
+                        'id = "b--chair--1930"', 'id = "b--chair--1930"'),
+                    again=lambda problems: False)
+
+
+def test_the_checks_stay_linear() -> None:
+    """Twice the tenures of one office take about twice as long, not four times."""
+    import time
+
+    from cards.check import check
+
+    def records(n: int) -> dict[str, dict[str, dict[str, object]]]:
+        out: dict[str, dict[str, dict[str, object]]] = {
+            k: {} for k in ("person", "organ", "office", "tenure", "event", "fact")}
+        out["person"]["p"] = {"id": "p", "name": "P"}
+        for i in range(n):  # one office, back to back; and one long chain of successors
+            out["tenure"][f"t{i}"] = {"id": f"t{i}", "person": "p", "office": "o",
+                                      "start": f"{1000 + i // 12}-{i % 12 + 1:02d}",
+                                      "end": f"{1000 + (i + 1) // 12}-{(i + 1) % 12 + 1:02d}"}
+            out["organ"][f"o{i}"] = {"id": f"o{i}", "name": "O", "succeeded_by": f"o{i + 1}",
+                                     "part_of": f"o{i + 1}"}
+        return out
+
+    def timed(n: int) -> float:
+        data = records(n)
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            assert check(data) == []
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    small, large = timed(4000), timed(16000)
+    assert large / small < 8, (small, large)  # 4x the input; quadratic would be 16x
