@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from cards.authoring import check_references, read_text, record_toml
+from cards.authoring import Located, check_references, consistency, read_text, record_toml
 from cards.errors import InvalidInput, Problem
 from cards.records import Record
 from cards.store import Store
@@ -13,6 +13,13 @@ from cards.store import Store
 
 class RecordExists(InvalidInput):
     """A record with that id already exists."""
+
+
+def _consistency(store: Store, loc: Located) -> tuple[list[Problem], list[Problem]]:
+    """What ``study check`` would say about the store with ``loc``'s record in place."""
+    records = store.all_records()
+    records[loc.kind][loc.record["id"]] = loc.record
+    return consistency({(loc.kind, loc.record["id"]): loc}, records)
 
 
 class EditGivenUp(InvalidInput):
@@ -23,16 +30,27 @@ class EditGivenUp(InvalidInput):
         self.text = text
 
 
-def add_record(store: Store, kind: str, record: Record, now: datetime) -> dict[str, int]:
+def add_record(store: Store, kind: str, record: Record, now: datetime,
+               warn: Callable[[Problem], None] | None = None) -> dict[str, int]:
     """Add one new record and generate its cards.
 
+    Args:
+        warn: told each warning of ``study check`` about the new record.
+
     Raises:
-        InvalidInput: the id is taken.
+        InvalidInput: the id is taken, or the record makes an error of
+            ``study check`` (an overlap, a tenure outside a lifetime, a cycle).
     """
     with store.transaction():
         if store.exists(kind, record["id"]):
             raise RecordExists([Problem("study add", None, kind, record["id"], "id",
                                         "already exists; use `study edit` to change it")])
+        errors, warnings = _consistency(store, Located(kind, record, "study add"))
+        if errors:
+            raise InvalidInput(errors)
+        for warning in warnings:
+            if warn is not None:
+                warn(warning)
         store.put_many([(kind, record)], now)
         return store.sync_cards(now)
 
@@ -64,6 +82,7 @@ def edit_record(store: Store, kind: str, rid: str, now: datetime,
         if edited.strip() == unchanged.strip():
             return f"No changes to {kind} '{rid}'"
         items, problems = read_text(edited, name)
+        warnings: list[Problem] = []
         if not problems:
             same = [loc for loc in items if loc.kind == kind]
             if len(items) != 1 or not same:
@@ -74,6 +93,9 @@ def edit_record(store: Store, kind: str, rid: str, now: datetime,
                                                       f"add a new record instead"))
             else:
                 problems.extend(check_references(items, store, []))
+                if not problems:
+                    errors, warnings = _consistency(store, items[0])
+                    problems.extend(errors)
         if problems:
             if again(problems):
                 text = edited
@@ -86,5 +108,6 @@ def edit_record(store: Store, kind: str, rid: str, now: datetime,
             store.put_many([(kind, record)], now)
             cards = store.sync_cards(now)
         reworded = f"{cards['changed']} card{'' if cards['changed'] == 1 else 's'} reworded"
+        said = "".join(f"\n{w}" for w in warnings)
         return (f"Saved {kind} '{rid}' ({reworded}, {cards['added']} new, "
-                f"{cards['retired']} retired)")
+                f"{cards['retired']} retired){said}")

@@ -165,7 +165,9 @@ def read_input(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
     except FileNotFoundError:
         raise InputFileError(path, "no such file") from None
     except IsADirectoryError:
-        raise InputFileError(path, "not a regular file (a directory)") from None
+        raise InputFileError(path, "is a directory, expected a TOML file") from None
+    except PermissionError:
+        raise InputFileError(path, "permission denied: cannot read the file") from None
     except OSError as err:
         raise InputFileError(path, f"cannot read ({err.strerror})") from None
     try:

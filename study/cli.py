@@ -6,7 +6,6 @@ terminal; everything below it takes them as arguments.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import datetime
@@ -17,8 +16,14 @@ import click
 
 from cards.errors import CardsError, InvalidInput
 from cards.records import KINDS, PLURALS
+from cards.text import json_text, visible
 
 DB_HELP = "Store file (default: $STUDY_DB, else study.db in the user data directory)."
+
+
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print ``text`` with any control characters in it shown as escapes."""
+    click.echo(visible(text), err=err, nl=nl)
 
 
 def now() -> datetime:
@@ -45,7 +50,12 @@ def edit_text(text: str) -> str | None:
 
 
 def default_db() -> str:
-    return os.environ.get("STUDY_DB") or str(Path(click.get_app_dir("secretariat")) / "study.db")
+    """The store in the user data directory (``STUDY_DB`` and ``--db`` choose another)."""
+    return str(Path(click.get_app_dir("secretariat")) / "study.db")
+
+
+#: Problems and findings printed at most; then a count of the rest.
+SHOWN = 100
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -62,11 +72,14 @@ class InputProblems(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         out = file or sys.stderr
-        for p in self.problems:
-            click.echo(str(p), file=out)
+        for p in self.problems[:SHOWN]:
+            click.echo(visible(str(p), one_line=True), file=out)
         n = len(self.problems)
-        click.echo(f"Error: {n} problem{'s' if n != 1 else ''} in the input; nothing was written.",
-                   file=out)
+        if n > SHOWN:
+            click.echo(f"... and {n - SHOWN:,} more problem{'s' if n - SHOWN != 1 else ''} "
+                       f"(the first {SHOWN} are shown)", file=out)
+        click.echo(f"Error: {n} problem{'s' if n != 1 else ''} in the input; nothing was "
+                   f"written.", file=out)
 
 
 class EditKept(CardsError):
@@ -76,34 +89,59 @@ class EditKept(CardsError):
 def fail(err: CardsError) -> NoReturn:
     if isinstance(err, InvalidInput):
         raise InputProblems(err) from None
-    raise click.ClickException(str(err)) from None
+    raise click.ClickException(visible(str(err), one_line=True)) from None
 
 
 class Context:
     """What the commands share: where the store is, and the store once opened."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, default: bool = False) -> None:
         self.db_path = db
+        self.default = default  # the user data directory: the one folder we create
         self._store: Any = None
+        self.seeded: Any = None  # the starter deck's report, when opening created the store
 
-    def store(self, *, create_with_starter: bool = True) -> Any:
-        """Open the store; a missing one is created with the starter deck (said once)."""
+    def store(self, *, create_with_starter: bool = True, announce: bool = True) -> Any:
+        """Open the store; a new one is created with the starter deck (said once).
+
+        Creating the store and loading the deck commit together: a first run
+        killed half-way leaves nothing that the next run would take for a store.
+        """
         from cards.store import Store
 
         if self._store is None:
-            fresh = self.db_path == ":memory:" or not Path(self.db_path).exists()
             try:
-                self._store = Store.open(self.db_path)
-                if fresh and create_with_starter:
+                if self.default:
+                    _make_data_dir(Path(self.db_path).parent)
+
+                def seed(store: Any) -> None:
                     from cards.starter import load_starter
 
-                    load_starter(self._store, now())
-                if fresh and create_with_starter and self.db_path != ":memory:":
-                    click.echo(f"Created a new store with the starter deck at {self.db_path}",
-                               err=True)
+                    self.seeded = load_starter(store, now())
+
+                self._store = Store.open(self.db_path,
+                                         seed=seed if create_with_starter else None)
+                if self.seeded is not None and announce and self.db_path != ":memory:":
+                    echo(f"Created a new store with the starter deck at {self.db_path}",
+                         err=True)
             except CardsError as err:
                 fail(err)
         return self._store
+
+
+def _make_data_dir(folder: Path) -> None:
+    """Create the user data directory, or say in one line why it cannot be."""
+    from cards.errors import StoreError
+
+    if str(folder).startswith("~"):
+        raise StoreError("cannot find your home folder (HOME is not set); choose a store "
+                         "with --db PATH or STUDY_DB")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreError(f"cannot create the folder {folder} for the store "
+                         f"({err.strerror}: {err.filename}); choose another with --db PATH "
+                         f"or STUDY_DB") from None
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -117,14 +155,22 @@ class Group(click.Group):
 
         try:
             return super().invoke(ctx)
+        except InputProblems:
+            raise
+        except click.ClickException as err:
+            err.message = visible(err.message, one_line=True)  # may name what was typed
+            raise
         except CardsError as err:
             fail(err)
         except sqlite3.DatabaseError as err:
-            # a damaged or truncated file shows itself only when a page is read
+            # a damaged or truncated file shows itself only when a page is read; a lock,
+            # a full disk or a read-only folder is not damage, and is said as it is
+            from cards.db import store_failure
+
             path = ctx.obj.db_path if isinstance(ctx.obj, Context) else "the store"
-            raise click.ClickException(
-                f"{path}: the store cannot be read ({err}); nothing was changed. Restore it "
-                f"from a copy, or start another with --db") from None
+            saved = "the answer was not saved" if ctx.invoked_subcommand == "review" else None
+            raise click.ClickException(visible(store_failure(path, err, saved),
+                                               one_line=True)) from None
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -140,7 +186,8 @@ def cli(ctx: click.Context, db: str | None) -> None:
       study list cards      see what there is to learn
       study import f.toml   add your own facts
     """
-    ctx.obj = Context(db or default_db())
+    chosen = db or os.environ.get("STUDY_DB")
+    ctx.obj = Context(chosen or default_db(), default=not chosen)
     ctx.call_on_close(lambda: ctx.obj._store and ctx.obj._store.close())
 
 
@@ -166,17 +213,17 @@ def init(obj: Context, empty: bool) -> None:
     """
     from cards.starter import load_starter
 
-    store = obj.store(create_with_starter=False)
+    store = obj.store(create_with_starter=not empty, announce=False)
     if empty:
-        click.echo(f"Store ready at {obj.db_path}")
+        echo(f"Store ready at {obj.db_path}")
         return
-    report = load_starter(store, now())
-    click.echo(f"Starter deck: {report.summary()}")
-    click.echo(f"Store ready at {obj.db_path}")
+    report = obj.seeded or load_starter(store, now())
+    echo(f"Starter deck: {report.summary()}")
+    echo(f"Store ready at {obj.db_path}")
 
 
 @cli.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @pass_ctx
 def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
@@ -196,11 +243,13 @@ def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
     if dry_run and obj.db_path != ":memory:" and not Path(obj.db_path).exists():
         obj.db_path = ":memory:"  # what the store would be: the starter deck, then the files
     report = load_and_import(obj.store(), files, now(), dry_run)
-    click.echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
+    for warning in report.warnings[:SHOWN]:
+        click.echo(visible(str(warning), one_line=True), err=True)
+    echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
     if dry_run:
         for label, refs in (("add", report.added), ("change", report.changed)):
             for kind, rid in refs:
-                click.echo(f"  would {label} {kind} '{rid}'")
+                echo(f"  would {label} {kind} '{rid}'")
 
 
 def _option_name(field: str) -> str:
@@ -232,9 +281,9 @@ def _add_command(kind_name: str) -> click.Command:
             raise InvalidInput(problems)
         from cards.editing import add_record
 
-        cards = add_record(store, kind.name, loc.record, now())
-        click.echo(f"Added {kind.name} '{loc.record['id']}' "
-                   f"({plural(cards['added'], 'new card')})")
+        cards = add_record(store, kind.name, loc.record, now(),
+                           warn=lambda w: echo(visible(str(w), one_line=True), err=True))
+        echo(f"Added {kind.name} '{loc.record['id']}' ({plural(cards['added'], 'new card')})")
 
     params: list[click.Parameter] = []
     for f in kind.all_fields:
@@ -306,7 +355,7 @@ def edit(obj: Context, kind: str, record_id: str) -> None:
             raise  # the problems have not been shown: the error lists them
         raise click.ClickException(f"{kind} '{record_id}' was not saved. "
                                    f"{keep_edit(kind, record_id, err.text)}") from None
-    click.echo(result)
+    echo(result)
 
 
 def _again(problems: list[Any]) -> bool:
@@ -314,7 +363,7 @@ def _again(problems: list[Any]) -> bool:
     if not interactive():
         return False
     for p in problems:
-        click.echo(str(p), err=True)
+        click.echo(visible(str(p), one_line=True), err=True)
     return click.confirm("Edit again?", default=True, err=True)
 
 
@@ -342,7 +391,7 @@ def remove(obj: Context, kind: str, record_id: str) -> None:
       study remove fact nomenklatura
     """
     retired = obj.store().remove(kind, record_id, now())
-    click.echo(f"Removed {kind} '{record_id}'; {plural(retired, 'card')} retired")
+    echo(f"Removed {kind} '{record_id}'; {plural(retired, 'card')} retired")
 
 
 KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
@@ -358,7 +407,7 @@ def echo_json_rows(rows: Any) -> None:
     out = sys.stdout
     first = True
     for row in rows:
-        out.write(("[\n" if first else ",\n") + json.dumps(row, ensure_ascii=False))
+        out.write(("[\n" if first else ",\n") + json_text(row))
         first = False
     out.write("[]\n" if first else "\n]\n")
     out.flush()
@@ -371,7 +420,7 @@ def warn_unknown_tag(store: Any, tag: str | None) -> None:
 
         warning = unknown_tag(store, tag)
         if warning:
-            click.echo(f"Warning: {warning}", err=True)
+            echo(f"Warning: {warning}", err=True)
 
 
 @cli.command("list")
@@ -431,7 +480,7 @@ def list_(obj: Context, kind: str, search: str | None, tag: str | None, state: s
     if not shown and store.is_empty():
         from study.terminal import EMPTY
 
-        click.echo(EMPTY, err=True)
+        echo(EMPTY, err=True)
 
 
 @cli.command()
@@ -476,10 +525,10 @@ def dump(obj: Context, file: str, tag: str | None, force: bool) -> None:
     warn_unknown_tag(store, tag)
     text = dump_toml(store.all_records(), tag)
     if file == "-":
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     write_atomic(file, text.encode(), force=force)
-    click.echo(f"Wrote {file}")
+    echo(f"Wrote {file}")
 
 
 @cli.command()
@@ -496,11 +545,13 @@ def check(obj: Context) -> None:
     from cards.check import check as run_check
 
     findings = run_check(obj.store().all_records())
-    for f in findings:
-        click.echo(str(f))
+    for f in findings[:SHOWN]:
+        echo(visible(str(f), one_line=True))
+    if len(findings) > SHOWN:
+        echo(f"... and {len(findings) - SHOWN:,} more (the first {SHOWN} are shown)")
     errors = sum(f.level == "error" for f in findings)
     warnings = len(findings) - errors
-    click.echo(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
+    echo(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
     if errors:
         sys.exit(1)
 
@@ -599,7 +650,7 @@ def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
     conn = connect_current(obj.db_path) if Path(obj.db_path).exists() else None
     if conn is None:
         conn = obj.store().db.conn
-    click.echo(render(counts_for(conn, now(), tag, kind), as_json))
+    echo(render(counts_for(conn, now(), tag, kind), as_json))
 
 
 @cli.command()
@@ -622,12 +673,12 @@ def undo(obj: Context) -> None:
     when = given.strftime("%H:%M") + ("" if given.date() == moment.date() else
                                      given.strftime(" on %a %d %b %Y"))
     rating = review["rating"]
-    click.echo(f"Undid your answer {rating} {RATINGS.get(rating, '?')} to {review['card_key']}, "
+    echo(f"Undid your answer {rating} {RATINGS.get(rating, '?')} to {review['card_key']}, "
                f"given at {when}")
     card = store.db.execute("SELECT question FROM cards WHERE key = ?",
                             [review["card_key"]]).fetchone()
     if card:
-        click.echo(f"  Q: {card[0]}")
+        echo(f"  Q: {card[0]}")
 
 
 def _suspension(suspend: bool) -> click.Command:
@@ -648,7 +699,7 @@ def _suspension(suspend: bool) -> click.Command:
         unchanged = len(keys) - len(changed)
         already = (f" ({unchanged} already {'suspended' if suspend else 'not suspended'})"
                    if unchanged else "")
-        click.echo(f"{verb}ed {plural(len(changed), 'card')}{already}")
+        echo(f"{verb}ed {plural(len(changed), 'card')}{already}")
 
     doc = ("Suspend cards: they are not shown until unsuspended.\n\n"
            if suspend else "Unsuspend cards (leeches too).\n\n")
@@ -702,12 +753,11 @@ def config(ctx: click.Context, as_json: bool) -> None:
 
     values = _settings(ctx.obj.store().config()).to_config()
     if as_json:
-        click.echo(json.dumps({key: values[key] for key in DESCRIPTIONS}, indent=2,
-                              ensure_ascii=False))
+        echo(json_text({key: values[key] for key in DESCRIPTIONS}, indent=2))
         return
     for key, description in DESCRIPTIONS.items():
-        click.echo(f"{key} = {_shown(key, values[key])}")
-        click.echo(f"    {description}")
+        echo(f"{key} = {_shown(key, values[key])}")
+        echo(f"    {description}")
 
 
 @config.command("get")
@@ -723,7 +773,7 @@ def config_get(obj: Context, key: str) -> None:
     from study.settings import known_setting
 
     known_setting(key)
-    click.echo(_shown(key, _settings(obj.store().config()).to_config()[key]))
+    echo(_shown(key, _settings(obj.store().config()).to_config()[key]))
 
 
 # a value may start with '-' ("-5" gets the range error, not "No such option")
@@ -744,7 +794,7 @@ def config_set(obj: Context, key: str, value: str) -> None:
     parsed = parse_setting(key, value)
     store = obj.store()
     store.set_config(key, parsed)
-    click.echo(f"{key} = {_shown(key, _settings(store.config()).to_config()[key])}")
+    echo(f"{key} = {_shown(key, _settings(store.config()).to_config()[key])}")
 
 
 @config.command("reset")
@@ -770,7 +820,7 @@ def config_reset(obj: Context, keys: tuple[str, ...], every: bool) -> None:
     store.reset_config(chosen)
     values = _settings(store.config()).to_config()
     for key in chosen:
-        click.echo(f"{key} = {_shown(key, values[key])}")
+        echo(f"{key} = {_shown(key, values[key])}")
 
 
 # -- optimize ----------------------------------------------------------------
@@ -799,18 +849,18 @@ def optimize(obj: Context, dry_run: bool) -> None:
         result = fit(store.db.conn, settings.parameters, progress, now=now(),
                      tz=local_timezone(settings.timezone), rollover_hour=settings.rollover_hour,
                      relearning_steps=len(settings.relearning_steps))
-    click.echo(f"Fitted to {plural(result.items, 'answer')} on {plural(result.cards, 'card')}:")
-    click.echo(f"  {'parameters':<12}{'log loss':>10}{'RMSE (bins)':>13}")
+    echo(f"Fitted to {plural(result.items, 'answer')} on {plural(result.cards, 'card')}:")
+    echo(f"  {'parameters':<12}{'log loss':>10}{'RMSE (bins)':>13}")
     for name, metrics in (("current", result.current), ("fitted", result.fitted)):
-        click.echo(f"  {name:<12}{metrics.log_loss:>10.4f}{metrics.rmse:>13.4f}")
+        echo(f"  {name:<12}{metrics.log_loss:>10.4f}{metrics.rmse:>13.4f}")
     if not result.better:
-        click.echo("The fitted parameters are not better (no lower log loss); "
+        echo("The fitted parameters are not better (no lower log loss); "
                    "kept the current ones.")
     elif dry_run:
-        click.echo("The fitted parameters are better; dry run, nothing saved.")
+        echo("The fitted parameters are better; dry run, nothing saved.")
     else:
         store.set_config("parameters", list(result.parameters))
-        click.echo("The fitted parameters are better; saved them (see `study config`).")
+        echo("The fitted parameters are better; saved them (see `study config`).")
 
 
 def _optimize_progress() -> Any:
@@ -888,7 +938,7 @@ def _warn_extension(out: str, extensions: tuple[str, ...], what: str) -> None:
 
     warning = extension_warning(out, extensions, what)
     if warning:
-        click.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)
 
 
 @export.command("anki")
@@ -914,7 +964,7 @@ def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: st
     with _export_progress(quiet) as progress:
         result = export_apkg(obj.store(), out, deck=deck, split_by=split_by, tag=tag,
                              kind=kind, force=force, progress=progress)
-    click.echo(f"Wrote {out}: {result.summary()}")
+    echo(f"Wrote {out}: {result.summary()}")
 
 
 @export.command("csv")
@@ -941,7 +991,7 @@ def export_csv(obj: Context, out: str, deck: str, split_by: str | None, tag: str
     with _export_progress(quiet) as progress:
         result = write_csv(obj.store(), out, deck=deck, split_by=split_by, tag=tag, kind=kind,
                            separator=separator, force=force, progress=progress)
-    click.echo(f"Wrote {out}: {result.summary()}")
+    echo(f"Wrote {out}: {result.summary()}")
 
 
 # -- stats -------------------------------------------------------------------
@@ -974,6 +1024,6 @@ def stats(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> Non
     tz = local_timezone(settings.timezone)
     figures = compute(store.db.conn, now(), tz, settings.rollover_hour, Filters(tag, kind))
     if as_json:
-        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+        echo(json_text(figures, indent=2))
         return
     render(figures)

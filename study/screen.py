@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cards.text import visible
+
 COLUMNS = {
     "people": ("id", "name", "born", "died", "tags"),
     "organs": ("id", "name", "short", "part_of", "founded", "dissolved"),
@@ -31,8 +33,8 @@ def _cell(value: Any) -> Text:
     if value is True:
         return Text("yes")
     if isinstance(value, list):
-        return Text(", ".join(map(str, value)))
-    return Text(str(value))
+        return Text(visible(", ".join(map(str, value))))
+    return Text(visible(str(value)))
 
 
 def due_text(card: dict[str, Any], now: datetime, tz: tzinfo) -> str:

@@ -452,6 +452,8 @@ def _due_chart(due: dict[str, int], width: int) -> list[Any]:
 def _leeches(leeches: list[dict[str, str]]) -> list[Any]:
     from rich.text import Text
 
+    from cards.text import visible
+
     if not leeches:
         return [Text("Leeches: none", style="bold")]
     lines = [Text(f"Leeches: {len(leeches):,}", style="bold")]
@@ -459,7 +461,8 @@ def _leeches(leeches: list[dict[str, str]]) -> list[Any]:
     width = min(40, max(len(leech["key"]) for leech in shown))
     for leech in shown:
         key = leech["key"] if len(leech["key"]) <= width else leech["key"][:width - 1] + "…"
-        lines.append(Text.assemble("  ", (f"{key:<{width}}", "dim"), "  ", leech["question"]))
+        lines.append(Text.assemble("  ", (f"{visible(key):<{width}}", "dim"), "  ",
+                                   visible(leech["question"])))
     if len(leeches) > LEECHES_SHOWN:
         lines.append(Text(f"  … and {len(leeches) - LEECHES_SHOWN:,} more: "
                           f"study list cards --tag leech", style="dim"))

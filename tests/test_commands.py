@@ -18,6 +18,7 @@ import pytest
 from helpers import T0, json_of, run, snapshot
 
 from cards import schema
+from cards.authoring import import_records, read_text
 from cards.editing import edit_record
 from cards.errors import InvalidInput
 from cards.files import OutputError, write_atomic
@@ -131,6 +132,12 @@ def test_init_empty(isolated: Path) -> None:
 
 def test_init_with_db_option(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "history.db"
+    missing = run("--db", str(path), "init", "--empty")  # only the data directory is made
+    assert missing.exit_code == 1
+    assert missing.stderr == (f"Error: {path}: the folder {path.parent} does not exist; create "
+                              f"it first, or choose another path with --db\n")
+    assert not (tmp_path / "deep").exists()
+    path.parent.mkdir(parents=True)
     result = run("--db", str(path), "init", "--empty")
     assert result.exit_code == 0
     assert result.stdout == f"Store ready at {path}\n"
@@ -756,7 +763,10 @@ INCONSISTENT = textwrap.dedent("""\
 def test_check_reports_every_inconsistency(db: Path, tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(INCONSISTENT, encoding="utf-8")
-    assert run("import", str(path)).exit_code == 0  # each record is fine on its own
+    assert run("import", str(path)).exit_code == 1  # each record is fine on its own: not all
+    with Store.open(db) as store:  # through the back door, as an older version allowed
+        items, problems = read_text(INCONSISTENT, "bad.toml")
+        import_records(store, items, T0, consistent=False)
     result = run("check")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
@@ -784,7 +794,10 @@ def test_check_overlap(db: Path, tmp_path: Path, a: tuple[str, str | None],
     path = tmp_path / "t.toml"
     path.write_text('[[person]]\nid = "a"\nname = "A"\n[[person]]\nid = "b"\nname = "B"\n'
                     '[[office]]\nid = "o"\ntitle = "O"\n' + tenure("a", a) + tenure("b", b))
-    assert run("import", str(path)).exit_code == 0
+    assert run("import", str(path)).exit_code == (1 if overlap else 0)
+    with Store.open(db) as store:  # through the back door, as an older version allowed
+        items, problems = read_text(path.read_text(), "t.toml")
+        import_records(store, items, T0, consistent=False)
     result = run("check")
     assert result.exit_code == (1 if overlap else 0)
     assert ("overlaps" in result.stdout) is overlap

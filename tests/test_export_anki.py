@@ -245,9 +245,12 @@ def test_html_in_a_fact_renders_as_text(store: Store, tmp_path: Path) -> None:
 
 
 def test_control_characters_do_not_split_fields(tmp_path: Path) -> None:
-    store = store_from_toml(tmp_path / "study.db", '[[fact]]\nid = "sep"\n'
-                            'question = "Field\\u001fseparator\\u0000 and\\ttab?"\n'
-                            'answer = "One\\nline\\u001f two"\n')
+    # import refuses control characters now; a store from before may still hold them
+    store = store_from_toml(tmp_path / "study.db", "")
+    with store.transaction():
+        store.put_many([("fact", {"id": "sep", "question": "Field\u001fseparator\u0000 and\ttab?",
+                                  "answer": "One\nline\u001f two"})], T0)
+        store.sync_cards(T0)
     export_apkg(store, tmp_path / "out.apkg")
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "out.apkg")

@@ -14,7 +14,7 @@ from strategies import record_sets
 
 from cards.authoring import import_records, read_text, validate
 from cards.check import check
-from cards.errors import RecordInUse, UnknownRecord
+from cards.errors import InvalidInput, RecordInUse, UnknownRecord
 from cards.generate import (
     SUCCESSION_GAP_DAYS,
     CardSpec,
@@ -465,10 +465,10 @@ def _store(path: Path, text: str = DECK) -> Store:
     return store
 
 
-def _import(store: Store, text: str, when: Any = T0) -> dict[str, int]:
+def _import(store: Store, text: str, when: Any = T0, consistent: bool = True) -> dict[str, int]:
     items, problems = read_text(text, "deck.toml")
     validate(store, items, problems)
-    return import_records(store, items, when).cards
+    return import_records(store, items, when, consistent=consistent).cards
 
 
 def _row(store: Store, key: str) -> dict[str, Any]:
@@ -534,7 +534,9 @@ def test_a_card_whose_key_vanishes_is_retired_and_a_new_key_is_new(tmp_path: Pat
         assert counts == {"added": 2, "changed": 3, "retired": 0, "total": 40}
         # the start changes: a new default id, new keys; the old ones retire
         edited = edited.replace('start = "1982-11-12"', 'start = "1982-11-13"')
-        counts = _import(store, edited)
+        with pytest.raises(InvalidInput, match="overlaps tenure 'andropov--gensec--1982-11-12'"):
+            _import(store, edited)  # the old tenure stays (upsert): the two overlap
+        counts = _import(store, edited, consistent=False)
         # the old tenure stays in the store (upsert), but the new one now precedes Gorbachev
         assert counts == {"added": 5, "changed": 0, "retired": 2, "total": 43}
         store.remove("tenure", ANDROPOV, T0)
