@@ -172,6 +172,8 @@ def read_input(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
         raise InputFileError(path, f"cannot read ({err.strerror})") from None
     try:
         st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputFileError(path, "is a directory, expected a TOML file")
         if not stat.S_ISREG(st.st_mode):
             raise InputFileError(path, f"not a regular file ({_what(st.st_mode)})")
         if st.st_size > limit:
