@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from helpers import T0, run
 
+from cards.authoring import dump_toml, read_text
 from cards.check import check
 from cards.dates import PartialDate
 from cards.generate import Records, context
@@ -425,6 +426,15 @@ def test_study_check_on_the_starter_deck(isolated: Path) -> None:
     assert run("init").exit_code == 0
     result = run("check")
     assert (result.exit_code, result.stdout) == (0, "0 errors, 0 warnings\n")
+
+
+def test_it_dumps_and_imports_back_with_the_new_fields(starter: Records) -> None:
+    items, problems = read_text(dump_toml(starter), "dump.toml")
+    assert problems == []
+    again: Records = {kind: {} for kind in KINDS}
+    for loc in items:
+        again[loc.kind][loc.record["id"]] = loc.record
+    assert again == starter
 
 
 def test_every_record_has_a_source(starter: Records) -> None:
