@@ -703,6 +703,10 @@ def test_no_card_calls_the_party_cpsu_before_1952(starter: Records,
             checked += 1
             assert "CPSU" not in card["question"] + card["answer"], card["key"]
     assert checked > 100
+    for card in cards:  # any family: "General Secretary of the CPSU in 1937" would mislead
+        if "CPSU" in card["question"]:
+            years = [int(y) for y in re.findall(r"\b(1[89]\d\d)\b", card["question"])]
+            assert all(year >= 1952 for year in years), card["key"]
 
 
 def test_tenure_cards_use_the_title_of_the_time(cards: list[dict[str, Any]]) -> None:
