@@ -280,10 +280,22 @@ def test_a_full_disk_is_said_so_and_the_answer_was_not_saved(isolated: Path) -> 
     db = isolated / "study.db"
     before = snapshot(db)
     src = isolated / "many.toml"
-    src.write_text(facts_toml(300))
+    src.write_text(facts_toml(3000))  # more than the free pages a fresh store may hold
     with pytest.MonkeyPatch.context() as mp:
         full_disk(mp)
         imported = run("import", str(src))
+        # One answer fits in the slack of a fresh store's pages, so a write that
+        # needs new pages goes first: the review meets SQLite's own SQLITE_FULL.
+        from study import scheduler
+
+        real_answer = scheduler.answer
+
+        def answer_on_full_disk(conn: sqlite3.Connection, *args: object, **kw: object) -> object:
+            conn.execute("CREATE TABLE IF NOT EXISTS filler (x BLOB)")
+            conn.execute("INSERT INTO filler VALUES (zeroblob(1000000))")
+            return real_answer(conn, *args, **kw)  # type: ignore[arg-type]
+
+        mp.setattr(scheduler, "answer", answer_on_full_disk)
         reviewed = run("review", input=" 3q")
     assert imported.exit_code == 1
     assert imported.stderr.startswith(f"Error: {db}: disk full: nothing was saved; the store "
