@@ -76,6 +76,7 @@ def test_study_edit_with_no_editor_installed(store: Path, tmp_path: Path) -> Non
                              "none of nano, vi is installed\n")
 
 
+@pytest.mark.slow
 def test_review_e_without_editor_never_shows_a_chooser(store: Path, tmp_path: Path) -> None:
     folder = fake_bin(tmp_path, "editor", "sensible-editor", "vi")
     env = {k: v for k, v in os.environ.items() if k not in ("EDITOR", "VISUAL")}

@@ -139,6 +139,7 @@ def test_command_writes_the_csv(store: Store, tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_the_csv_export_does_not_load_genanki() -> None:
     """Only the .apkg needs genanki; `study export csv` must not pay for loading it."""
     import subprocess
