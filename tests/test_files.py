@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import facts_toml, run, store_from_toml
+from helpers import run
 
 from cards import files
 from cards.files import InputFileError, OutputError, read_input, write_atomic
@@ -36,11 +36,9 @@ def deadline(seconds: int) -> Iterator[None]:
 
 
 @pytest.fixture
-def store(isolated: Path) -> Path:
-    """Three facts in the store at $STUDY_DB."""
-    path = isolated / "study.db"
-    store_from_toml(path, facts_toml(3)).close()
-    return path
+def store(deck: Path) -> Path:
+    """The shared test deck."""
+    return deck
 
 
 @pytest.fixture
