@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
+
+import pytest
 
 TESTS = Path(__file__).parent
 
@@ -68,3 +73,16 @@ def test_in_process():
     run("due")
 '''
     assert unmarked_spawning_tests(source) == ["test_direct", "test_through_a_fixture"]
+
+
+@pytest.mark.slow
+def test_mypy_strict_passes_on_every_package() -> None:
+    """pyproject's [tool.mypy]: strict, on cards, study and exports."""
+    pytest.importorskip("mypy", reason="mypy is a development tool: pip install mypy")
+    root = TESTS.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert config["strict"] is True
+    assert set(config["packages"]) == {"cards", "study", "exports"}
+    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=root, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout
