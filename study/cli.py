@@ -261,7 +261,7 @@ def _add_command(kind_name: str) -> click.Command:
     kind = KINDS[kind_name]
 
     @pass_ctx
-    def command(obj: Context, **values: Any) -> None:
+    def command(obj: Context, /, **values: Any) -> None:
         from cards.authoring import check_references, record_from_fields
 
         raw: dict[str, Any] = {}

@@ -337,6 +337,7 @@ def test_add_usage_errors(own: Path) -> None:
         assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_add_prompts_for_missing_required_fields_in_a_terminal(tmp_path: Path) -> None:
     pexpect = pytest.importorskip("pexpect")
     env = {**os.environ, "STUDY_DB": str(tmp_path / "study.db"), "NO_COLOR": "1",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from helpers import run, store_from_toml
+from helpers import run
 
 from study.editor import NoEditor, choose_editor
 
@@ -53,29 +53,28 @@ def test_no_editor_at_all() -> None:
 
 
 @pytest.fixture
-def store(isolated: Path) -> Path:
-    path = isolated / "study.db"
-    store_from_toml(path, '[[fact]]\nid = "capital"\nquestion = "Capital?"\n'
-                          'answer = "Moscow"\n').close()
-    return path
+def store(deck: Path) -> Path:
+    """The shared test deck."""
+    return deck
 
 
 def test_study_edit_without_editor_runs_nano(store: Path, tmp_path: Path) -> None:
     folder = fake_bin(tmp_path, "editor", "sensible-editor", "nano", "vi")
-    result = run("edit", "fact", "capital", env={"PATH": str(folder)})
+    result = run("edit", "fact", "nomenklatura", env={"PATH": str(folder)})
     assert result.exit_code == 0, result.output
-    assert result.output == "No changes to fact 'capital'\n"
+    assert result.output == "No changes to fact 'nomenklatura'\n"
     assert (tmp_path / "ran").read_text() == "nano\n"
 
 
 def test_study_edit_with_no_editor_installed(store: Path, tmp_path: Path) -> None:
     folder = fake_bin(tmp_path, "editor", "sensible-editor")
-    result = run("edit", "fact", "capital", env={"PATH": str(folder)})
+    result = run("edit", "fact", "nomenklatura", env={"PATH": str(folder)})
     assert result.exit_code == 1
     assert result.stderr == ("Error: no text editor: set $EDITOR (for example EDITOR=nano); "
                              "none of nano, vi is installed\n")
 
 
+@pytest.mark.slow
 def test_review_e_without_editor_never_shows_a_chooser(store: Path, tmp_path: Path) -> None:
     folder = fake_bin(tmp_path, "editor", "sensible-editor", "vi")
     env = {k: v for k, v in os.environ.items() if k not in ("EDITOR", "VISUAL")}
@@ -84,9 +83,9 @@ def test_review_e_without_editor_never_shows_a_chooser(store: Path, tmp_path: Pa
                           dimensions=(40, 120), encoding="utf-8", timeout=10)
     child.logfile_read = transcript = io.StringIO()
     try:
-        child.expect("Capital?")
+        child.expect("founded")  # the first card: when the CPSU was founded
         child.send("e")
-        child.expect("No changes to fact 'capital'")
+        child.expect("No changes to organ 'cpsu'")
         child.send("q")
         child.expect(pexpect.EOF)
     finally:

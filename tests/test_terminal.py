@@ -24,6 +24,8 @@ import pytest
 
 from tests.helpers import store_from_toml
 
+pytestmark = pytest.mark.slow  # every test runs `study review` in a pseudo-terminal
+
 NOW = "2026-11-23T07:30:00+00:00"
 FACTS = """
 [[fact]]
