@@ -158,7 +158,7 @@ class Group(click.Group):
         except InputProblems:
             raise
         except click.ClickException as err:
-            err.message = visible(err.message, one_line=True)  # may name what was typed
+            err.message = visible(err.message, one_line=True)  # type: ignore[misc]  # may name what was typed
             raise
         except CardsError as err:
             fail(err)

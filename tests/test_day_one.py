@@ -142,6 +142,7 @@ def _pty(args: list[str], columns: int) -> str:
     return str(child.before)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("columns", [50, 110, 140])
 def test_keys_never_wrap_in_a_terminal(db: Path, columns: int) -> None:
     long = "tenure:" + "x" * 60 + ":holder"
@@ -234,6 +235,7 @@ def test_suspend_errors_change_nothing(db: Path) -> None:
     assert run("suspend").exit_code == 2
 
 
+@pytest.mark.slow
 def test_list_cards_json_streams_valid_json(db: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "study", "list", "cards", "--json"],
                          capture_output=True, text=True, check=True,
@@ -515,6 +517,7 @@ def test_type_mode_without_a_terminal(typed_store: Path) -> None:
 
 # -- study edit (item 18) --------------------------------------------------------
 
+@pytest.mark.slow
 def test_edit_given_up_keeps_the_text_in_a_named_file_and_says_each_problem_once(
         db: Path, tmp_path: Path) -> None:
     import io
