@@ -335,6 +335,32 @@ def record_from_fields(kind: Kind, raw: dict[str, Any], name: str = "input") -> 
     return loc
 
 
+def field_problems(kind: Kind, raw: dict[str, Any], name: str,
+                   store: Store | None = None) -> list[str]:
+    """What is wrong with field ``name`` of a record entered so far (``study add``).
+
+    Checks the field on its own, against the fields before it (a death before
+    the birth), and against the store: a new record's id must be free, a
+    reference must name a record that exists. Fields not entered yet are not
+    reported.
+    """
+    rec, issues = normalise(kind, {k: v for k, v in raw.items() if v not in (None, "", [])})
+    messages = [m for f, m in issues if f == name and not m.startswith("missing")]
+    if messages or store is None or name not in rec:
+        return messages
+    if name == "id" and store.exists(kind.name, rec["id"]):
+        return [f"'{rec['id']}' is taken; use `study edit {kind.name} {rec['id']}` to change it"]
+    f = kind.field(name)
+    if f.ref is not None:
+        values = rec[name] if isinstance(rec[name], list) else [rec[name]]
+        for value in values:
+            if not store.exists(f.ref, value):
+                article = "an" if f.ref[0] in "aeiou" else "a"
+                return [f"unknown {f.ref} '{value}', expected the id of {article} {f.ref} in "
+                        f"the store (`study list {KINDS[f.ref].plural}`)"]
+    return []
+
+
 # -- writing TOML ------------------------------------------------------------
 
 def _toml_value(value: Any) -> str:

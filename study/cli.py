@@ -192,6 +192,70 @@ def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
                 click.echo(f"  would {label} {kind} '{rid}'")
 
 
+def _ask_fields(store: Any, kind: Any, raw: dict[str, Any], given: set[str],
+                offer: bool) -> None:
+    """Ask for the fields not given on the command line, checking each as it is entered.
+
+    With ``offer``, every field not given is asked for: a required one until it
+    is right, an optional one offered (Enter skips it). Then the record as a
+    whole is checked, and the fields it has problems with are asked again.
+    """
+    from cards.authoring import field_problems
+    from cards.errors import InvalidInput
+
+    def ask(f: Any) -> None:
+        while True:
+            label = f.name.replace("_", " ").capitalize()
+            if f.type == "bool":
+                raw[f.name] = click.confirm(f"{label} ({f.help})" if f.help else label,
+                                            default=False)
+                return
+            hint = {"date": "YYYY, YYYY-MM or YYYY-MM-DD", "ref": f"the id of a {f.ref}",
+                    "refs": f"ids of {KINDS[f.ref].plural}, separated by commas" if f.ref
+                    else "", "texts": "separated by commas"}.get(f.type, "")
+            parts = [p for p in (f.help, hint) if p]
+            if not f.required:
+                parts.append("optional, Enter skips" if f.name != "id" or kind.name != "tenure"
+                             else "Enter: PERSON--OFFICE--START")
+            text = click.prompt(f"{label} ({'; '.join(parts)})" if parts else label,
+                                default="", show_default=False).strip()
+            if f.type in ("texts", "refs"):
+                raw[f.name] = [t.strip() for t in text.split(",") if t.strip()]
+            else:
+                raw[f.name] = text or None
+            if not text and f.required:
+                click.echo(f"  {f.name}: required", err=True)
+                continue
+            problems = field_problems(kind, raw, f.name, store)
+            for problem in problems:
+                click.echo(f"  {f.name}: {problem}", err=True)
+            if not problems:
+                return
+
+    if offer:
+        for f in kind.all_fields:
+            if f.name not in given:
+                ask(f)
+    from cards.authoring import record_from_fields
+
+    # what the options given had wrong, and what only the whole record shows (an
+    # event needs a date or a start): say it, and ask those fields again
+    while True:
+        problems = [(f.name, m) for f in kind.all_fields if raw.get(f.name) not in (None, "", [])
+                    for m in field_problems(kind, raw, f.name, store)]
+        try:
+            record_from_fields(kind, raw, name="study add")
+        except InvalidInput as err:
+            problems += [(p.field, p.message) for p in err.problems]
+        names = {f.name for f in kind.all_fields}
+        if not problems or any(name not in names for name, _ in problems):
+            return  # nothing to ask (an unknown field): the command reports it
+        for name, message in dict.fromkeys(problems):
+            click.echo(f"  {name}: {message}", err=True)
+        for name in dict.fromkeys(name for name, _ in problems):
+            ask(kind.field(name))
+
+
 def _option_name(field: str) -> str:
     singular = {"tags": "tag", "aliases": "alias", "people": "person", "organs": "organ"}
     return "--" + singular.get(field, field).replace("_", "-")
@@ -210,11 +274,10 @@ def _add_command(kind_name: str) -> click.Command:
             if f.type in ("texts", "refs"):
                 value = list(value or ())
             raw[f.name] = value
-        if interactive():
-            for f in kind.all_fields:
-                if f.required and not raw.get(f.name):
-                    raw[f.name] = click.prompt(f.name.replace("_", " ").capitalize())
         store = obj.store()
+        if interactive():
+            missing = any(f.required and not raw.get(f.name) for f in kind.all_fields)
+            _ask_fields(store, kind, raw, given={n for n, v in raw.items() if v}, offer=missing)
         loc = record_from_fields(kind, raw, name="study add")
         problems = check_references([loc], store, [])
         if problems:
@@ -252,7 +315,8 @@ def _add_command(kind_name: str) -> click.Command:
     article = "an" if kind_name[0] in "aeiou" else "a"
     return click.Command(
         kind_name, callback=command, params=params,
-        help=f"Add {article} {kind_name}. Missing required fields are asked for in a terminal.\n\n"
+        help=f"Add {article} {kind_name}. In a terminal, the fields not given are asked "
+             f"for, each checked as it is entered.\n\n"
              f"\b\nExample:\n  {example}",
         short_help=f"Add {article} {kind_name}.")
 

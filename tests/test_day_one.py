@@ -550,3 +550,73 @@ def test_edit_given_up_keeps_the_text_in_a_named_file_and_says_each_problem_once
     kept.write_text(kept.read_text().replace("answer = 5", 'answer = "Moscow"'))
     assert run("import", str(kept)).exit_code == 0
     assert json_of("list", "facts", "--json", "--search", "government sit")[0]["id"] == "capital"
+
+
+# -- interactive study add (item 17) ---------------------------------------------
+
+def test_interactive_add_checks_each_field_as_it_is_entered(isolated: Path) -> None:
+    import io
+
+    run("init")  # the starter deck: stalin, cpsu-general-secretary, ...
+    env = {**os.environ, "NO_COLOR": "1", "STUDY_NOW": "2026-01-05T12:00:00+00:00"}
+    child = pexpect.spawn(sys.executable, ["-m", "study", "add", "tenure"], env=env,
+                          encoding="utf-8", timeout=20, dimensions=(40, 200))
+    transcript = io.StringIO()
+    child.logfile_read = transcript
+
+    def answer(prompt: str, text: str) -> None:
+        child.expect_exact(prompt)
+        child.sendline(text)
+
+    answer("Id (stable id (slug); Enter: PERSON--OFFICE--START): ", "")
+    answer("Person (", "nobody")
+    child.expect_exact("person: unknown person 'nobody', expected the id of a person")
+    answer("Person (", "stalin")
+    answer("Office (", "cpsu-general-secretary")
+    answer("Start (", "1922-04-31")  # the date prompt shows the format, and is checked
+    child.expect_exact("start: ")
+    answer("Start (", "1922-04-03")
+    answer("End (", "1920")
+    child.expect_exact("end: 1920 is before start 1922-04-03, expected a date on or after it")
+    answer("End (", "")  # optional: Enter skips
+    answer("Acting (an acting holder) [y/N]: ", "")  # default: no
+    answer("Tags (", "ussr, party")
+    answer("Source (", "")
+    answer("Note (", "")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1  # the starter deck has this tenure: the id is taken
+    out = transcript.getvalue()
+    assert "Start (first day in office; YYYY, YYYY-MM or YYYY-MM-DD):" in out
+    assert "already exists; use `study edit` to change it" in out
+    child = pexpect.spawn(sys.executable, ["-m", "study", "add", "fact", "--id", "kolkhoz"],
+                          env=env, encoding="utf-8", timeout=20, dimensions=(40, 200))
+    answer("Question (", "Q?")
+    answer("Answer (", "A")
+    answer("Reverse", "")
+    answer("Tags (", "")
+    answer("Source (", "")
+    answer("Note (", "")
+    child.expect_exact("id: 'kolkhoz' is taken; use `study edit fact kolkhoz` to change it")
+    answer("Id (", "kolkhoz-2")  # an id given as an option is checked too, and asked again
+    child.expect_exact("Added fact 'kolkhoz-2' (1 new card)")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_interactive_add_of_an_event_asks_for_what_the_whole_record_lacks(
+        isolated: Path) -> None:
+    run("init", "--empty")
+    env = {**os.environ, "NO_COLOR": "1", "STUDY_NOW": "2026-01-05T12:00:00+00:00"}
+    child = pexpect.spawn(sys.executable, ["-m", "study", "add", "event", "--id", "congress",
+                                           "--name", "The 20th Congress"],
+                          env=env, encoding="utf-8", timeout=20, dimensions=(40, 200))
+    # the required fields were given: only what the record lacks is asked
+    child.expect_exact("date: missing, expected date or start (and end)")
+    child.expect_exact("Date (")
+    child.sendline("1956-02-14")
+    child.expect_exact("Added event 'congress'")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
