@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -284,13 +284,15 @@ def validate(store: Store | None, items: list[Located], problems: list[Problem])
 
 
 def import_records(store: Store, items: list[Located], now: datetime,
-                   dry_run: bool = False) -> ImportReport:
+                   dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
     """Write validated records in one transaction (upsert by id) and regenerate cards.
 
     Raises:
         InvalidInput: a reference that the store cannot satisfy.
     """
+    say = progress or _silent
     report = ImportReport(dry_run=dry_run)
+    say("Comparing with the store", 0.5)
     with store.transaction():
         validate(store, items, [])
         current = {kind: store.records(kind) for kind in KINDS}
@@ -311,19 +313,43 @@ def import_records(store: Store, items: list[Located], now: datetime,
         if dry_run:
             return report
         if writes:
+            say("Writing the records", 0.6)
             store.put_many(writes, now)
             for kind, rec in writes:
                 current[kind][rec["id"]] = rec
+        say("Making the cards", 0.75)
         report.cards = store.sync_cards(now, current)
+        say("Saving", 0.95)
+    say("Done", 1.0)
     return report
 
 
+Progress = Callable[[str, float], None]
+
+
 def load_and_import(store: Store, paths: Iterable[str | Path], now: datetime,
-                    dry_run: bool = False) -> ImportReport:
-    """Read, check and import authoring files: all of them or nothing."""
-    items, problems = read_files(paths)
+                    dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
+    """Read, check and import authoring files: all of them or nothing.
+
+    Args:
+        progress: told what is being done and the share done so far (0 to 1).
+    """
+    say = progress or _silent
+    paths = list(paths)
+    items: list[Located] = []
+    problems: list[Problem] = []
+    for i, path in enumerate(paths):
+        say(f"Reading {Path(path).name}", 0.4 * i / len(paths))
+        found, trouble = read_files([path])
+        items += found
+        problems += trouble
+    say("Checking the records", 0.4)
     validate(store, items, problems)
-    return import_records(store, items, now, dry_run)
+    return import_records(store, items, now, dry_run, progress=say)
+
+
+def _silent(what: str, share: float) -> None:
+    """A progress callback that shows nothing."""
 
 
 def record_from_fields(kind: Kind, raw: dict[str, Any], name: str = "input") -> Located:

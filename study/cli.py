@@ -184,7 +184,9 @@ def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
 
     if dry_run and obj.db_path != ":memory:" and not Path(obj.db_path).exists():
         obj.db_path = ":memory:"  # what the store would be: the starter deck, then the files
-    report = load_and_import(obj.store(), files, now(), dry_run)
+    store = obj.store()
+    with _slow_progress("Importing") as progress:
+        report = load_and_import(store, files, now(), dry_run, progress=progress)
     click.echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
     if dry_run:
         for label, refs in (("add", report.added), ("change", report.changed)):
@@ -865,6 +867,41 @@ def optimize(obj: Context, dry_run: bool) -> None:
     else:
         store.set_config("parameters", list(result.parameters))
         click.echo("The fitted parameters are better; saved them (see `study config`).")
+
+
+def _slow_progress(title: str, after: float = 1.0) -> Any:
+    """A progress bar on stderr for work that lasts longer than ``after`` seconds.
+
+    A context giving the callback ``(what, share)``; the bar shows only when
+    stderr is a terminal, appears once ``after`` seconds have passed (quick
+    work never flickers one), and is cleared at the end.
+    """
+    import contextlib
+    import threading
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextlib.contextmanager
+    def bar() -> Any:
+        shown = Progress(TextColumn("{task.description}"), BarColumn(),
+                         TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                         console=Console(stderr=True), transient=True)
+        task = shown.add_task(title, total=1.0)
+        timer = threading.Timer(after, shown.start)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield lambda what, share: shown.update(task, description=f"{title}: {what}",
+                                                   completed=share)
+        finally:
+            timer.cancel()
+            timer.join()
+            shown.stop()
+
+    return bar()
 
 
 def _optimize_progress() -> Any:

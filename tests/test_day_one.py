@@ -620,3 +620,51 @@ def test_interactive_add_of_an_event_asks_for_what_the_whole_record_lacks(
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+# -- import progress (item 23) ---------------------------------------------------
+
+def _import_in_a_terminal(path: Path, db: str | None = None) -> str:
+    import io
+
+    env = {**os.environ, "STUDY_NOW": "2026-01-05T12:00:00+00:00", "TERM": "xterm",
+           "STUDY_DB": db or os.environ["STUDY_DB"]}
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(sys.executable, ["-m", "study", "import", str(path)], env=env,
+                          encoding="utf-8", timeout=120, dimensions=(30, 100))
+    transcript = io.StringIO()
+    child.logfile_read = transcript
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, transcript.getvalue()
+    return transcript.getvalue()
+
+
+def test_a_long_import_shows_a_progress_bar_in_a_terminal(isolated: Path) -> None:
+    from tests.helpers import facts_toml
+
+    run("init", "--empty")
+    big = isolated / "big.toml"
+    big.write_text(facts_toml(30_000))
+    out = _import_in_a_terminal(big)
+    assert "Importing: " in out and "━" in out  # rich's bar, on stderr
+    assert "Imported: added 30000" in out
+    small = isolated / "small.toml"
+    small.write_text(facts_toml(2))
+    run("--db", str(isolated / "small.db"), "init", "--empty")
+    out = _import_in_a_terminal(small, str(isolated / "small.db"))
+    assert "Importing" not in out and "━" not in out  # quick: no bar flickers
+    assert "Imported: added 2" in out
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(isolated: Path) -> None:
+    from tests.helpers import facts_toml
+
+    run("init", "--empty")
+    big = isolated / "big.toml"
+    big.write_text(facts_toml(30_000))
+    result = subprocess.run([sys.executable, "-m", "study", "import", str(big)],
+                            capture_output=True, text=True, env={**os.environ})
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout.startswith("Imported: added 30000")
