@@ -18,7 +18,8 @@ import click
 from cards.errors import CardsError, InvalidInput
 from cards.records import KINDS, PLURALS
 
-DB_HELP = "Store file (default: $STUDY_DB, else study.db in the user data directory)."
+DB_HELP = ("Store file (default: $STUDY_DB, else study.db in the app folder: "
+           "~/.config/secretariat on Linux; see the README).")
 
 
 def now() -> datetime:

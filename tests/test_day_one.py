@@ -668,3 +668,48 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(isolated: Path) -> None:
     assert result.returncode == 0
     assert result.stderr == ""
     assert result.stdout.startswith("Imported: added 30000")
+
+
+# -- the README (item 22) --------------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_says_where_the_store_really_lives(isolated: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+
+    from study.cli import default_db
+
+    text = README.read_text(encoding="utf-8")
+    monkeypatch.delenv("STUDY_DB")
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    home = Path(os.environ["HOME"])
+    linux = Path(default_db()).relative_to(home)
+    assert f"`~/{linux}`" in text  # ~/.config/secretariat/study.db
+    assert f"`$XDG_CONFIG_HOME/{Path(default_db()).relative_to(home / '.config')}`" in text
+    monkeypatch.setattr(sys, "platform", "darwin")
+    mac = Path(click.get_app_dir("secretariat")).relative_to(home)
+    assert f"`~/{mac}/study.db`" in text
+    assert "`%APPDATA%\\secretariat\\study.db`" in text
+
+
+def test_readme_documents_study_now_and_the_completion_that_works(isolated: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "`STUDY_NOW`" in text and "`STUDY_DB`" in text
+    assert '_STUDY_COMPLETE=bash_source study' in text
+    assert ".venv/bin/study" in text.split("## A session")[0]
+    quick = ("python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/study review",
+             "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && "
+             ".venv/bin/python -m pytest")
+    assert all(command in text for command in quick)
+    study = Path(sys.executable).parent / "study"
+    if not study.exists():
+        pytest.skip("the study script is not installed next to this Python")
+    env = {**os.environ, "COMP_WORDS": "study list ca", "COMP_CWORD": "2",
+           "_STUDY_COMPLETE": "bash_complete"}
+    out = subprocess.run([str(study)], env=env, capture_output=True, text=True).stdout
+    assert out.split() == ["plain,cards"]
+    source = subprocess.run([str(study)], env={**os.environ, "_STUDY_COMPLETE": "bash_source"},
+                            capture_output=True, text=True).stdout
+    assert "complete -o nosort -F _study_completion study" in source
