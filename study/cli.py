@@ -318,7 +318,7 @@ def _add_command(kind_name: str) -> click.Command:
     article = "an" if kind_name[0] in "aeiou" else "a"
     return click.Command(
         kind_name, callback=command, params=params,
-        help=f"Add {article} {kind_name}. In a terminal, the fields not given are asked "
+        help=f"Add {article} {kind_name}.\n\nIn a terminal, the fields not given are asked "
              f"for, each checked as it is entered.\n\n"
              f"\b\nExample:\n  {example}",
         short_help=f"Add {article} {kind_name}.")
