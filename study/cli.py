@@ -653,6 +653,8 @@ def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
     from cards.db import connect_current
     from study.due import counts_for, render
 
+    if tag:  # not the fast path (which takes no --tag): the store may be opened
+        warn_unknown_tag(obj.store(), tag)
     conn = connect_current(obj.db_path) if Path(obj.db_path).exists() else None
     if conn is None:
         conn = obj.store().db.conn

@@ -182,7 +182,7 @@ def test_tags_lists_tags_with_counts(db: Path) -> None:
     ["list", "cards", "--tag", "econmy"], ["list", "facts", "--tag", "econmy"],
     ["review", "--tag", "econmy"], ["stats", "--tag", "econmy"],
     ["suspend", "--tag", "econmy"], ["dump", "-", "--tag", "econmy"],
-    ["export", "csv", "OUT", "--tag", "econmy"],
+    ["export", "csv", "OUT", "--tag", "econmy"], ["due", "--tag", "econmy"],
 ])
 def test_an_unknown_tag_gets_did_you_mean(db: Path, args: list[str]) -> None:
     args = [str(db.parent / "out.csv") if a == "OUT" else a for a in args]
