@@ -72,7 +72,7 @@ def print_table(kind: str, rows: list[dict[str, Any]], console: Console | None =
         natural = sum(widths[c] if c in WHOLE else min(widths[c], 60) for c in columns)
         console = Console(file=console.file, width=max(80, natural + 3 * len(columns) + 1),
                           no_color=console.no_color)
-    left_out = []
+    left_out: list[str] = []
     while any(c not in WHOLE for c in columns):
         whole = sum(widths[c] + 3 for c in columns if c in WHOLE) + 1
         folded = [c for c in columns if c not in WHOLE]
