@@ -183,6 +183,10 @@ def unknown_tag(store: Store, tag: str) -> str | None:
 
     A tag is known if it, or a tag below it (``ussr::party`` for ``ussr``), exists.
     """
+    if tag == "leech" or store.db.execute(
+            "SELECT 1 FROM tags WHERE tag = ? OR substr(tag, 1, ?) = ? LIMIT 1",
+            [tag, len(tag) + 2, tag + "::"]).fetchone():
+        return None  # the common case, answered from the tags index
     known = [t for t, _, _ in tag_counts(store)] + ["leech"]
     if any(t == tag or t.startswith(tag + "::") for t in known):
         return None
