@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -713,3 +714,24 @@ def test_readme_documents_study_now_and_the_completion_that_works(isolated: Path
     source = subprocess.run([str(study)], env={**os.environ, "_STUDY_COMPLETE": "bash_source"},
                             capture_output=True, text=True).stdout
     assert "complete -o nosort -F _study_completion study" in source
+
+
+def test_type_mode_keeps_a_letter_split_between_two_reads(typed_store: Path) -> None:
+    from tests.test_terminal import Q1, Term
+
+    t = Term("--type")
+    try:
+        t.expect(Q1)
+        t.expect("Your answer: ")
+        word = "Mosków".encode()
+        cut = word.index("ó".encode()) + 1  # between the two bytes of 'ó'
+        os.write(t.child.child_fd, word[:cut])
+        time.sleep(0.3)  # the rest comes in another read
+        os.write(t.child.child_fd, word[cut:] + b"\r")
+        t.expect("You typed: Mosków")
+        t.send("q")
+        t.expect("Answered")
+        assert t.finish() == 0
+    finally:
+        t.kill()
+    assert "\ufffd" not in t.text()
