@@ -43,6 +43,14 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
+def visible(text: str) -> str:
+    """``text`` with control characters shown as escapes (never sent to the terminal)."""
+    import re
+
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]",
+                  lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
+
+
 class InputProblems(click.ClickException):
     """Every problem of an input, one per line, then a summary."""
 
@@ -686,7 +694,7 @@ def undo(obj: Context) -> None:
     card = store.db.execute("SELECT question FROM cards WHERE key = ?",
                             [review["card_key"]]).fetchone()
     if card:
-        click.echo(f"  Q: {card[0]}")
+        click.echo(f"  Q: {visible(card[0])}")
 
 
 def _suspension(suspend: bool) -> click.Command:

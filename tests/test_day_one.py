@@ -735,3 +735,14 @@ def test_type_mode_keeps_a_letter_split_between_two_reads(typed_store: Path) -> 
     finally:
         t.kill()
     assert "\ufffd" not in t.text()
+
+
+def test_undo_shows_a_stored_control_character_as_an_escape(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE cards SET question = 'Capital?\x1b]0;pwned\x07' "
+                     "WHERE key = 'fact:pravda:forward'")
+    conn.close()
+    run("review", "--new", "1", "--limit", "0", input=" 3q")
+    out = run("undo").stdout
+    assert "\x1b" not in out and "\x07" not in out
+    assert "Capital?\\x1b]0;pwned\\x07" in out
