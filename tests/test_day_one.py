@@ -746,3 +746,15 @@ def test_undo_shows_a_stored_control_character_as_an_escape(db: Path) -> None:
     out = run("undo").stdout
     assert "\x1b" not in out and "\x07" not in out
     assert "Capital?\\x1b]0;pwned\\x07" in out
+
+
+def test_a_retired_sibling_is_not_listed(db: Path) -> None:
+    cards = {c["key"]: c for c in json_of("list", "cards", "--json")}
+    assert cards["fact:kolkhoz:forward"]["siblings"] == ["fact:kolkhoz:reverse"]
+    toml = db.parent / "kolkhoz.toml"
+    toml.write_text('[[fact]]\nid = "kolkhoz"\nquestion = "What is a kolkhoz?"\n'
+                    'answer = "A collective farm"\ntags = ["economy"]\n')
+    assert run("import", str(toml)).exit_code == 0  # no reverse: that card retires
+    cards = {c["key"]: c for c in json_of("list", "cards", "--json")}
+    assert "fact:kolkhoz:reverse" not in cards
+    assert cards["fact:kolkhoz:forward"]["siblings"] == []
