@@ -157,6 +157,10 @@ def main() -> None:
         bench_optimize(work, row, 100_000 // scale)
         print("export:", file=sys.stderr)
         bench_export(100_000 // scale, 1 if args.quick else 3)
+        print("listing (streamed --json):", file=sys.stderr)
+        from bench.listing import bench_listing
+
+        bench_listing(work, row, (50_000 // scale, 500_000 // scale), 1 if args.quick else 3)
     print(f"\nMachine: {platform.platform()}, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}\n")

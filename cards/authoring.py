@@ -8,7 +8,7 @@ nothing is written unless the whole input is valid.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -320,7 +320,8 @@ def consistency(written: dict[tuple[str, str], Located],
 
 
 def import_records(store: Store, items: list[Located], now: datetime,
-                   dry_run: bool = False, *, consistent: bool = True) -> ImportReport:
+                   dry_run: bool = False, progress: Progress | None = None, *,
+                   consistent: bool = True) -> ImportReport:
     """Write validated records in one transaction (upsert by id) and regenerate cards.
 
     Args:
@@ -332,7 +333,9 @@ def import_records(store: Store, items: list[Located], now: datetime,
         InvalidInput: a reference that the store cannot satisfy, or (with
             ``consistent``) an inconsistency that the input causes.
     """
+    say = progress or _silent
     report = ImportReport(dry_run=dry_run)
+    say("Comparing with the store", 0.5)
     with store.transaction():
         validate(store, items, [])
         current = {kind: store.records(kind) for kind in KINDS}
@@ -361,17 +364,41 @@ def import_records(store: Store, items: list[Located], now: datetime,
         if dry_run:
             return report
         if writes:
+            say("Writing the records", 0.6)
             store.put_many(writes, now)
+        say("Making the cards", 0.75)
         report.cards = store.sync_cards(now, current)
+        say("Saving", 0.95)
+    say("Done", 1.0)
     return report
 
 
+Progress = Callable[[str, float], None]
+
+
 def load_and_import(store: Store, paths: Iterable[str | Path], now: datetime,
-                    dry_run: bool = False) -> ImportReport:
-    """Read, check and import authoring files: all of them or nothing."""
-    items, problems = read_files(paths)
+                    dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
+    """Read, check and import authoring files: all of them or nothing.
+
+    Args:
+        progress: told what is being done and the share done so far (0 to 1).
+    """
+    say = progress or _silent
+    paths = list(paths)
+    items: list[Located] = []
+    problems: list[Problem] = []
+    for i, path in enumerate(paths):
+        say(f"Reading {Path(path).name}", 0.4 * i / len(paths))
+        found, trouble = read_files([path])
+        items += found
+        problems += trouble
+    say("Checking the records", 0.4)
     validate(store, items, problems)
-    return import_records(store, items, now, dry_run)
+    return import_records(store, items, now, dry_run, progress=say)
+
+
+def _silent(what: str, share: float) -> None:
+    """A progress callback that shows nothing."""
 
 
 def record_from_fields(kind: Kind, raw: dict[str, Any], name: str = "input") -> Located:
@@ -381,6 +408,32 @@ def record_from_fields(kind: Kind, raw: dict[str, Any], name: str = "input") -> 
     if issues:
         raise InvalidInput([loc.problem(f, m) for f, m in issues])
     return loc
+
+
+def field_problems(kind: Kind, raw: dict[str, Any], name: str,
+                   store: Store | None = None) -> list[str]:
+    """What is wrong with field ``name`` of a record entered so far (``study add``).
+
+    Checks the field on its own, against the fields before it (a death before
+    the birth), and against the store: a new record's id must be free, a
+    reference must name a record that exists. Fields not entered yet are not
+    reported.
+    """
+    rec, issues = normalise(kind, {k: v for k, v in raw.items() if v not in (None, "", [])})
+    messages = [m for f, m in issues if f == name and not m.startswith("missing")]
+    if messages or store is None or name not in rec:
+        return messages
+    if name == "id" and store.exists(kind.name, rec["id"]):
+        return [f"'{rec['id']}' is taken; use `study edit {kind.name} {rec['id']}` to change it"]
+    f = kind.field(name)
+    if f.ref is not None:
+        values = rec[name] if isinstance(rec[name], list) else [rec[name]]
+        for value in values:
+            if not store.exists(f.ref, value):
+                article = "an" if f.ref[0] in "aeiou" else "a"
+                return [f"unknown {f.ref} '{value}', expected the id of {article} {f.ref} in "
+                        f"the store (`study list {KINDS[f.ref].plural}`)"]
+    return []
 
 
 # -- writing TOML ------------------------------------------------------------

@@ -18,7 +18,8 @@ from cards.errors import CardsError, InvalidInput
 from cards.records import KINDS, PLURALS
 from cards.text import json_text, visible
 
-DB_HELP = "Store file (default: $STUDY_DB, else study.db in the user data directory)."
+DB_HELP = ("Store file (default: $STUDY_DB, else study.db in the app folder: "
+           "~/.config/secretariat on Linux; see the README).")
 
 
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
@@ -242,14 +243,80 @@ def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
 
     if dry_run and obj.db_path != ":memory:" and not Path(obj.db_path).exists():
         obj.db_path = ":memory:"  # what the store would be: the starter deck, then the files
-    report = load_and_import(obj.store(), files, now(), dry_run)
+    store = obj.store()
+    with _slow_progress("Importing") as progress:
+        report = load_and_import(store, files, now(), dry_run, progress=progress)
     for warning in report.warnings[:SHOWN]:
-        click.echo(visible(str(warning), one_line=True), err=True)
+        echo(visible(str(warning), one_line=True), err=True)
     echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
     if dry_run:
         for label, refs in (("add", report.added), ("change", report.changed)):
             for kind, rid in refs:
                 echo(f"  would {label} {kind} '{rid}'")
+
+
+def _ask_fields(store: Any, kind: Any, raw: dict[str, Any], given: set[str],
+                offer: bool) -> None:
+    """Ask for the fields not given on the command line, checking each as it is entered.
+
+    With ``offer``, every field not given is asked for: a required one until it
+    is right, an optional one offered (Enter skips it). Then the record as a
+    whole is checked, and the fields it has problems with are asked again.
+    """
+    from cards.authoring import field_problems
+    from cards.errors import InvalidInput
+
+    def ask(f: Any) -> None:
+        while True:
+            label = f.name.replace("_", " ").capitalize()
+            if f.type == "bool":
+                raw[f.name] = click.confirm(f"{label} ({f.help})" if f.help else label,
+                                            default=False)
+                return
+            hint = {"date": "YYYY, YYYY-MM or YYYY-MM-DD", "ref": f"the id of a {f.ref}",
+                    "refs": f"ids of {KINDS[f.ref].plural}, separated by commas" if f.ref
+                    else "", "texts": "separated by commas"}.get(f.type, "")
+            parts = [p for p in (f.help, hint) if p]
+            if not f.required:
+                parts.append("optional, Enter skips" if f.name != "id" or kind.name != "tenure"
+                             else "Enter: PERSON--OFFICE--START")
+            text = click.prompt(f"{label} ({'; '.join(parts)})" if parts else label,
+                                default="", show_default=False).strip()
+            if f.type in ("texts", "refs"):
+                raw[f.name] = [t.strip() for t in text.split(",") if t.strip()]
+            else:
+                raw[f.name] = text or None
+            if not text and f.required:
+                click.echo(f"  {f.name}: required", err=True)
+                continue
+            problems = field_problems(kind, raw, f.name, store)
+            for problem in problems:
+                click.echo(f"  {f.name}: {problem}", err=True)
+            if not problems:
+                return
+
+    if offer:
+        for f in kind.all_fields:
+            if f.name not in given:
+                ask(f)
+    from cards.authoring import record_from_fields
+
+    # what the options given had wrong, and what only the whole record shows (an
+    # event needs a date or a start): say it, and ask those fields again
+    while True:
+        problems = [(f.name, m) for f in kind.all_fields if raw.get(f.name) not in (None, "", [])
+                    for m in field_problems(kind, raw, f.name, store)]
+        try:
+            record_from_fields(kind, raw, name="study add")
+        except InvalidInput as err:
+            problems += [(p.field, p.message) for p in err.problems]
+        names = {f.name for f in kind.all_fields}
+        if not problems or any(name not in names for name, _ in problems):
+            return  # nothing to ask (an unknown field): the command reports it
+        for name, message in dict.fromkeys(problems):
+            click.echo(f"  {name}: {message}", err=True)
+        for name in dict.fromkeys(name for name, _ in problems):
+            ask(kind.field(name))
 
 
 def _option_name(field: str) -> str:
@@ -270,11 +337,10 @@ def _add_command(kind_name: str) -> click.Command:
             if f.type in ("texts", "refs"):
                 value = list(value or ())
             raw[f.name] = value
-        if interactive():
-            for f in kind.all_fields:
-                if f.required and not raw.get(f.name):
-                    raw[f.name] = click.prompt(f.name.replace("_", " ").capitalize())
         store = obj.store()
+        if interactive():
+            missing = any(f.required and not raw.get(f.name) for f in kind.all_fields)
+            _ask_fields(store, kind, raw, given={n for n, v in raw.items() if v}, offer=missing)
         loc = record_from_fields(kind, raw, name="study add")
         problems = check_references([loc], store, [])
         if problems:
@@ -312,7 +378,8 @@ def _add_command(kind_name: str) -> click.Command:
     article = "an" if kind_name[0] in "aeiou" else "a"
     return click.Command(
         kind_name, callback=command, params=params,
-        help=f"Add {article} {kind_name}. Missing required fields are asked for in a terminal.\n\n"
+        help=f"Add {article} {kind_name}.\n\nIn a terminal, the fields not given are asked "
+             f"for, each checked as it is entered.\n\n"
              f"\b\nExample:\n  {example}",
         short_help=f"Add {article} {kind_name}.")
 
@@ -647,6 +714,8 @@ def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
     from cards.db import connect_current
     from study.due import counts_for, render
 
+    if tag:  # not the fast path (which takes no --tag): the store may be opened
+        warn_unknown_tag(obj.store(), tag)
     conn = connect_current(obj.db_path) if Path(obj.db_path).exists() else None
     if conn is None:
         conn = obj.store().db.conn
@@ -861,6 +930,41 @@ def optimize(obj: Context, dry_run: bool) -> None:
     else:
         store.set_config("parameters", list(result.parameters))
         echo("The fitted parameters are better; saved them (see `study config`).")
+
+
+def _slow_progress(title: str, after: float = 1.0) -> Any:
+    """A progress bar on stderr for work that lasts longer than ``after`` seconds.
+
+    A context giving the callback ``(what, share)``; the bar shows only when
+    stderr is a terminal, appears once ``after`` seconds have passed (quick
+    work never flickers one), and is cleared at the end.
+    """
+    import contextlib
+    import threading
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextlib.contextmanager
+    def bar() -> Any:
+        shown = Progress(TextColumn("{task.description}"), BarColumn(),
+                         TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                         console=Console(stderr=True), transient=True)
+        task = shown.add_task(title, total=1.0)
+        timer = threading.Timer(after, shown.start)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield lambda what, share: shown.update(task, description=f"{title}: {what}",
+                                                   completed=share)
+        finally:
+            timer.cancel()
+            timer.join()
+            shown.stop()
+
+    return bar()
 
 
 def _optimize_progress() -> Any:

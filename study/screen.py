@@ -118,5 +118,5 @@ def print_tags(counts: list[tuple[str, int, int]], console: Console | None = Non
     table.add_column("records", justify="right")
     table.add_column("cards", justify="right")
     for tag, records, cards in counts:
-        table.add_row(Text(tag), f"{records:,}", f"{cards:,}")
+        table.add_row(_cell(tag), f"{records:,}", f"{cards:,}")
     console.print(table)

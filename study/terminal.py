@@ -84,7 +84,10 @@ class TerminalKeys:
     """
 
     def __init__(self) -> None:
+        import codecs
+
         self.pending: list[str] = []
+        self.decoder = codecs.getincrementaldecoder(sys.stdin.encoding or "utf-8")("replace")
         self.fd = sys.stdin.fileno()
         self.saved: list[Any] | None = None
         self.single = False  # the terminal is in single-key mode
@@ -151,10 +154,14 @@ class TerminalKeys:
     def _read(self) -> str:
         if self.saved is None:
             return click.getchar()
-        data = os.read(self.fd, 64)
-        if not data:
-            raise EOFError
-        return data.decode(sys.stdin.encoding or "utf-8", "replace")
+        while True:
+            data = os.read(self.fd, 64)
+            if not data:
+                raise EOFError
+            # a letter split between two reads (a paste, 'ł' typed) is kept whole
+            text = self.decoder.decode(data)
+            if text:
+                return text
 
     def line(self, prompt: str) -> str | None:
         """A typed line, edited in single-key mode: Enter ends it; Esc or Ctrl-D

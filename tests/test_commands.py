@@ -346,12 +346,15 @@ def test_add_prompts_for_missing_required_fields_in_a_terminal(tmp_path: Path) -
                    capture_output=True)
     child = pexpect.spawn(sys.executable, ["-m", "study", "add", "fact", "--reverse"], env=env,
                           encoding="utf-8", timeout=20)
-    child.expect_exact("Id: ")
+    child.expect_exact("Id (stable id (slug)): ")
     child.sendline("kolkhoz")
-    child.expect_exact("Question: ")
+    child.expect_exact("Question (")
     child.sendline("What is a kolkhoz?")
-    child.expect_exact("Answer: ")
+    child.expect_exact("Answer (")
     child.sendline("A collective farm")
+    for optional in ("Reverse question (", "Tags (", "Source (", "Note ("):  # Enter skips
+        child.expect_exact(optional)
+        child.sendline("")
     child.expect_exact("Added fact 'kolkhoz' (2 new cards)")
     child.expect(pexpect.EOF)
     child.close()

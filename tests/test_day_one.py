@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +184,7 @@ def test_tags_lists_tags_with_counts(db: Path) -> None:
     ["list", "cards", "--tag", "econmy"], ["list", "facts", "--tag", "econmy"],
     ["review", "--tag", "econmy"], ["stats", "--tag", "econmy"],
     ["suspend", "--tag", "econmy"], ["dump", "-", "--tag", "econmy"],
-    ["export", "csv", "OUT", "--tag", "econmy"],
+    ["export", "csv", "OUT", "--tag", "econmy"], ["due", "--tag", "econmy"],
 ])
 def test_an_unknown_tag_gets_did_you_mean(db: Path, args: list[str]) -> None:
     args = [str(db.parent / "out.csv") if a == "OUT" else a for a in args]
@@ -553,3 +554,217 @@ def test_edit_given_up_keeps_the_text_in_a_named_file_and_says_each_problem_once
     kept.write_text(kept.read_text().replace("answer = 5", 'answer = "Moscow"'))
     assert run("import", str(kept)).exit_code == 0
     assert json_of("list", "facts", "--json", "--search", "government sit")[0]["id"] == "capital"
+
+
+# -- interactive study add (item 17) ---------------------------------------------
+
+@pytest.mark.slow
+def test_interactive_add_checks_each_field_as_it_is_entered(isolated: Path) -> None:
+    import io
+
+    run("init")  # the starter deck: stalin, cpsu-general-secretary, ...
+    env = {**os.environ, "NO_COLOR": "1", "STUDY_NOW": "2026-01-05T12:00:00+00:00"}
+    child = pexpect.spawn(sys.executable, ["-m", "study", "add", "tenure"], env=env,
+                          encoding="utf-8", timeout=20, dimensions=(40, 200))
+    transcript = io.StringIO()
+    child.logfile_read = transcript
+
+    def answer(prompt: str, text: str) -> None:
+        child.expect_exact(prompt)
+        child.sendline(text)
+
+    answer("Id (stable id (slug); Enter: PERSON--OFFICE--START): ", "")
+    answer("Person (", "nobody")
+    child.expect_exact("person: unknown person 'nobody', expected the id of a person")
+    answer("Person (", "stalin")
+    answer("Office (", "cpsu-general-secretary")
+    answer("Start (", "1922-04-31")  # the date prompt shows the format, and is checked
+    child.expect_exact("start: ")
+    answer("Start (", "1922-04-03")
+    answer("End (", "1920")
+    child.expect_exact("end: 1920 is before start 1922-04-03, expected a date on or after it")
+    answer("End (", "")  # optional: Enter skips
+    answer("Acting (an acting holder) [y/N]: ", "")  # default: no
+    answer("Informal (", "")
+    answer("Title (", "")
+    answer("Tags (", "ussr, party")
+    answer("Source (", "")
+    answer("Note (", "")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1  # the starter deck has this tenure: the id is taken
+    out = transcript.getvalue()
+    assert "Start (first day in office; YYYY, YYYY-MM or YYYY-MM-DD):" in out
+    assert "already exists; use `study edit` to change it" in out
+    child = pexpect.spawn(sys.executable, ["-m", "study", "add", "fact", "--id", "kolkhoz"],
+                          env=env, encoding="utf-8", timeout=20, dimensions=(40, 200))
+    answer("Question (", "Q?")
+    answer("Answer (", "A")
+    answer("Reverse", "")
+    answer("Tags (", "")
+    answer("Source (", "")
+    answer("Note (", "")
+    child.expect_exact("id: 'kolkhoz' is taken; use `study edit fact kolkhoz` to change it")
+    answer("Id (", "kolkhoz-2")  # an id given as an option is checked too, and asked again
+    child.expect_exact("Added fact 'kolkhoz-2' (1 new card)")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+@pytest.mark.slow
+def test_interactive_add_of_an_event_asks_for_what_the_whole_record_lacks(
+        isolated: Path) -> None:
+    run("init", "--empty")
+    env = {**os.environ, "NO_COLOR": "1", "STUDY_NOW": "2026-01-05T12:00:00+00:00"}
+    child = pexpect.spawn(sys.executable, ["-m", "study", "add", "event", "--id", "congress",
+                                           "--name", "The 20th Congress"],
+                          env=env, encoding="utf-8", timeout=20, dimensions=(40, 200))
+    # the required fields were given: only what the record lacks is asked
+    child.expect_exact("date: missing, expected date or start (and end)")
+    child.expect_exact("Date (")
+    child.sendline("1956-02-14")
+    child.expect_exact("Added event 'congress'")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+# -- import progress (item 23) ---------------------------------------------------
+
+def _import_in_a_terminal(path: Path, db: str | None = None) -> str:
+    import io
+
+    env = {**os.environ, "STUDY_NOW": "2026-01-05T12:00:00+00:00", "TERM": "xterm",
+           "STUDY_DB": db or os.environ["STUDY_DB"]}
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(sys.executable, ["-m", "study", "import", str(path)], env=env,
+                          encoding="utf-8", timeout=120, dimensions=(30, 100))
+    transcript = io.StringIO()
+    child.logfile_read = transcript
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, transcript.getvalue()
+    return transcript.getvalue()
+
+
+@pytest.mark.slow
+def test_a_long_import_shows_a_progress_bar_in_a_terminal(isolated: Path) -> None:
+    from tests.helpers import facts_toml
+
+    run("init", "--empty")
+    big = isolated / "big.toml"
+    big.write_text(facts_toml(30_000))
+    out = _import_in_a_terminal(big)
+    assert "Importing: " in out and "━" in out  # rich's bar, on stderr
+    assert "Imported: added 30000" in out
+    small = isolated / "small.toml"
+    small.write_text(facts_toml(2))
+    run("--db", str(isolated / "small.db"), "init", "--empty")
+    out = _import_in_a_terminal(small, str(isolated / "small.db"))
+    assert "Importing" not in out and "━" not in out  # quick: no bar flickers
+    assert "Imported: added 2" in out
+
+
+@pytest.mark.slow
+def test_no_progress_bar_when_stderr_is_not_a_terminal(isolated: Path) -> None:
+    from tests.helpers import facts_toml
+
+    run("init", "--empty")
+    big = isolated / "big.toml"
+    big.write_text(facts_toml(30_000))
+    result = subprocess.run([sys.executable, "-m", "study", "import", str(big)],
+                            capture_output=True, text=True, env={**os.environ})
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout.startswith("Imported: added 30000")
+
+
+# -- the README (item 22) --------------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_says_where_the_store_really_lives(isolated: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+
+    from study.cli import default_db
+
+    text = README.read_text(encoding="utf-8")
+    monkeypatch.delenv("STUDY_DB")
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    home = Path(os.environ["HOME"])
+    linux = Path(default_db()).relative_to(home)
+    assert f"`~/{linux}`" in text  # ~/.config/secretariat/study.db
+    assert f"`$XDG_CONFIG_HOME/{Path(default_db()).relative_to(home / '.config')}`" in text
+    monkeypatch.setattr(sys, "platform", "darwin")
+    mac = Path(click.get_app_dir("secretariat")).relative_to(home)
+    assert f"`~/{mac}/study.db`" in text
+    assert "`%APPDATA%\\secretariat\\study.db`" in text
+
+
+@pytest.mark.slow
+def test_readme_documents_study_now_and_the_completion_that_works(isolated: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "`STUDY_NOW`" in text and "`STUDY_DB`" in text
+    assert '_STUDY_COMPLETE=bash_source study' in text
+    assert ".venv/bin/study" in text.split("## A session")[0]
+    quick = ("python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/study review",
+             "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && "
+             ".venv/bin/python -m pytest")
+    assert all(command in text for command in quick)
+    study = Path(sys.executable).parent / "study"
+    if not study.exists():
+        pytest.skip("the study script is not installed next to this Python")
+    env = {**os.environ, "COMP_WORDS": "study list ca", "COMP_CWORD": "2",
+           "_STUDY_COMPLETE": "bash_complete"}
+    out = subprocess.run([str(study)], env=env, capture_output=True, text=True).stdout
+    assert out.split() == ["plain,cards"]
+    source = subprocess.run([str(study)], env={**os.environ, "_STUDY_COMPLETE": "bash_source"},
+                            capture_output=True, text=True).stdout
+    assert "complete -o nosort -F _study_completion study" in source
+
+
+def test_type_mode_keeps_a_letter_split_between_two_reads(typed_store: Path) -> None:
+    from tests.test_terminal import Q1, Term
+
+    t = Term("--type")
+    try:
+        t.expect(Q1)
+        t.expect("Your answer: ")
+        word = "Mosków".encode()
+        cut = word.index("ó".encode()) + 1  # between the two bytes of 'ó'
+        os.write(t.child.child_fd, word[:cut])
+        time.sleep(0.3)  # the rest comes in another read
+        os.write(t.child.child_fd, word[cut:] + b"\r")
+        t.expect("You typed: Mosków")
+        t.send("q")
+        t.expect("Answered")
+        assert t.finish() == 0
+    finally:
+        t.kill()
+    assert "\ufffd" not in t.text()
+
+
+def test_undo_shows_a_stored_control_character_as_an_escape(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE cards SET question = 'Capital?\x1b]0;pwned\x07' "
+                     "WHERE key = 'fact:pravda:forward'")
+    conn.close()
+    run("review", "--new", "1", "--limit", "0", input=" 3q")
+    out = run("undo").stdout
+    assert "\x1b" not in out and "\x07" not in out
+    assert "Capital?\\x1b]0;pwned\\x07" in out
+
+
+def test_a_retired_sibling_is_not_listed(db: Path) -> None:
+    cards = {c["key"]: c for c in json_of("list", "cards", "--json")}
+    assert cards["fact:kolkhoz:forward"]["siblings"] == ["fact:kolkhoz:reverse"]
+    toml = db.parent / "kolkhoz.toml"
+    toml.write_text('[[fact]]\nid = "kolkhoz"\nquestion = "What is a kolkhoz?"\n'
+                    'answer = "A collective farm"\ntags = ["economy"]\n')
+    assert run("import", str(toml)).exit_code == 0  # no reverse: that card retires
+    cards = {c["key"]: c for c in json_of("list", "cards", "--json")}
+    assert "fact:kolkhoz:reverse" not in cards
+    assert cards["fact:kolkhoz:forward"]["siblings"] == []

@@ -405,7 +405,9 @@ def test_a_failing_editor_does_not_end_the_session(db: Path, term):
     assert card(db, K1)["answer"] == "Moscow"
 
 
-def test_an_invalid_edit_given_up_is_not_saved(db: Path, term, tmp_path: Path):
+def test_an_invalid_edit_given_up_is_not_saved(db: Path, term, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # where the edit given up is kept
     t = term(editor=write_editor(tmp_path, 'answer = "Moscow"', 'answer = '))
     t.expect(Q1)
     t.send("e")
@@ -415,8 +417,8 @@ def test_an_invalid_edit_given_up_is_not_saved(db: Path, term, tmp_path: Path):
     kept = re.search(r"Not saved: fact 'capital'\. Your edit is kept in (\S+\.toml): fix it, "
                      r"then `study import \1`\.", t.screen().replace("\r\n", ""))
     assert kept, t.screen()
+    assert Path(kept[1]).parent == tmp_path
     assert 'answer = \n' in Path(kept[1]).read_text()
-    Path(kept[1]).unlink()
     t.send("q")
     assert t.finish() == 0
     assert card(db, K1)["answer"] == "Moscow"
