@@ -272,6 +272,7 @@ class ImportReport:
     kept: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    edited: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         verb = "would add" if self.dry_run else "added"
@@ -286,6 +287,10 @@ class ImportReport:
         if self.kept:
             named = ", ".join(f"{k} '{i}'" for k, i in self.kept)
             text += f"; kept your own {named} (same id as a starter record)"
+        if self.edited:
+            named = ", ".join(f"{k} '{i}'" for k, i in self.edited)
+            text += (f"; changed in the starter deck but kept as you edited them: {named} "
+                     f"(`study init --reset KIND ID` takes the starter's version)")
         return text
 
 
