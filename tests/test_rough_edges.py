@@ -729,3 +729,26 @@ def test_the_checks_stay_linear() -> None:
 
     small, large = timed(4000), timed(16000)
     assert large / small < 8, (small, large)  # 4x the input; quadratic would be 16x
+
+
+def test_a_real_terminal_review_shows_stored_escapes_inert(tmp_path: Path) -> None:
+    from tests.test_terminal import Term
+
+    db = _stored_attack(tmp_path)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE cards SET leech = 0, suspended = 0")
+    conn.close()
+    t = Term()
+    try:
+        t.expect("[bold]x[/bold]?")
+        t.send(" ")
+        t.expect("3 Good")
+        t.send("q")
+        assert t.finish() == 0
+    finally:
+        t.kill()
+    raw = t.transcript.getvalue()
+    assert "\x1b]" not in raw and "\x07" not in raw  # no window title, no bell
+    assert "Q\\x1b]0;pwned\\x07\\x1b[2J [bold]x[/bold]?" in t.text()
+    assert "A\\x1b]0;pwned" in t.text()
