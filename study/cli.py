@@ -612,12 +612,18 @@ def config(ctx: click.Context) -> None:
 
         values = _settings(ctx.obj.store().config()).to_config()
         for key, description in DESCRIPTIONS.items():
-            value = values[key]
-            shown = " ".join(f"{v:g}" for v in value) if key == "parameters" else value
-            if isinstance(shown, bool):
-                shown = str(shown).lower()
-            echo(f"{key} = {shown}")
+            echo(f"{key} = {_shown(key, values[key])}")
             echo(f"    {description}")
+
+
+def _shown(key: str, value: Any) -> str:
+    """A setting's value as `study config` shows it (and `config set` reads it back)."""
+    if key == "parameters":
+        # short where that is exact, else every digit: what is shown sets the same weights
+        return " ".join(f"{v:g}" if float(f"{v:g}") == v else repr(v) for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 @config.command("set")
@@ -635,7 +641,7 @@ def config_set(obj: Context, key: str, value: str) -> None:
 
     parsed = parse_setting(key, value)
     obj.store().set_config(key, parsed)
-    echo(f"{key} = {value}")
+    echo(f"{key} = {_shown(key, parsed)}")  # as stored: '1.5m' is kept as 90s
 
 
 # -- optimize ----------------------------------------------------------------

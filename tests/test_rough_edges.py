@@ -752,3 +752,17 @@ def test_a_real_terminal_review_shows_stored_escapes_inert(tmp_path: Path) -> No
     assert "\x1b]" not in raw and "\x07" not in raw  # no window title, no bell
     assert "Q\\x1b]0;pwned\\x07\\x1b[2J [bold]x[/bold]?" in t.text()
     assert "A\\x1b]0;pwned" in t.text()
+
+
+def test_what_config_shows_sets_the_same_value() -> None:
+    assert run("config", "set", "learning_steps", "1.5m 2h").stdout == (
+        "learning_steps = 90s 2h\n")
+    weights = "0.2120000001 1.2931 2.3065 8.2956 6.4133 0.8334 3.0194 0.001 1.8722 0.1666 " \
+              "0.796 1.4835 0.0614 0.2629 1.6483 0.6014 1.8729 0.5425 0.0912 0.0658 0.1542"
+    assert run("config", "set", "parameters", weights).exit_code == 0
+    shown = dict(line.split(" = ", 1) for line in run("config").stdout.splitlines()
+                 if " = " in line and not line.startswith(" "))
+    assert shown["learning_steps"] == "90s 2h"
+    assert [float(w) for w in shown["parameters"].split()] == [float(w) for w in weights.split()]
+    for key, value in shown.items():  # each shown value, set again, changes nothing
+        assert run("config", "set", key, value).stdout == f"{key} = {value}\n"
