@@ -700,13 +700,25 @@ def test_edit_refuses_an_overlap(people: Path) -> None:
                     again=lambda problems: False)
 
 
-def test_the_checks_stay_linear() -> None:
-    """Twice the tenures of one office take about twice as long, not four times."""
-    import time
+def test_the_checks_stay_linear(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four times the records cost four times the steps, not sixteen (counted, not timed)."""
+    import cards.check
 
-    from cards.check import check
+    steps = {"overlap": 0, "organ": 0}
+    real_overlap = cards.check._overlap
 
-    def records(n: int) -> dict[str, dict[str, dict[str, object]]]:
+    def counted_overlap(*args: object) -> bool:
+        steps["overlap"] += 1
+        return real_overlap(*args)  # type: ignore[arg-type]
+
+    class Organs(dict):  # type: ignore[type-arg]
+        def __getitem__(self, key: object) -> object:
+            steps["organ"] += 1
+            return super().__getitem__(key)
+
+    monkeypatch.setattr(cards.check, "_overlap", counted_overlap)
+
+    def counted(n: int) -> dict[str, int]:
         out: dict[str, dict[str, dict[str, object]]] = {
             k: {} for k in ("person", "organ", "office", "tenure", "event", "fact")}
         out["person"]["p"] = {"id": "p", "name": "P"}
@@ -716,19 +728,14 @@ def test_the_checks_stay_linear() -> None:
                                       "end": f"{1000 + (i + 1) // 12}-{(i + 1) % 12 + 1:02d}"}
             out["organ"][f"o{i}"] = {"id": f"o{i}", "name": "O", "succeeded_by": f"o{i + 1}",
                                      "part_of": f"o{i + 1}"}
-        return out
+        out["organ"] = Organs(out["organ"])
+        steps.update(overlap=0, organ=0)
+        assert cards.check.check(out) == []
+        return dict(steps)
 
-    def timed(n: int) -> float:
-        data = records(n)
-        best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
-            assert check(data) == []
-            best = min(best, time.perf_counter() - t0)
-        return best
-
-    small, large = timed(4000), timed(16000)
-    assert large / small < 8, (small, large)  # 4x the input; quadratic would be 16x
+    small, large = counted(1000), counted(4000)
+    for what in steps:
+        assert large[what] <= 4 * small[what] + 10, (what, small, large)
 
 
 def test_a_real_terminal_review_shows_stored_escapes_inert(tmp_path: Path) -> None:
