@@ -773,3 +773,25 @@ def test_what_config_shows_sets_the_same_value() -> None:
     assert [float(w) for w in shown["parameters"].split()] == [float(w) for w in weights.split()]
     for key, value in shown.items():  # each shown value, set again, changes nothing
         assert run("config", "set", key, value).stdout == f"{key} = {value}\n"
+
+
+def test_an_edit_during_a_lock_is_not_saved_and_the_session_goes_on(
+        tmp_path: Path, short_lock_wait: None) -> None:
+    db = tmp_path / "study.db"
+    store_from_toml(db, facts_toml(2)).close()
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/Answer 0/Answer zero/' \"$1\"\n")
+    editor.chmod(0o755)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = run("review", input=" eq", env={"EDITOR": str(editor)})
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+    assert result.exit_code == 0, result.output
+    assert ("Not saved: the store is locked by another program; edit again when it is done"
+            in result.output)
+    assert "Answered 0 cards" in result.output
+    with Store.open(db) as store:
+        assert store.get("fact", "f000")["answer"] == "Answer 0"
