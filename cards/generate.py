@@ -75,6 +75,13 @@ def office_title(office: Record | None, office_id: str, acting: bool = False) ->
     return f"acting {title}" if acting else title
 
 
+def tenure_title(records: Records, tenure: Record, acting: bool = False) -> str:
+    """The title borne in a tenure: its own ``title`` (a renamed post), else the office's."""
+    if tenure.get("title"):
+        return f"acting {tenure['title']}" if acting else str(tenure["title"])
+    return office_title(records["office"].get(tenure["office"]), tenure["office"], acting)
+
+
 def _person(records: Records, pid: str) -> str:
     person = records["person"].get(pid)
     return str(person["name"]) if person else pid
@@ -92,9 +99,9 @@ def event_span(event: Record) -> str:
 
 def _tenure_cards(records: Records, t: Record) -> Iterator[CardSpec]:
     person = _person(records, t["person"])
-    office = records["office"].get(t["office"])
     acting = bool(t.get("acting"))
-    title = office_title(office, t["office"], acting)
+    title = tenure_title(records, t, acting)
+    status = " (acting)" if acting else " (informal)" if t.get("informal") else ""
     start, end = _d(t["start"]), _d(t.get("end"))
     phrase = span_phrase(start, end)
     ongoing = end is None
@@ -108,17 +115,22 @@ def _tenure_cards(records: Records, t: Record) -> Iterator[CardSpec]:
     if ongoing:
         yield card("holder", f"Who has been {title} {phrase}?", person)
         yield card("office", f"Which office has {person} held {phrase}?",
-                   office_title(office, t["office"]) + (" (acting)" if acting else ""))
+                   tenure_title(records, t) + status)
         yield card("dates", f"Since when has {person} been {title}?", span_words(start, end))
     else:
         yield card("holder", f"Who was {title} {phrase}?", person)
         yield card("office", f"Which office did {person} hold {phrase}?",
-                   office_title(office, t["office"]) + (" (acting)" if acting else ""))
+                   tenure_title(records, t) + status)
         yield card("dates", f"When was {person} {title}?", span_words(start, end))
 
 
 def successions(records: Records) -> list[tuple[Record, Record]]:
-    """Pairs (A, B) of tenures where B succeeded A in the same office."""
+    """Pairs (A, B) of tenures where B succeeded A in the same office.
+
+    An informal holder neither succeeds nor is succeeded, and a pair whose
+    titles differ (a renamed post) is left out: "who succeeded A as X" would
+    name a title one of them never bore.
+    """
     by_office: dict[str, list[Record]] = defaultdict(list)
     for t in records["tenure"].values():
         by_office[t["office"]].append(t)
@@ -128,6 +140,8 @@ def successions(records: Records) -> list[tuple[Record, Record]]:
         for a, b in zip(tenures, tenures[1:], strict=False):
             if a["person"] == b["person"] or "end" not in a:
                 continue
+            if a.get("informal") or b.get("informal") or a.get("title") != b.get("title"):
+                continue
             gap = PartialDate.parse(b["start"]).earliest() - PartialDate.parse(a["end"]).latest()
             if gap.days <= SUCCESSION_GAP_DAYS:
                 pairs.append((a, b))
@@ -135,8 +149,7 @@ def successions(records: Records) -> list[tuple[Record, Record]]:
 
 
 def _succession_cards(records: Records, a: Record, b: Record) -> Iterator[CardSpec]:
-    office = records["office"].get(a["office"])
-    title = office_title(office, a["office"])
+    title = tenure_title(records, a)
     pa, pb = _person(records, a["person"]), _person(records, b["person"])
     year = PartialDate.parse(b["start"]).year
     pair_id = f"{a['id']}+{b['id']}"
@@ -241,8 +254,9 @@ def context(records: Records, record_kind: str, record_id: str) -> list[str]:
     if rec is None:
         return lines
     if record_kind == "tenure":
-        office = records["office"].get(rec["office"])
-        title = office_title(office, rec["office"], bool(rec.get("acting")))
+        title = tenure_title(records, rec, bool(rec.get("acting")))
+        if rec.get("informal"):
+            title += " (informal)"
         lines.append(f"{_person(records, rec['person'])}, {title}: {tenure_span(rec)}")
         person = records["person"].get(rec["person"])
         if person and (person.get("born") or person.get("died")):

@@ -76,6 +76,7 @@ KINDS: dict[str, Kind] = {
             Field("aliases", "texts", help="other names accepted as answers"),
             Field("born", "date", help="date of birth"),
             Field("died", "date", help="date of death; omit while living"),
+            Field("summary", help="who they were, in a few words, without the name"),
         )),
         Kind("organ", "organs", "name", (
             Field("name", required=True, help="full name"),
@@ -85,11 +86,14 @@ KINDS: dict[str, Kind] = {
             Field("succeeded_by", "ref", ref="organ", help="id of the organ that replaced it"),
             Field("founded", "date", help="date it was set up"),
             Field("dissolved", "date", help="date it ended; omit while it exists"),
+            Field("summary", help="what the body did, without its name or abbreviation"),
         )),
         Kind("office", "offices", "title", (
             Field("title", required=True,
                   help="e.g. General Secretary of the CPSU Central Committee"),
             Field("organ", "ref", ref="organ", help="id of the organ the office belongs to"),
+            Field("succeeded_by", "ref", ref="office",
+                  help="id of the office that took over its role"),
         )),
         Kind("tenure", "tenures", "id", (
             Field("person", "ref", required=True, ref="person", help="id of the holder"),
@@ -97,6 +101,8 @@ KINDS: dict[str, Kind] = {
             Field("start", "date", required=True, help="first day in office"),
             Field("end", "date", help="last day in office; omit while still in office"),
             Field("acting", "bool", help="an acting holder"),
+            Field("informal", "bool", help="a de facto or informal holder, never confirmed"),
+            Field("title", help="the title borne in this tenure, if not the office's title"),
         )),
         Kind("event", "events", "name", (
             Field("name", required=True, help="what the event is called"),
@@ -107,11 +113,13 @@ KINDS: dict[str, Kind] = {
             Field("people", "refs", ref="person", help="ids of people involved"),
             Field("organs", "refs", ref="organ", help="ids of organs involved"),
             Field("summary", help="a description without the name, for 'which event?' cards"),
+            Field("question", help="the author's wording of the 'when' question"),
         )),
         Kind("fact", "facts", "question", (
             Field("question", required=True, help="the question, as it is asked"),
             Field("answer", required=True, help="the expected answer"),
             Field("reverse", "bool", help="also ask the answer, expecting the question"),
+            Field("reverse_question", help="the author's wording of the reverse card"),
         )),
     )
 }

@@ -117,5 +117,20 @@ def m001_initial(db: Database) -> None:
     """)
 
 
-MIGRATIONS = [m001_initial]
+@migrations()
+def m002_fields_v2(db: Database) -> None:
+    """Optional authoring fields of starter deck v2: summaries, office succession,
+    tenure titles and informal holders, authored event and reverse questions."""
+    _run(db, f"""
+    ALTER TABLE people ADD COLUMN summary TEXT;
+    ALTER TABLE organs ADD COLUMN summary TEXT;
+    ALTER TABLE offices ADD COLUMN succeeded_by TEXT REFERENCES offices(id) {_REF};
+    ALTER TABLE tenures ADD COLUMN informal INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tenures ADD COLUMN title TEXT;
+    ALTER TABLE events ADD COLUMN question TEXT;
+    ALTER TABLE facts ADD COLUMN reverse_question TEXT;
+    """)
+
+
+MIGRATIONS = [m001_initial, m002_fields_v2]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from cards import schema
 from cards.db import BUSY_TIMEOUT_MS, LOCKED, SCHEMA_VERSION, busy, iso, rollback, store_failure
 from cards.errors import RecordInUse, StoreError, UnknownRecord
+from cards.files import file_kind
 from cards.generate import Records, generate
 from cards.records import KINDS, Kind, Record
 
@@ -32,6 +33,8 @@ def _check_access(p: Path) -> None:
     folder = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise StoreError(f"{p}: is a directory, expected a store file")
+    if p.exists() and not p.is_file():  # SQLite would put its journal beside it
+        raise StoreError(f"{p}: not a regular file ({file_kind(p)}); a store is a regular file")
     if not folder.is_dir():
         what = "does not exist" if not folder.exists() else "is not a folder"
         raise StoreError(f"{p}: the folder {folder} {what}; create it first, or choose "
@@ -121,14 +124,16 @@ class Store:
                     conn.backup(backup)
                 backup.close()
             if pending:
+                # All pending migrations in one transaction, under the write lock:
+                # apply() reads what is pending again under the lock (another
+                # process may have migrated meanwhile) and runs each migration
+                # with its record in a savepoint of this transaction.
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    # re-read under the write lock: another process may have migrated
+                    # re-read under the write lock: another process may have made it
                     new = not {r[0] for r in conn.execute(
                         "SELECT name FROM sqlite_master WHERE type = 'table'")}
-                    for migration in schema.migrations.pending(db):
-                        migration.fn(db)
-                        schema.migrations._record_applied(db, migration.name)
+                    schema.migrations.apply(db)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     if new and seed is not None:
                         seed(store)
@@ -180,6 +185,11 @@ class Store:
             self.db.execute("INSERT INTO config (key, value) VALUES (?, ?) "
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                             [key, json.dumps(value)])
+
+    def reset_config(self, keys: list[str]) -> None:
+        """Forget the stored values of ``keys``: their defaults apply again."""
+        with self.transaction():
+            self.db.conn.executemany("DELETE FROM config WHERE key = ?", [(k,) for k in keys])
 
     # -- records -----------------------------------------------------------
 

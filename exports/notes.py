@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 
 from cards.dates import PartialDate
 from cards.errors import CardsError
-from cards.generate import Records, context, event_span, office_title, organ_name, tenure_span
+from cards.generate import Records, context, event_span, organ_name, tenure_span, tenure_title
 from cards.records import Record
 from cards.store import Store
 
@@ -262,8 +262,7 @@ def _organ(records: Records, oid: str | None) -> str:
 
 
 def _office(records: Records, tenure: Record, with_acting: bool = True) -> str:
-    office = records["office"].get(tenure["office"])
-    return office_title(office, tenure["office"], with_acting and bool(tenure.get("acting")))
+    return tenure_title(records, tenure, with_acting and bool(tenure.get("acting")))
 
 
 def _data(records: Records, kind: str, rid: str) -> tuple[list[str], list[Record],

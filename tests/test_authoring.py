@@ -109,7 +109,7 @@ def test_every_problem_is_reported_with_file_line_kind_id_and_field(db: Path,
     f = str(path)
     assert problem_lines(result.stderr) == [
         f"{f}:4: person 'stalin': colour: unknown field, expected one of: "
-        "aliases, born, died, id, name, note, source, tags",
+        "aliases, born, died, id, name, note, source, summary, tags",
         f"{f}:8: person 'lenin': name: is a number, expected a string",
         f"{f}:9: person 'lenin': born: '1870-02-30': February 1870 has no day 30, "
         "expected 01 to 28",

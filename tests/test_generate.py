@@ -615,3 +615,25 @@ def test_around_gives_what_a_card_needs(tmp_path: Path) -> None:
                 row["question"], row["answer"])
             assert context(near, row["record_kind"], row["record_id"]) == context(
                 store.all_records(), row["record_kind"], row["record_id"])
+
+
+def test_a_tenure_title_and_an_informal_holder() -> None:
+    """The title of a renamed post stands in its tenure's cards; an informal holder and a
+    change of title make no succession card."""
+    deck = records_of('[[person]]\nid = "a"\nname = "A"\n[[person]]\nid = "b"\nname = "B"\n'
+                      '[[person]]\nid = "c"\nname = "C"\n'
+                      '[[office]]\nid = "o"\ntitle = "General Secretary"\n'
+                      '[[tenure]]\nid = "ta"\nperson = "a"\noffice = "o"\nstart = "1922"\n'
+                      'end = "1952"\n'
+                      '[[tenure]]\nid = "tb"\nperson = "b"\noffice = "o"\nstart = "1953-03"\n'
+                      'end = "1953-03"\ninformal = true\ntitle = "Senior Secretary"\n'
+                      '[[tenure]]\nid = "tc"\nperson = "c"\noffice = "o"\nstart = "1953-09"\n'
+                      'end = "1964"\ntitle = "First Secretary"\n')
+    cards = {c.key: c for c in generate(deck)}
+    assert qa(cards["tenure:tc:holder"]) == ("Who was First Secretary from September 1953 "
+                                             "to 1964?", "C")
+    assert qa(cards["tenure:tb:office"])[1] == "Senior Secretary (informal)"
+    assert qa(cards["tenure:ta:dates"])[0] == "When was A General Secretary?"
+    assert successions(deck) == []
+    assert not [k for k in cards if k.startswith("succession:")]
+    assert context(deck, "tenure", "tb") == ["B, Senior Secretary (informal): March 1953"]

@@ -150,6 +150,7 @@ Store.open(sys.argv[1], seed=seed)
 """
 
 
+@pytest.mark.slow
 def test_a_first_run_killed_while_loading_the_deck_is_completed_by_the_next(
         isolated: Path) -> None:
     import os
@@ -234,7 +235,7 @@ def test_a_lock_held_by_another_program_is_said_so(isolated: Path, short_lock_wa
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        result = run("suspend", "fact:nomenklatura:question")
+        result = run("suspend", "fact:nomenklatura")
     finally:
         conn.execute("ROLLBACK")
         conn.close()
@@ -280,10 +281,22 @@ def test_a_full_disk_is_said_so_and_the_answer_was_not_saved(isolated: Path) -> 
     db = isolated / "study.db"
     before = snapshot(db)
     src = isolated / "many.toml"
-    src.write_text(facts_toml(300))
+    src.write_text(facts_toml(3000))  # more than the free pages a fresh store may hold
     with pytest.MonkeyPatch.context() as mp:
         full_disk(mp)
         imported = run("import", str(src))
+        # One answer fits in the slack of a fresh store's pages, so a write that
+        # needs new pages goes first: the review meets SQLite's own SQLITE_FULL.
+        from study import scheduler
+
+        real_answer = scheduler.answer
+
+        def answer_on_full_disk(conn: sqlite3.Connection, *args: object, **kw: object) -> object:
+            conn.execute("CREATE TABLE IF NOT EXISTS filler (x BLOB)")
+            conn.execute("INSERT INTO filler VALUES (zeroblob(1000000))")
+            return real_answer(conn, *args, **kw)  # type: ignore[arg-type]
+
+        mp.setattr(scheduler, "answer", answer_on_full_disk)
         reviewed = run("review", input=" 3q")
     assert imported.exit_code == 1
     assert imported.stderr.startswith(f"Error: {db}: disk full: nothing was saved; the store "
@@ -339,6 +352,7 @@ def as_nobody() -> object:
     shutil.rmtree(top)
 
 
+@pytest.mark.slow
 def test_a_folder_that_cannot_be_written_is_named(as_nobody: object) -> None:
     import os
 
@@ -361,6 +375,7 @@ def test_a_folder_that_cannot_be_written_is_named(as_nobody: object) -> None:
         assert "Traceback" not in result.stderr and "Restore" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_store_of_mode_000_is_not_called_read_only(as_nobody: object) -> None:
     study = as_nobody
     db = study.top / "study.db"  # type: ignore[attr-defined]
@@ -511,6 +526,7 @@ def test_a_missing_file_and_a_directory_both_exit_1(tmp_path: Path) -> None:
     assert folder.stderr.startswith(f"{tmp_path}: is a directory, expected a TOML file\n")
 
 
+@pytest.mark.slow
 def test_an_unreadable_input_file_says_permission_denied(as_nobody: object) -> None:
     study = as_nobody
     top = study.top  # type: ignore[attr-defined]
@@ -559,6 +575,7 @@ def test_toml_nested_too_deeply_is_an_input_problem(tmp_path: Path, nest: str) -
         "Error: 1 problem in the input; nothing was written."]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["review"], ["list", "cards"], ["stats"], ["check"],
                                   ["list", "facts", "--json"]])
 def test_an_ascii_terminal_gets_escapes_not_a_traceback(isolated: Path, args: list[str]) -> None:
@@ -576,6 +593,7 @@ def test_an_ascii_terminal_gets_escapes_not_a_traceback(isolated: Path, args: li
         assert "[new 20 \\xb7 learning 0" in result.stdout
 
 
+@pytest.mark.slow
 def test_no_home_folder_is_one_line(as_nobody: object) -> None:
     import os
     import subprocess
