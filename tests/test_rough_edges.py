@@ -756,6 +756,7 @@ def test_the_checks_stay_linear(monkeypatch: pytest.MonkeyPatch) -> None:
         assert large[what] <= 4 * small[what] + 10, (what, small, large)
 
 
+@pytest.mark.slow
 def test_a_real_terminal_review_shows_stored_escapes_inert(tmp_path: Path) -> None:
     from tests.test_terminal import Term
 
