@@ -314,6 +314,8 @@ def consistency(written: dict[tuple[str, str], Located],
         own = written.get((f.kind, f.id))
         if own is not None:
             problem = own.problem(f.field, f.message)
+        elif f.mirror and len(f.involves) > 1 and f.involves[1] in written:
+            problem = written[f.involves[1]].problem(f.field, f.mirror)
         else:  # about a stored record, because of an input one: say so at the input's line
             loc = next(written[r] for r in f.involves if r in written)
             problem = loc.problem(None, f"{f.kind} '{f.id}' {f.message}")

@@ -24,7 +24,8 @@ class Finding:
     ``field`` is the field of record ``kind``/``id`` that the finding is
     about; ``involves`` names every record it concerns (the record itself
     and, say, the tenure it overlaps), so that an import can tell which
-    findings its input caused.
+    findings its input caused; ``mirror``, if given, says the finding from
+    the side of the second record involved.
     """
 
     level: str
@@ -33,6 +34,7 @@ class Finding:
     message: str
     field: str | None = None
     involves: tuple[Ref, ...] = ()
+    mirror: str | None = None  # the same finding said of the second record it involves
 
     def __str__(self) -> str:
         return f"{self.level}: {self.kind} '{self.id}': {self.message}"
@@ -88,7 +90,8 @@ def _overlaps(records: Records) -> list[Finding]:
                 if _overlap(a_start, a_end, b_start, b_end):
                     found.append(Finding("error", "tenure", b["id"],
                                          f"overlaps tenure '{a['id']}' of the same office",
-                                         "start", (("tenure", b["id"]), ("tenure", a["id"]))))
+                                         "start", (("tenure", b["id"]), ("tenure", a["id"])),
+                                         f"overlaps tenure '{b['id']}' of the same office"))
             active.append((b, b_start, b_end))
     return found
 

@@ -696,6 +696,12 @@ def test_add_refuses_an_overlap_and_prints_warnings(people: Path) -> None:
         "study add: tenure 'b--chair--1929': start: overlaps tenure 'a--chair--1920' of the "
         "same office")
     assert snapshot(people) == before
+    result = run("add", "tenure", "--person", "b", "--office", "chair", "--start", "1915",
+                 "--end", "1925")  # before the stored one: said from the new tenure's side
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "study add: tenure 'b--chair--1915': start: overlaps tenure 'a--chair--1920' of the "
+        "same office")
     result = run("add", "organ", "--id", "self", "--name", "S", "--part-of", "self")
     assert result.exit_code == 1
     assert "part_of goes round in a cycle: self -> self" in result.stderr
