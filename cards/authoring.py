@@ -265,6 +265,7 @@ class ImportReport:
     kept: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    edited: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         verb = "would add" if self.dry_run else "added"
@@ -279,6 +280,10 @@ class ImportReport:
         if self.kept:
             named = ", ".join(f"{k} '{i}'" for k, i in self.kept)
             text += f"; kept your own {named} (same id as a starter record)"
+        if self.edited:
+            named = ", ".join(f"{k} '{i}'" for k, i in self.edited)
+            text += (f"; changed in the starter deck but kept as you edited them: {named} "
+                     f"(`study init --reset KIND ID` takes the starter's version)")
         return text
 
 
@@ -309,6 +314,8 @@ def consistency(written: dict[tuple[str, str], Located],
         own = written.get((f.kind, f.id))
         if own is not None:
             problem = own.problem(f.field, f.message)
+        elif f.mirror and len(f.involves) > 1 and f.involves[1] in written:
+            problem = written[f.involves[1]].problem(f.field, f.mirror)
         else:  # about a stored record, because of an input one: say so at the input's line
             loc = next(written[r] for r in f.involves if r in written)
             problem = loc.problem(None, f"{f.kind} '{f.id}' {f.message}")

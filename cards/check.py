@@ -6,6 +6,7 @@ that an import can afford to run them over the whole store.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,7 +24,8 @@ class Finding:
     ``field`` is the field of record ``kind``/``id`` that the finding is
     about; ``involves`` names every record it concerns (the record itself
     and, say, the tenure it overlaps), so that an import can tell which
-    findings its input caused.
+    findings its input caused; ``mirror``, if given, says the finding from
+    the side of the second record involved.
     """
 
     level: str
@@ -32,33 +34,37 @@ class Finding:
     message: str
     field: str | None = None
     involves: tuple[Ref, ...] = ()
+    mirror: str | None = None  # the same finding said of the second record it involves
 
     def __str__(self) -> str:
         return f"{self.level}: {self.kind} '{self.id}': {self.message}"
 
 
+#: A date as the days it can mean: (earliest, latest).
+Days = tuple[dt.date, dt.date]
+
+
 @lru_cache(maxsize=1 << 16)
-def _parse(text: str) -> PartialDate:
-    return PartialDate.parse(text)
+def _days(text: str) -> Days:
+    date = PartialDate.parse(text)
+    return date.earliest(), date.latest()
 
 
-def _optional(text: str | None) -> PartialDate | None:
-    return _parse(text) if text else None
+def _optional(text: str | None) -> Days | None:
+    return _days(text) if text else None
 
 
-def _overlap(a_start: PartialDate, a_end: PartialDate | None,
-             b_start: PartialDate, b_end: PartialDate | None) -> bool:
+def _overlap(a_start: Days, a_end: Days | None, b_start: Days, b_end: Days | None) -> bool:
     """True if the two ranges certainly share a day (touching ends do not count)."""
-    a_last = a_end.earliest() if a_end else None
-    b_last = b_end.earliest() if b_end else None
-    return ((a_last is None or b_start.latest() < a_last)
-            and (b_last is None or a_start.latest() < b_last))
+    a_last = a_end[0] if a_end else None
+    b_last = b_end[0] if b_end else None
+    return ((a_last is None or b_start[1] < a_last)
+            and (b_last is None or a_start[1] < b_last))
 
 
-def _outside(date: PartialDate, start: PartialDate | None, end: PartialDate | None) -> bool:
+def _outside(date: Days, start: Days | None, end: Days | None) -> bool:
     """True if ``date`` is certainly outside [start, end]."""
-    return bool((start and date.latest() < start.earliest())
-                or (end and date.earliest() > end.latest()))
+    return bool((start and date[1] < start[0]) or (end and date[0] > end[1]))
 
 
 def _overlaps(records: Records) -> list[Finding]:
@@ -73,19 +79,19 @@ def _overlaps(records: Records) -> list[Finding]:
         if not t.get("acting"):
             by_office[t["office"]].append(t)
     for tenures in by_office.values():
-        tenures.sort(key=lambda t: _parse(t["start"]).earliest())
-        active: list[tuple[dict[str, str], PartialDate, PartialDate | None]] = []
+        tenures.sort(key=lambda t: _days(t["start"])[0])
+        active: list[tuple[dict[str, str], Days, Days | None]] = []
         for b in tenures:
-            b_start, b_end = _parse(b["start"]), _optional(b.get("end"))
+            b_start, b_end = _days(b["start"]), _optional(b.get("end"))
             # an earlier tenure whose end is at or before b's earliest start cannot
             # overlap b, nor any later tenure (they start no earlier than b)
-            active = [a for a in active
-                      if a[2] is None or a[2].earliest() > b_start.earliest()]
+            active = [a for a in active if a[2] is None or a[2][0] > b_start[0]]
             for a, a_start, a_end in active:
                 if _overlap(a_start, a_end, b_start, b_end):
                     found.append(Finding("error", "tenure", b["id"],
                                          f"overlaps tenure '{a['id']}' of the same office",
-                                         "start", (("tenure", b["id"]), ("tenure", a["id"]))))
+                                         "start", (("tenure", b["id"]), ("tenure", a["id"])),
+                                         f"overlaps tenure '{b['id']}' of the same office"))
             active.append((b, b_start, b_end))
     return found
 
@@ -97,17 +103,17 @@ def _lifetimes(records: Records) -> list[Finding]:
         if not person:
             continue
         born, died = _optional(person.get("born")), _optional(person.get("died"))
-        start, end = _parse(t["start"]), _optional(t.get("end"))
+        start, end = _days(t["start"]), _optional(t.get("end"))
         involves = (("tenure", t["id"]), ("person", t["person"]))
-        if (born and start.latest() < born.earliest()) or (
-                died and start.earliest() > died.latest()) or (
-                died and end and end.earliest() > died.latest()):
+        if (born and start[1] < born[0]) or (died and start[0] > died[1]) or (
+                died and end and end[0] > died[1]):
             found.append(Finding("error", "tenure", t["id"],
                                  f"lies outside the lifetime of {t['person']}", "start",
                                  involves))
         elif died and end is None:
             found.append(Finding("warning", "tenure", t["id"],
-                                 f"has no end, but {t['person']} died {died}", "end", involves))
+                                 f"has no end, but {t['person']} died {person['died']}", "end",
+                                 involves))
     return found
 
 
@@ -148,7 +154,7 @@ def check(records: Records) -> list[Finding]:
     found = _overlaps(records) + _lifetimes(records)
     for o in records["organ"].values():
         founded, dissolved = _optional(o.get("founded")), _optional(o.get("dissolved"))
-        if founded and dissolved and dissolved.latest() < founded.earliest():
+        if founded and dissolved and dissolved[1] < founded[0]:
             found.append(Finding("error", "organ", o["id"], "dissolved before it was founded",
                                  "dissolved", (("organ", o["id"]),)))
     found += _cycles(records)

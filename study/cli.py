@@ -200,25 +200,37 @@ def main() -> None:
 
 @cli.command()
 @click.option("--empty", is_flag=True, help="Create the store without the starter deck.")
+@click.option("--reset", nargs=2, multiple=True, metavar="KIND ID",
+              help="Take the starter's version of this record, whatever you changed "
+                   "(repeat for more).")
 @pass_ctx
-def init(obj: Context, empty: bool) -> None:
+def init(obj: Context, empty: bool, reset: tuple[tuple[str, str], ...]) -> None:
     """Create the store and load the starter deck (again: update it).
 
     Running it again updates the starter records and leaves your own
-    records and your review history alone.
+    records, your edits to starter records and your review history alone;
+    it names the records you edited that the deck has changed since.
 
     \b
     Example:
       study init
+      study init --reset person stalin
       study --db history.db init --empty
     """
     from cards.starter import load_starter
 
+    if empty and reset:
+        raise click.UsageError("--reset takes a starter record: it cannot go with --empty")
+    for kind, _ in reset:
+        if kind not in KINDS:
+            raise click.BadParameter(f"{kind!r} is not a kind, expected one of: "
+                                     f"{', '.join(KINDS)}", param_hint="'--reset'")
     store = obj.store(create_with_starter=not empty, announce=False)
     if empty:
         echo(f"Store ready at {obj.db_path}")
         return
-    report = obj.seeded or load_starter(store, now())
+    report = (obj.seeded if obj.seeded and not reset
+              else load_starter(store, now(), reset=list(reset)))
     echo(f"Starter deck: {report.summary()}")
     echo(f"Store ready at {obj.db_path}")
 
@@ -794,7 +806,8 @@ cli.add_command(unsuspend)
 def _shown(key: str, value: Any) -> str:
     """A setting as `study config` shows it, which `study config set` accepts back."""
     if key == "parameters":
-        return " ".join(f"{v:g}" for v in value)
+        # short where that is exact, else every digit: what is shown sets the same weights
+        return " ".join(f"{v:g}" if float(f"{v:g}") == v else repr(v) for v in value)
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)

@@ -524,6 +524,12 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
             except click.ClickException as err:  # the editor failed (vim's :cq)
                 ui.view.note(f"Not saved: {err.format_message()}", "red")
                 message = None
+            except sqlite3.OperationalError as err:
+                if not busy(err):
+                    raise
+                ui.view.note("Not saved: the store is locked by another program; edit again "
+                             "when it is done", "red")
+                message = None
             if message:
                 ui.view.note(message)
             fresh = session.refresh(showing, ui.clock())

@@ -172,10 +172,10 @@ def test_init_again_updates_the_starter_and_leaves_the_user_alone(own: Path,
 
     result = run("init", env={"STUDY_NOW": "2026-02-01T00:00:00+00:00"})
     assert result.exit_code == 0
-    assert result.stdout.startswith("Starter deck: added 0, changed 1, left ")
+    assert result.stdout.startswith("Starter deck: added 0, changed 0, left ")
     assert "; cards: 0 new, " in result.stdout and " reworded, 0 retired, " in result.stdout
     assert [p["name"] for p in json_of("list", "people", "--json") if p["id"] == "stalin"] == [
-        "Joseph Stalin"]
+        "Koba"]  # the learner's edit of a starter record is kept (issue 8, item 8)
     assert {kind: json_of("list", kind, "--json", "--tag", "mine") for kind in own_before} == (
         own_before)
     assert [f["id"] for f in json_of("list", "facts", "--json") if f["id"] in

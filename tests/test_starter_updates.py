@@ -125,3 +125,93 @@ def test_a_store_that_reviewed_the_first_deck_keeps_its_history(
     assert store.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == reviews
     assert store.get("tenure", "khrushchev--cpsu-first-secretary--1953-09-14")["office"] == (
         "cpsu-general-secretary")
+
+
+# -- the learner's edits of starter records (issue 8, item 8) ---------------------
+
+def _newer_deck(monkeypatch: pytest.MonkeyPatch, *changes: tuple[str, str]) -> None:
+    text = starter.starter_text()
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
+    monkeypatch.setattr(starter, "starter_text", lambda: text)
+
+
+def _edit(store: Store, kind: str, rid: str, **fields: str) -> None:
+    with store.transaction():
+        store.put_many([(kind, {**store.get(kind, rid), **fields})], T0)
+        store.sync_cards(T0)
+
+
+def test_a_starter_record_i_edited_is_kept_and_named_when_the_deck_changes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store.open(tmp_path / "s.db")
+    starter.load_starter(store, T0)
+    _edit(store, "person", "lenin", name="Ulyanov")
+    _edit(store, "person", "stalin", name="Koba")
+    _newer_deck(monkeypatch, ('name = "Vladimir Lenin"', 'name = "V. I. Lenin"'),
+                ('name = "Nikita Khrushchev"', 'name = "N. S. Khrushchev"'))
+    report = starter.load_starter(store, T0 + timedelta(days=1))
+    assert store.get("person", "lenin")["name"] == "Ulyanov"        # edited: kept
+    assert store.get("person", "stalin")["name"] == "Koba"          # edited, not changed
+    assert store.get("person", "khrushchev")["name"] == "N. S. Khrushchev"  # not edited
+    assert report.changed == [("person", "khrushchev")]
+    assert report.edited == [("person", "lenin")]
+    assert ("changed in the starter deck but kept as you edited them: person 'lenin' "
+            "(`study init --reset KIND ID` takes the starter's version)") in report.summary()
+    again = starter.load_starter(store, T0 + timedelta(days=2))  # said while it differs
+    assert again.edited == [("person", "lenin")] and not again.changed
+
+
+def test_init_reset_takes_the_starter_version(isolated: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers import json_of, run
+
+    assert run("init").exit_code == 0
+    with Store.open(isolated / "study.db") as store:
+        _edit(store, "person", "lenin", name="Ulyanov")
+    _newer_deck(monkeypatch, ('name = "Vladimir Lenin"', 'name = "V. I. Lenin"'))
+    result = run("init")
+    assert result.exit_code == 0
+    assert "kept as you edited them: person 'lenin'" in result.stdout
+
+    def lenin() -> str:
+        return next(p["name"] for p in json_of("list", "people", "--json")
+                    if p["id"] == "lenin")
+
+    assert lenin() == "Ulyanov"
+    result = run("init", "--reset", "person", "lenin")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Starter deck: added 0, changed 1, ")
+    assert lenin() == "V. I. Lenin"
+    assert "kept as you edited" not in run("init").stdout
+    unknown = run("init", "--reset", "person", "nobody")
+    assert unknown.exit_code == 1
+    assert unknown.stderr == "Error: the starter deck has no person 'nobody'\n"
+    assert run("init", "--reset", "persons", "lenin").exit_code == 2
+
+
+def test_a_dropped_starter_record_i_edited_stays_mine(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store.open(tmp_path / "s.db")
+    starter.load_starter(store, T0)
+    _edit(store, "fact", "kulak", answer="My own answer")
+    text = starter.starter_text()
+    start = text.index('[[fact]]\nid = "kulak"')
+    monkeypatch.setattr(starter, "starter_text",
+                        lambda: text[:start] + text[text.index("[[fact]]", start + 5):])
+    report = starter.load_starter(store, T0 + timedelta(days=1))
+    assert report.removed == [] and report.edited == [("fact", "kulak")]
+    assert store.get("fact", "kulak")["answer"] == "My own answer"
+    assert ["fact", "kulak"] not in store.config()[starter.OWNED]
+
+
+def test_a_store_from_before_versions_updates_as_then(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store.open(tmp_path / "s.db")
+    starter.load_starter(store, T0)
+    store.db.execute("DELETE FROM config WHERE key = ?", [starter.VERSIONS])
+    _newer_deck(monkeypatch, ('name = "Vladimir Lenin"', 'name = "V. I. Lenin"'))
+    report = starter.load_starter(store, T0 + timedelta(days=1))
+    assert report.changed == [("person", "lenin")] and report.edited == []
+    assert starter.VERSIONS in store.config()
