@@ -8,6 +8,8 @@ new one. ``SCHEMA_VERSION`` is the number of migrations; it is also written to
 
 from __future__ import annotations
 
+import uuid
+
 from sqlite_utils import Database, Migrations
 
 from cards.db import SCHEMA_VERSION
@@ -117,5 +119,71 @@ def m001_initial(db: Database) -> None:
     """)
 
 
-MIGRATIONS = [m001_initial]
+#: Namespace of the ids given to reviews made before the event log: the same
+#: review in two copies of one store gets the same id, so merging them is a union.
+LEGACY_NAMESPACE = uuid.UUID("6f1d3c1e-2a8b-4c55-9e0f-5ec7e7a71a11")
+
+REVIEWS_TABLE = """
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE DEFAULT (lower(hex(randomblob(16)))),
+        card_key TEXT NOT NULL REFERENCES cards(key),
+        kind TEXT NOT NULL DEFAULT 'review' CHECK (kind IN ('review', 'undo')),
+        rating INTEGER CHECK (rating BETWEEN 1 AND 4),
+        reviewed_at TEXT NOT NULL,
+        duration_ms INTEGER,
+        device TEXT NOT NULL DEFAULT 'legacy',
+        origin TEXT NOT NULL DEFAULT 'terminal',
+        cancels TEXT,
+        anki_revlog_id INTEGER,
+        live INTEGER NOT NULL DEFAULT 1,
+        session TEXT,
+        state_before TEXT,
+        state_after TEXT,
+        interval_days REAL,
+        buried TEXT NOT NULL DEFAULT '[]',
+        CHECK ((kind = 'review') = (rating IS NOT NULL)),
+        CHECK ((kind = 'undo') = (cancels IS NOT NULL)))
+"""
+
+
+@migrations()
+def m002_review_events(db: Database) -> None:
+    """The review history becomes a log of events that can be merged.
+
+    Each row of ``reviews`` is an event with a global ``event_id``, its
+    ``device`` and ``origin``: a review (``kind = 'review'``, with a rating)
+    or an undo (``kind = 'undo'``), a tombstone naming in ``cancels`` the
+    ``event_id`` of the review it cancels. ``live`` is 1 for a review that
+    stands, 0 for an undone review and for a tombstone: counts of answers read
+    ``live = 1``. ``state_before``, ``state_after`` and ``interval_days`` are
+    a cache of the replay (NULL for tombstones). Older reviews keep their
+    order, get ids derived from their content (two copies of one store agree),
+    device ``legacy`` and origin ``terminal``. ``sessions`` lists the review
+    sessions that are running, so that ``study undo`` leaves their answers alone.
+    """
+    db.execute("ALTER TABLE reviews RENAME TO reviews_old")
+    _run(db, REVIEWS_TABLE)
+    rows = db.execute("SELECT id, card_key, rating, reviewed_at, duration_ms, state_before, "
+                      "state_after, interval_days, buried FROM reviews_old ORDER BY id")
+    conn = db.conn
+    while batch := rows.fetchmany(10_000):
+        conn.executemany(
+            "INSERT INTO reviews (id, event_id, card_key, kind, rating, reviewed_at, duration_ms, "
+            "device, origin, live, state_before, state_after, interval_days, buried) "
+            "VALUES (?, ?, ?, 'review', ?, ?, ?, 'legacy', 'terminal', 1, ?, ?, ?, ?)",
+            [(r[0], uuid.uuid5(LEGACY_NAMESPACE, "|".join(map(str, r[:5]))).hex, *r[1:])
+             for r in batch])
+    _run(db, """
+    DROP TABLE reviews_old;
+    CREATE INDEX reviews_card ON reviews(card_key, reviewed_at);
+    CREATE INDEX reviews_time ON reviews(reviewed_at, live);
+    CREATE UNIQUE INDEX reviews_anki ON reviews(anki_revlog_id) WHERE anki_revlog_id IS NOT NULL;
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL,
+        started TEXT NOT NULL, heartbeat TEXT NOT NULL);
+    """)
+
+
+MIGRATIONS = [m001_initial, m002_review_events]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

@@ -419,7 +419,7 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
             return
         elif key == "u":
             try:
-                review = session.undo()
+                review = session.undo(ui.clock())
             except NothingToUndo as err:
                 ui.view.say(str(err), "yellow")
                 continue

@@ -1,0 +1,439 @@
+"""The review history as a log of events, and the card state derived from it.
+
+Every answer is an immutable event with a global id, its device and origin,
+its time, rating and duration; an undo is an event too, a tombstone naming
+the review it cancels. A card's scheduling state is what replaying its
+events through FSRS in time order gives (ties broken by event id), skipping
+undone reviews. Fuzz is drawn from a generator seeded with the card key and
+the review id, so every replay, on every machine, gives the same intervals.
+
+The ``cards`` table keeps the replayed state as a cache (the queue reads it);
+``rebuild`` compares the cache with a full replay and repairs it. Merging two
+logs is a union by event id: merging the same events twice changes nothing.
+
+The events live in the ``reviews`` table: one row per event, ``kind``
+``review`` or ``undo``, ``live = 1`` for a review that stands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+import random
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from fsrs import Card, Rating, Scheduler, State
+
+from cards.db import from_iso, iso
+from study.settings import Settings
+
+STATE_NAMES = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
+STATE_OF = {v: k for k, v in STATE_NAMES.items()}
+#: The card columns that replaying a card's events gives.
+DERIVED = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
+KINDS = ("review", "undo")
+#: py-fsrs' fuzz ranges (fsrs.scheduler.FUZZ_RANGES): start, end, factor.
+FUZZ_RANGES = ((2.5, 7.0, 0.15), (7.0, 20.0, 0.1), (20.0, math.inf, 0.05))
+NEW_STATE: dict[str, Any] = {"state": "new", "step": None, "stability": None,
+                             "difficulty": None, "due": None, "last_review": None,
+                             "reps": 0, "lapses": 0}
+_COLUMNS = ("event_id, card_key, kind, reviewed_at, device, origin, rating, duration_ms, "
+            "cancels, anki_revlog_id")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of the review history: a review, or an undo that cancels one."""
+
+    id: str
+    card_key: str
+    kind: str
+    at: datetime
+    device: str
+    origin: str
+    rating: int | None = None
+    duration_ms: int | None = None
+    cancels: str | None = None
+    anki_revlog_id: int | None = None
+
+
+def new_event_id() -> str:
+    """A fresh, globally unique event id (a random UUID, as 32 hex digits)."""
+    return uuid.uuid4().hex
+
+
+def device_of(conn: sqlite3.Connection) -> str:
+    """This store's device id, made on first use and kept in ``config``."""
+    row = conn.execute("SELECT value FROM config WHERE key = 'device_id'").fetchone()
+    if row is None:
+        conn.execute("INSERT OR IGNORE INTO config (key, value) VALUES ('device_id', ?)",
+                     [json.dumps(uuid.uuid4().hex)])
+        row = conn.execute("SELECT value FROM config WHERE key = 'device_id'").fetchone()
+    return str(json.loads(row[0]))
+
+
+def device_id(store: Any) -> str:
+    """This store's device id (made once, kept in config)."""
+    return device_of(store.db.conn)
+
+
+def settings_of(conn: sqlite3.Connection) -> Settings:
+    """The scheduler settings stored in ``config``."""
+    return Settings.from_config({k: json.loads(v) for k, v in conn.execute(
+        "SELECT key, value FROM config")})
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    return Event(id=row[0], card_key=row[1], kind=row[2], at=from_iso(row[3]), device=row[4],
+                 origin=row[5], rating=row[6], duration_ms=row[7], cancels=row[8],
+                 anki_revlog_id=row[9])
+
+
+def events(conn: sqlite3.Connection, card_keys: Iterable[str] | None = None,
+           since: datetime | None = None) -> list[Event]:
+    """Stored events in time order (ties by id), of some cards or all, from ``since`` on."""
+    where, params = ["1"], []
+    if card_keys is not None:
+        where.append("card_key IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(card_keys)))
+    if since is not None:
+        where.append("reviewed_at >= ?")
+        params.append(iso(since))
+    return [_event(r) for r in conn.execute(
+        f"SELECT {_COLUMNS} FROM reviews WHERE {' AND '.join(where)} "
+        f"ORDER BY reviewed_at, event_id", params)]
+
+
+@contextlib.contextmanager
+def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction (``BEGIN IMMEDIATE``); inside another one, a savepoint."""
+    if conn.in_transaction:
+        conn.execute("SAVEPOINT history")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK TO history")
+            conn.execute("RELEASE history")
+            raise
+        conn.execute("RELEASE history")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# -- replay ------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=8)
+def _scheduler(parameters: tuple[float, ...], desired_retention: float,
+               learning_steps: tuple[timedelta, ...], relearning_steps: tuple[timedelta, ...],
+               maximum_interval: int) -> Scheduler:
+    return Scheduler(parameters=parameters, desired_retention=desired_retention,
+                     learning_steps=learning_steps, relearning_steps=relearning_steps,
+                     maximum_interval=maximum_interval, enable_fuzzing=False)
+
+
+def scheduler_for(settings: Settings) -> Scheduler:
+    """An unfuzzed scheduler with these settings (fuzz is applied by ``fuzzed``)."""
+    return _scheduler(tuple(settings.parameters), settings.desired_retention,
+                      tuple(settings.learning_steps), tuple(settings.relearning_steps),
+                      settings.maximum_interval)
+
+
+def fuzzed(interval: timedelta, maximum_interval: int, seed: str) -> timedelta:
+    """``interval`` with py-fsrs' fuzz, drawn from a generator seeded with ``seed``."""
+    days = interval.days
+    if days < 2.5:
+        return interval
+    delta = 1.0 + sum(factor * max(min(float(days), end) - start, 0.0)
+                      for start, end, factor in FUZZ_RANGES)
+    low, high = max(2, round(days - delta)), min(round(days + delta), maximum_interval)
+    low = min(low, high)
+    value = random.Random(seed).random() * (high - low + 1) + low
+    return timedelta(days=min(round(value), maximum_interval))
+
+
+def fuzz_seed(card_key: str, event_id: str) -> str:
+    return f"{card_key}\x1f{event_id}"
+
+
+def step(settings: Settings, card: Card, rating: int, at: datetime, seed: str) -> Card:
+    """The card after one answer at ``at``: FSRS unfuzzed, then the seeded fuzz."""
+    after, _log = scheduler_for(settings).review_card(card, Rating(rating), at)
+    if settings.fuzz and after.state == State.Review:
+        after.due = at + fuzzed(after.due - at, settings.maximum_interval, seed)
+    return after
+
+
+def fsrs_card(state: dict[str, Any], at: datetime) -> Card:
+    """The FSRS view of a card state (a new card is a learning card at step 0)."""
+    if state["state"] == "new":
+        return Card(card_id=0, state=State.Learning, step=0, due=at)
+    return Card(card_id=0, state=STATE_OF[state["state"]], step=state["step"],
+                stability=state["stability"], difficulty=state["difficulty"],
+                due=from_iso(state["due"]),
+                last_review=from_iso(state["last_review"]) if state["last_review"] else None)
+
+
+def _as_state(card: Card, reps: int, lapses: int) -> dict[str, Any]:
+    return {"state": STATE_NAMES[card.state], "step": card.step, "stability": card.stability,
+            "difficulty": card.difficulty, "due": iso(card.due),
+            "last_review": iso(card.last_review) if card.last_review else None,
+            "reps": reps, "lapses": lapses}
+
+
+#: A review as replay reads it: event id, rating, time (stored ISO text).
+_Review = tuple[str, int, str]
+
+
+def _walk(card_key: str, reviews: Iterable[_Review], settings: Settings
+          ) -> Iterator[tuple[str, int, str, dict[str, Any]]]:
+    """For each review, in the order given: id, rating, state name before, state after."""
+    card: Card | None = None
+    reps = lapses = 0
+    before = "new"
+    for event_id, rating, at_text in reviews:
+        at = from_iso(at_text)
+        current = card if card is not None else Card(card_id=0, state=State.Learning, step=0,
+                                                      due=at)
+        card = step(settings, current, rating, at, fuzz_seed(card_key, event_id))
+        reps += 1
+        lapses += before == "review" and rating == 1
+        after = _as_state(card, reps, lapses)
+        yield event_id, rating, before, after
+        before = after["state"]
+
+
+def replay(card_key: str, events: Iterable[Event], settings: Settings) -> dict[str, Any]:
+    """The card's state from its events, undone reviews skipped.
+
+    Returns:
+        ``state``, ``step``, ``stability``, ``difficulty``, ``due``,
+        ``last_review`` (ISO text, as in the ``cards`` table), ``reps`` and
+        ``lapses``; a card with no review that stands is ``new``.
+    """
+    mine = [e for e in events if e.card_key == card_key]
+    cancelled = {e.cancels for e in mine if e.kind == "undo"}
+    reviews = sorted((e for e in mine if e.kind == "review" and e.id not in cancelled),
+                     key=lambda e: (iso(e.at), e.id))
+    state = dict(NEW_STATE)
+    for *_, after in _walk(card_key, [(e.id, e.rating or 0, iso(e.at)) for e in reviews],
+                           settings):
+        state = after
+    return state
+
+
+# -- the cache ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Difference:
+    """A card whose cached state differed from its replay."""
+
+    key: str
+    columns: dict[str, tuple[Any, Any]]  # column -> (cached, replayed)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return bool(a == b)
+
+
+def _changed_due(card: dict[str, Any], replayed: dict[str, Any]) -> dict[str, Any]:
+    """A card whose answer changed since its last review was made due (``sync_cards``)."""
+    if (card["reviewed_hash"] and card["reviewed_hash"] != card["answer_hash"]
+            and replayed["due"] and card["updated"] and replayed["due"] > card["updated"]
+            and (card["due"] or "") <= card["updated"]):
+        return {**replayed, "due": card["due"]}
+    return replayed
+
+
+def recompute(conn: sqlite3.Connection, keys: Iterable[str] | None, settings: Settings,
+              batch: int = 2000) -> list[Difference]:
+    """Replay cards (all when ``keys`` is None) and write the results to the cache.
+
+    Call inside a write transaction. The ``cards`` row gets the replayed
+    state; each review's cached ``state_before``/``state_after`` is redone
+    where it disagrees; a card whose lapses reach the leech threshold by
+    merged reviews is marked leech and suspended, as an answer would.
+
+    Returns:
+        The cards whose cached state differed from the replay.
+    """
+    differences: list[Difference] = []
+    if keys is None:
+        all_keys = [k for (k,) in conn.execute("SELECT key FROM cards ORDER BY key")]
+    else:
+        all_keys = sorted(set(keys))
+    for start in range(0, len(all_keys), batch):
+        differences.extend(_recompute_batch(conn, all_keys[start:start + batch], settings))
+    return differences
+
+
+_CARD_COLUMNS = (*DERIVED, "key", "suspended", "leech", "buried_until", "reviewed_hash",
+                 "answer_hash", "updated")
+
+
+def _recompute_batch(conn: sqlite3.Connection, keys: list[str], settings: Settings
+                     ) -> list[Difference]:
+    wanted = json.dumps(keys)
+    cards: dict[str, dict[str, Any]] = {}
+    cur = conn.execute(f"SELECT {', '.join(_CARD_COLUMNS)} FROM cards "
+                       f"WHERE key IN (SELECT value FROM json_each(?))", [wanted])
+    for row in cur:
+        cards[row[len(DERIVED)]] = dict(zip(_CARD_COLUMNS, row, strict=True))
+    by_card: dict[str, list[tuple[str, int, str, str | None, str | None]]] = {}
+    for key, event_id, rating, at, before, after in conn.execute(
+            "SELECT card_key, event_id, rating, reviewed_at, state_before, state_after "
+            "FROM reviews WHERE card_key IN (SELECT value FROM json_each(?)) "
+            "AND kind = 'review' AND live = 1 ORDER BY card_key, reviewed_at, event_id",
+            [wanted]):
+        by_card.setdefault(key, []).append((event_id, rating, at, before, after))
+    differences = []
+    card_updates = []
+    review_updates = []
+    for key in keys:
+        card = cards.get(key)
+        if card is None:
+            continue
+        rows = by_card.get(key, [])
+        replayed = dict(NEW_STATE)
+        extra = {c: card[c] for c in ("suspended", "leech", "buried_until", "reviewed_hash")}
+        for (event_id, _rating, before_name, after), row in zip(
+                _walk(key, [r[:3] for r in rows], settings), rows, strict=True):
+            old_before = json.loads(row[3]) if row[3] else None
+            if old_before is None or old_before.get("state") != before_name or (
+                    row[4] is None or not _agrees(json.loads(row[4]), after)):
+                base = old_before or {**replayed, **extra}
+                new_before = {**base, **replayed}
+                old_after = json.loads(row[4]) if row[4] else {**extra}
+                new_after = {**old_after, **after}
+                days = (from_iso(after["due"]) - from_iso(after["last_review"])
+                        ).total_seconds() / 86400
+                review_updates.append((json.dumps(new_before), json.dumps(new_after), days,
+                                       event_id))
+            replayed = after
+        replayed = _changed_due(card, replayed)
+        diff = {c: (card[c], replayed[c]) for c in DERIVED if not _same(card[c], replayed[c])}
+        if diff:
+            differences.append(Difference(key, diff))
+            leech = (replayed["lapses"] >= settings.leech_threshold > card["lapses"]
+                     and not card["leech"])
+            card_updates.append({**replayed, "key": key, "leech": int(leech)})
+    if card_updates:
+        sets = ", ".join(f"{c} = :{c}" for c in DERIVED)
+        conn.executemany(f"UPDATE cards SET {sets}, leech = max(leech, :leech), "
+                         f"suspended = max(suspended, :leech), version = version + 1 "
+                         f"WHERE key = :key", card_updates)
+    if review_updates:
+        conn.executemany("UPDATE reviews SET state_before = ?, state_after = ?, "
+                         "interval_days = ? WHERE event_id = ?", review_updates)
+    return differences
+
+
+def _agrees(cached: dict[str, Any], replayed: dict[str, Any]) -> bool:
+    return all(_same(cached.get(c), replayed[c]) for c in DERIVED)
+
+
+def rebuild(conn: sqlite3.Connection, settings: Settings, dry_run: bool = False
+            ) -> tuple[int, list[Difference]]:
+    """Replay every card's events and repair the cached state (``study doctor``).
+
+    Returns:
+        How many cards were replayed, and those whose cache differed (left
+        as they were with ``dry_run``).
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        total = conn.execute("SELECT COUNT(*) FROM cards").fetchone()[0]
+        differences = recompute(conn, None, settings)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("ROLLBACK" if dry_run else "COMMIT")
+    return int(total), differences
+
+
+
+# -- merging -----------------------------------------------------------------
+
+def _row(event: Event) -> tuple[Any, ...]:
+    return (event.id, event.card_key, event.kind, event.rating, iso(event.at),
+            event.duration_ms, event.device, event.origin, event.cancels,
+            event.anki_revlog_id, 0 if event.kind == "undo" else 1)
+
+
+def insert_events(conn: sqlite3.Connection, events: Iterable[Event]) -> tuple[int, set[str]]:
+    """Add the events not stored yet (by id); call inside a write transaction.
+
+    Events of cards this store does not have are left out. Returns how many
+    events were new and the keys of the cards they touch.
+    """
+    given = list(events)
+    keys = {e.card_key for e in given}
+    known = {k for (k,) in conn.execute(
+        "SELECT key FROM cards WHERE key IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(keys))])}
+    new = 0
+    touched: set[str] = set()
+    for event in given:
+        if event.card_key not in known:
+            continue
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO reviews (event_id, card_key, kind, rating, reviewed_at, "
+            "duration_ms, device, origin, cancels, anki_revlog_id, live) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(event))
+        if cur.rowcount:
+            new += 1
+            touched.add(event.card_key)
+    if touched:
+        # a tombstone cancels its review whichever arrived first
+        conn.execute(
+            "UPDATE reviews SET live = 0 WHERE kind = 'review' AND live = 1 AND event_id IN "
+            "(SELECT cancels FROM reviews WHERE kind = 'undo' AND card_key IN "
+            "(SELECT value FROM json_each(?)))", [json.dumps(sorted(touched))])
+    return new, touched
+
+
+def merge_events(conn: sqlite3.Connection, events: Iterable[Event], settings: Settings,
+                 now: datetime) -> int:
+    """Union the events with the stored ones (by id), then replay every card they touch.
+
+    One transaction; merging the same events again changes nothing. Events
+    of cards this store does not have are skipped (``unknown_cards`` names them).
+
+    Returns:
+        How many events were new.
+    """
+    del now  # the replay depends on the events alone
+    with write(conn):
+        new, touched = insert_events(conn, events)
+        recompute(conn, touched, settings)
+    return new
+
+
+def unknown_cards(conn: sqlite3.Connection, events: Iterable[Event]) -> list[str]:
+    """The card keys of ``events`` that name no card of this store, sorted."""
+    keys = sorted({e.card_key for e in events})
+    known = {k for (k,) in conn.execute(
+        "SELECT key FROM cards WHERE key IN (SELECT value FROM json_each(?))",
+        [json.dumps(keys)])}
+    return [k for k in keys if k not in known]
+
+
+def set_anki_revlog_id(conn: sqlite3.Connection, event_id: str, revlog_id: int) -> None:
+    """Remember the Anki revlog id a terminal review was given when pushed to Anki."""
+    conn.execute("UPDATE reviews SET anki_revlog_id = ? WHERE event_id = ?",
+                 [revlog_id, event_id])
