@@ -347,6 +347,17 @@ def _agrees(cached: dict[str, Any], replayed: dict[str, Any]) -> bool:
     return all(_same(cached.get(c), replayed[c]) for c in DERIVED)
 
 
+def settle(conn: sqlite3.Connection) -> bool:
+    """Replay every card once if an upgrade asked for it (``replay_pending``); True if done."""
+    if conn.execute("SELECT 1 FROM config WHERE key = 'replay_pending'").fetchone() is None:
+        return False
+    with write(conn):
+        if conn.execute("SELECT 1 FROM config WHERE key = 'replay_pending'").fetchone():
+            recompute(conn, None, settings_of(conn))
+            conn.execute("DELETE FROM config WHERE key = 'replay_pending'")
+    return True
+
+
 def rebuild(conn: sqlite3.Connection, settings: Settings, dry_run: bool = False
             ) -> tuple[int, list[Difference]]:
     """Replay every card's events and repair the cached state (``study doctor``).

@@ -176,10 +176,13 @@ def answer(conn: sqlite3.Connection, settings: Settings, tz: tzinfo, key: str, v
              session, json.dumps(_snapshot(card)), json.dumps(new_state),
              interval.total_seconds() / 86400, json.dumps(buried)])
         review_id = int(cur.lastrowid or 0)
-        if card["last_review"] and card["last_review"] > stamp:
-            # an event later than this answer is stored (a clock behind another device's):
-            # the state is the replay in time order, not this answer's step
+        if card["last_review"] and card["last_review"] >= stamp:
+            # an event as late as this answer is stored (a clock behind another device's,
+            # or a fixed clock): the state is the replay in time order, not this step
             history.recompute(conn, [key], settings)
+            replayed = _row(conn, key)
+            interval = from_iso(replayed["due"]) - now
+            new_state["state"] = replayed["state"]
         if session is not None:
             conn.execute("UPDATE sessions SET heartbeat = ? WHERE id = ?", [stamp, session])
     return Answered(key, rating, interval, new_state["state"], leech, tuple(buried), review_id)
