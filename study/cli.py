@@ -697,7 +697,8 @@ def doctor(obj: Context, dry_run: bool) -> None:
     if not n:
         click.echo(f"Replayed {total:,} cards: every cached state agrees with its events.")
     elif dry_run:
-        click.echo(f"Replayed {total:,} cards: {cards} differ from their events; run "
+        click.echo(f"Replayed {total:,} cards: {cards} differ{'s' if n == 1 else ''} from their "
+                   f"events; run "
                    f"`study doctor` to repair them.")
     else:
         click.echo(f"Replayed {total:,} cards: repaired {cards} whose cached state differed.")

@@ -397,18 +397,31 @@ def insert_events(conn: sqlite3.Connection, events: Iterable[Event]) -> tuple[in
     known = {k for (k,) in conn.execute(
         "SELECT key FROM cards WHERE key IN (SELECT value FROM json_each(?))",
         [json.dumps(sorted(keys))])}
-    new = 0
+    # ids (and Anki revlog ids) already stored; looked up first, as INSERT OR IGNORE
+    # would still use up AUTOINCREMENT numbers and so change the file
+    have = {i for (i,) in conn.execute(
+        "SELECT event_id FROM reviews WHERE event_id IN (SELECT value FROM json_each(?))",
+        [json.dumps([e.id for e in given])])}
+    revlogs = {i for (i,) in conn.execute(
+        "SELECT anki_revlog_id FROM reviews WHERE anki_revlog_id IN "
+        "(SELECT value FROM json_each(?))",
+        [json.dumps([e.anki_revlog_id for e in given if e.anki_revlog_id is not None])])}
+    rows = []
     touched: set[str] = set()
     for event in given:
-        if event.card_key not in known:
+        if (event.card_key not in known or event.id in have
+                or (event.anki_revlog_id is not None and event.anki_revlog_id in revlogs)):
             continue
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO reviews (event_id, card_key, kind, rating, reviewed_at, "
-            "duration_ms, device, origin, cancels, anki_revlog_id, live) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(event))
-        if cur.rowcount:
-            new += 1
-            touched.add(event.card_key)
+        have.add(event.id)
+        if event.anki_revlog_id is not None:
+            revlogs.add(event.anki_revlog_id)
+        rows.append(_row(event))
+        touched.add(event.card_key)
+    conn.executemany(
+        "INSERT INTO reviews (event_id, card_key, kind, rating, reviewed_at, duration_ms, "
+        "device, origin, cancels, anki_revlog_id, live) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows)
+    new = len(rows)
     if touched:
         # a tombstone cancels its review whichever arrived first
         conn.execute(

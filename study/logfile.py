@@ -142,8 +142,8 @@ def read_log(path: str | os.PathLike[str]) -> list[Event]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
-        raise InvalidInput([Problem(name, line, None, None, None,
+        bad_line = data[:err.start].count(b"\n") + 1
+        raise InvalidInput([Problem(name, bad_line, None, None, None,
                                     "not UTF-8 text (expected JSON Lines)")]) from None
     found: list[Event] = []
     problems: list[Problem] = []
@@ -152,7 +152,7 @@ def read_log(path: str | os.PathLike[str]) -> list[Event]:
             continue
         try:
             obj = json.loads(line)
-        except ValueError as err:
+        except json.JSONDecodeError as err:
             problems.append(Problem(name, number, None, None, None,
                                     f"not JSON ({err.msg}); expected one event a line"))
             continue
