@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import math
-import random
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
@@ -152,8 +152,13 @@ def scheduler_for(settings: Settings) -> Scheduler:
                       settings.maximum_interval)
 
 
+def unit(seed: str) -> float:
+    """A number in [0, 1) drawn from ``seed`` (BLAKE2b: the same on every machine)."""
+    return int.from_bytes(hashlib.blake2b(seed.encode(), digest_size=7).digest(), "big") / 2**56
+
+
 def fuzzed(interval: timedelta, maximum_interval: int, seed: str) -> timedelta:
-    """``interval`` with py-fsrs' fuzz, drawn from a generator seeded with ``seed``."""
+    """``interval`` with py-fsrs' fuzz, drawn from ``seed`` instead of the global generator."""
     days = interval.days
     if days < 2.5:
         return interval
@@ -161,7 +166,7 @@ def fuzzed(interval: timedelta, maximum_interval: int, seed: str) -> timedelta:
                       for start, end, factor in FUZZ_RANGES)
     low, high = max(2, round(days - delta)), min(round(days + delta), maximum_interval)
     low = min(low, high)
-    value = random.Random(seed).random() * (high - low + 1) + low
+    value = unit(seed) * (high - low + 1) + low
     return timedelta(days=min(round(value), maximum_interval))
 
 
@@ -169,9 +174,17 @@ def fuzz_seed(card_key: str, event_id: str) -> str:
     return f"{card_key}\x1f{event_id}"
 
 
-def step(settings: Settings, card: Card, rating: int, at: datetime, seed: str) -> Card:
-    """The card after one answer at ``at``: FSRS unfuzzed, then the seeded fuzz."""
-    after, _log = scheduler_for(settings).review_card(card, Rating(rating), at)
+_RATINGS = {int(r): r for r in Rating}
+
+
+def step(settings: Settings, card: Card, rating: int, at: datetime, seed: str,
+         scheduler: Scheduler | None = None) -> Card:
+    """The card after one answer at ``at``: FSRS unfuzzed, then the seeded fuzz.
+
+    Args:
+        scheduler: ``scheduler_for(settings)``, when the caller has it at hand.
+    """
+    after, _log = (scheduler or scheduler_for(settings)).review_card(card, _RATINGS[rating], at)
     if settings.fuzz and after.state == State.Review:
         after.due = at + fuzzed(after.due - at, settings.maximum_interval, seed)
     return after
@@ -187,7 +200,8 @@ def fsrs_card(state: dict[str, Any], at: datetime) -> Card:
                 last_review=from_iso(state["last_review"]) if state["last_review"] else None)
 
 
-def _as_state(card: Card, reps: int, lapses: int) -> dict[str, Any]:
+def state_of(card: Card, reps: int, lapses: int) -> dict[str, Any]:
+    """A replayed card as the ``cards`` table holds it."""
     return {"state": STATE_NAMES[card.state], "step": card.step, "stability": card.stability,
             "difficulty": card.difficulty, "due": iso(card.due),
             "last_review": iso(card.last_review) if card.last_review else None,
@@ -196,11 +210,13 @@ def _as_state(card: Card, reps: int, lapses: int) -> dict[str, Any]:
 
 #: A review as replay reads it: event id, rating, time (stored ISO text).
 _Review = tuple[str, int, str]
+#: A replayed review: event id, the state's name before it, the card after it, reps, lapses.
+Replayed = tuple[str, str, Card, int, int]
 
 
-def _walk(card_key: str, reviews: Iterable[_Review], settings: Settings
-          ) -> Iterator[tuple[str, int, str, dict[str, Any]]]:
-    """For each review, in the order given: id, rating, state name before, state after."""
+def walk(card_key: str, reviews: Iterable[_Review], settings: Settings) -> Iterator[Replayed]:
+    """Replay reviews of one card in the order given (``state_of`` makes a state of each)."""
+    scheduler = scheduler_for(settings)
     card: Card | None = None
     reps = lapses = 0
     before = "new"
@@ -208,12 +224,11 @@ def _walk(card_key: str, reviews: Iterable[_Review], settings: Settings
         at = from_iso(at_text)
         current = card if card is not None else Card(card_id=0, state=State.Learning, step=0,
                                                       due=at)
-        card = step(settings, current, rating, at, fuzz_seed(card_key, event_id))
+        card = step(settings, current, rating, at, fuzz_seed(card_key, event_id), scheduler)
         reps += 1
         lapses += before == "review" and rating == 1
-        after = _as_state(card, reps, lapses)
-        yield event_id, rating, before, after
-        before = after["state"]
+        yield event_id, before, card, reps, lapses
+        before = STATE_NAMES[card.state]
 
 
 def replay(card_key: str, events: Iterable[Event], settings: Settings) -> dict[str, Any]:
@@ -229,9 +244,9 @@ def replay(card_key: str, events: Iterable[Event], settings: Settings) -> dict[s
     reviews = sorted((e for e in mine if e.kind == "review" and e.id not in cancelled),
                      key=lambda e: (iso(e.at), e.id))
     state = dict(NEW_STATE)
-    for *_, after in _walk(card_key, [(e.id, e.rating or 0, iso(e.at)) for e in reviews],
-                           settings):
-        state = after
+    for _id, _before, card, reps, lapses in walk(
+            card_key, [(e.id, e.rating or 0, iso(e.at)) for e in reviews], settings):
+        state = state_of(card, reps, lapses)
     return state
 
 
@@ -294,13 +309,13 @@ def _recompute_batch(conn: sqlite3.Connection, keys: list[str], settings: Settin
                        f"WHERE key IN (SELECT value FROM json_each(?))", [wanted])
     for row in cur:
         cards[row[len(DERIVED)]] = dict(zip(_CARD_COLUMNS, row, strict=True))
-    by_card: dict[str, list[tuple[str, int, str, str | None, str | None]]] = {}
-    for key, event_id, rating, at, before, after in conn.execute(
-            "SELECT card_key, event_id, rating, reviewed_at, state_before, state_after "
+    by_card: dict[str, list[tuple[str, int, str, str | None]]] = {}
+    for key, event_id, rating, at, before in conn.execute(
+            "SELECT card_key, event_id, rating, reviewed_at, state_before "
             "FROM reviews WHERE card_key IN (SELECT value FROM json_each(?)) "
             "AND kind = 'review' AND live = 1 ORDER BY card_key, reviewed_at, event_id",
             [wanted]):
-        by_card.setdefault(key, []).append((event_id, rating, at, before, after))
+        by_card.setdefault(key, []).append((event_id, rating, at, before))
     differences = []
     card_updates = []
     review_updates = []
@@ -309,22 +324,22 @@ def _recompute_batch(conn: sqlite3.Connection, keys: list[str], settings: Settin
         if card is None:
             continue
         rows = by_card.get(key, [])
-        replayed = dict(NEW_STATE)
         extra = {c: card[c] for c in ("suspended", "leech", "buried_until", "reviewed_hash")}
-        for (event_id, _rating, before_name, after), row in zip(
-                _walk(key, [r[:3] for r in rows], settings), rows, strict=True):
-            old_before = json.loads(row[3]) if row[3] else None
-            if old_before is None or old_before.get("state") != before_name or (
-                    row[4] is None or not _agrees(json.loads(row[4]), after)):
-                base = old_before or {**replayed, **extra}
-                new_before = {**base, **replayed}
-                old_after = json.loads(row[4]) if row[4] else {**extra}
-                new_after = {**old_after, **after}
-                days = (from_iso(after["due"]) - from_iso(after["last_review"])
-                        ).total_seconds() / 86400
-                review_updates.append((json.dumps(new_before), json.dumps(new_after), days,
-                                       event_id))
-            replayed = after
+        previous: tuple[Card, int, int] | None = None
+        for (event_id, before_name, fsrs, reps, lapses), row in zip(
+                walk(key, [r[:3] for r in rows], settings), rows, strict=True):
+            cached = row[3]
+            # what the counts read of this cache is the state before each answer
+            if cached is None or not cached.startswith(f'{{"state": "{before_name}"'):
+                before = state_of(*previous) if previous else dict(NEW_STATE)
+                old = json.loads(cached) if cached else {**extra}
+                days = (fsrs.due - fsrs.last_review).total_seconds() / 86400 \
+                    if fsrs.last_review else 0.0
+                review_updates.append((json.dumps({**old, **before}),
+                                       json.dumps({**extra, **state_of(fsrs, reps, lapses)}),
+                                       days, event_id))
+            previous = (fsrs, reps, lapses)
+        replayed = state_of(*previous) if previous else dict(NEW_STATE)
         replayed = _changed_due(card, replayed)
         diff = {c: (card[c], replayed[c]) for c in DERIVED if not _same(card[c], replayed[c])}
         if diff:
@@ -341,10 +356,6 @@ def _recompute_batch(conn: sqlite3.Connection, keys: list[str], settings: Settin
         conn.executemany("UPDATE reviews SET state_before = ?, state_after = ?, "
                          "interval_days = ? WHERE event_id = ?", review_updates)
     return differences
-
-
-def _agrees(cached: dict[str, Any], replayed: dict[str, Any]) -> bool:
-    return all(_same(cached.get(c), replayed[c]) for c in DERIVED)
 
 
 def settle(conn: sqlite3.Connection) -> bool:

@@ -128,7 +128,19 @@ class ReviewSession:
         if not self._undo_stack:
             raise sched.NothingToUndo("nothing to undo in this session")
         review_id, rating, reason = self._undo_stack[-1]
-        review = sched.undo(self.conn, review_id, now)
+        try:
+            review = sched.undo(self.conn, review_id, now)
+        except sched.NothingToUndo:
+            gone = self.conn.execute("SELECT live = 0 FROM reviews WHERE id = ?",
+                                     [review_id]).fetchone()
+            if gone and gone[0]:  # undone elsewhere (a merged log): the tally follows
+                self._undo_stack.pop()
+                self.queue.shown(reason, undone=True)
+                self.tally.answered -= 1
+                self.tally.again -= rating == 1
+                raise sched.NothingToUndo("your last answer was already undone elsewhere "
+                                          "(a merged log)") from None
+            raise
         self._undo_stack.pop()
         self.queue.shown(reason, undone=True)
         self.tally.answered -= 1
