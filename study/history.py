@@ -162,8 +162,11 @@ def fuzzed(interval: timedelta, maximum_interval: int, seed: str) -> timedelta:
     days = interval.days
     if days < 2.5:
         return interval
-    delta = 1.0 + sum(factor * max(min(float(days), end) - start, 0.0)
-                      for start, end, factor in FUZZ_RANGES)
+    delta = 1.0
+    for start, end, factor in FUZZ_RANGES:
+        if days <= start:
+            break
+        delta += factor * (min(days, end) - start)
     low, high = max(2, round(days - delta)), min(round(days + delta), maximum_interval)
     low = min(low, high)
     value = unit(seed) * (high - low + 1) + low
@@ -208,8 +211,8 @@ def state_of(card: Card, reps: int, lapses: int) -> dict[str, Any]:
             "reps": reps, "lapses": lapses}
 
 
-#: A review as replay reads it: event id, rating, time (stored ISO text).
-_Review = tuple[str, int, str]
+#: A review as replay reads it: event id, rating, time (stored ISO text), anything after.
+_Review = tuple[Any, ...]
 #: A replayed review: event id, the state's name before it, the card after it, reps, lapses.
 Replayed = tuple[str, str, Card, int, int]
 
@@ -220,7 +223,7 @@ def walk(card_key: str, reviews: Iterable[_Review], settings: Settings) -> Itera
     card: Card | None = None
     reps = lapses = 0
     before = "new"
-    for event_id, rating, at_text in reviews:
+    for event_id, rating, at_text, *_ in reviews:
         at = from_iso(at_text)
         current = card if card is not None else Card(card_id=0, state=State.Learning, step=0,
                                                       due=at)
@@ -297,6 +300,7 @@ def recompute(conn: sqlite3.Connection, keys: Iterable[str] | None, settings: Se
     return differences
 
 
+_PREFIXES = {name: f'{{"state": "{name}"' for name in ("new", *STATE_OF)}
 _CARD_COLUMNS = (*DERIVED, "key", "suspended", "leech", "buried_until", "reviewed_hash",
                  "answer_hash", "updated")
 
@@ -327,10 +331,10 @@ def _recompute_batch(conn: sqlite3.Connection, keys: list[str], settings: Settin
         extra = {c: card[c] for c in ("suspended", "leech", "buried_until", "reviewed_hash")}
         previous: tuple[Card, int, int] | None = None
         for (event_id, before_name, fsrs, reps, lapses), row in zip(
-                walk(key, [r[:3] for r in rows], settings), rows, strict=True):
+                walk(key, rows, settings), rows, strict=True):
             cached = row[3]
             # what the counts read of this cache is the state before each answer
-            if cached is None or not cached.startswith(f'{{"state": "{before_name}"'):
+            if cached is None or not cached.startswith(_PREFIXES[before_name]):
                 before = state_of(*previous) if previous else dict(NEW_STATE)
                 old = json.loads(cached) if cached else {**extra}
                 days = (fsrs.due - fsrs.last_review).total_seconds() / 86400 \
