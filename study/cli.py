@@ -471,10 +471,6 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
     store = obj.store()
     settings = _settings(store.config())
     tz = local_timezone(settings.timezone)
-    live_id = begin_session(store.db.conn, os.getpid(), _host(), now())
-    session = ReviewSession(store, settings, tz, Filters(tag, kind), Limits(new_limit, limit),
-                            order, live_id)
-
     def edit(session: ReviewSession, showing: Any) -> str | None:
         from cards.editing import edit_record
 
@@ -486,7 +482,11 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
         return edit_record(session.store, kind_, rid, now(),
                            edit=lambda text: click.edit(text, extension=".toml"), again=_again)
 
+    # recorded as running, so that `study undo` elsewhere leaves this session's answers alone
+    live_id = begin_session(store.db.conn, os.getpid(), _host(), now())
     try:
+        session = ReviewSession(store, settings, tz, Filters(tag, kind),
+                                Limits(new_limit, limit), order, live_id)
         run(session, stdin_frontend(now, time.monotonic, tz, edit, type_answers))
     finally:
         end_session(store.db.conn, live_id)

@@ -454,3 +454,26 @@ def test_the_v1_store_keeps_every_review_as_an_event(tmp_path: Path) -> None:
         conn.close()
     assert copies[0] == copies[1]  # two copies of one store agree on the ids: a union
     assert len(set(copies[0])) == len(copies[0])
+
+
+def test_an_answer_older_than_a_merged_one_is_replayed_in_time_order(tmp_path: Path) -> None:
+    store = store_from_toml(tmp_path / "s.db", facts_toml(2))
+    sess = ReviewSession(store, Settings(), UTC_ZONE)
+    shown = sess.next(T0)
+    assert shown is not None
+    later = history.Event(id="f" * 32, card_key=shown.key, kind="review",
+                          at=T0 + timedelta(hours=1), device="phone", origin="terminal",
+                          rating=4, duration_ms=900)
+    merge_events(store.db.conn, [later], Settings(), T0)
+    shown = sess.refresh(shown, T0)
+    assert shown is not None
+    sess.answer(shown, 1, T0, 1000)  # this machine's clock is behind the phone's
+    row = store.card_rows("key = ?", [shown.key])[0]
+    assert row["reps"] == 2 and row["last_review"] == later.at.isoformat(
+        timespec="microseconds")
+    assert_cache_is_replay(store)
+    # the cache of each answer says what the card was before it: new, then learning
+    befores = [json.loads(b)["state"] for (b,) in store.db.execute(
+        "SELECT state_before FROM reviews WHERE card_key = ? ORDER BY reviewed_at",
+        [shown.key])]
+    assert befores == ["new", "learning"]
