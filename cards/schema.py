@@ -8,7 +8,7 @@ new one. ``SCHEMA_VERSION`` is the number of migrations; it is also written to
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 
 from sqlite_utils import Database, Migrations
 
@@ -119,9 +119,14 @@ def m001_initial(db: Database) -> None:
     """)
 
 
-#: Namespace of the ids given to reviews made before the event log: the same
-#: review in two copies of one store gets the same id, so merging them is a union.
-LEGACY_NAMESPACE = uuid.UUID("6f1d3c1e-2a8b-4c55-9e0f-5ec7e7a71a11")
+#: Reviews made before the event log get ids hashed from this and their content:
+#: the same review in two copies of one store gets the same id, so merging is a union.
+LEGACY_SALT = b"secretariat legacy review\x1f"
+
+
+def _legacy_id(row: tuple[object, ...]) -> str:
+    text = "\x1f".join(map(str, row)).encode()
+    return hashlib.blake2b(LEGACY_SALT + text, digest_size=16).hexdigest()
 
 REVIEWS_TABLE = """
     CREATE TABLE reviews (
@@ -172,8 +177,7 @@ def m002_review_events(db: Database) -> None:
             "INSERT INTO reviews (id, event_id, card_key, kind, rating, reviewed_at, duration_ms, "
             "device, origin, live, state_before, state_after, interval_days, buried) "
             "VALUES (?, ?, ?, 'review', ?, ?, ?, 'legacy', 'terminal', 1, ?, ?, ?, ?)",
-            [(r[0], uuid.uuid5(LEGACY_NAMESPACE, "|".join(map(str, r[:5]))).hex, *r[1:])
-             for r in batch])
+            [(r[0], _legacy_id(r[:5]), *r[1:]) for r in batch])
     _run(db, """
     DROP TABLE reviews_old;
     CREATE INDEX reviews_card ON reviews(card_key, reviewed_at);
