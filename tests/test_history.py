@@ -27,7 +27,7 @@ from study import history, live
 from study.history import fuzzed, merge_events, rebuild, replay
 from study.logfile import export_log, read_log
 from study.queue import done_today, study_day
-from study.scheduler import SessionRunning, undo
+from study.scheduler import NothingToUndo, SessionRunning, undo
 from study.session import ReviewSession
 from study.settings import Settings
 from tests.helpers import T0, facts_toml, run, snapshot, store_from_toml
@@ -477,3 +477,21 @@ def test_an_answer_older_than_a_merged_one_is_replayed_in_time_order(tmp_path: P
         "SELECT state_before FROM reviews WHERE card_key = ? ORDER BY reviewed_at",
         [shown.key])]
     assert befores == ["new", "learning"]
+
+
+def test_a_session_whose_answer_was_undone_by_a_merged_log_says_so(tmp_path: Path) -> None:
+    store = store_from_toml(tmp_path / "s.db", facts_toml(2))
+    sess = ReviewSession(store, Settings(), UTC_ZONE)
+    shown = sess.next(T0)
+    assert shown is not None
+    sess.answer(shown, 3, T0, 1000)
+    (review,) = history.events(store.db.conn, [shown.key])
+    tomb = history.Event(id="a" * 32, card_key=shown.key, kind="undo",
+                         at=T0 + timedelta(minutes=1), device="laptop", origin="terminal",
+                         cancels=review.id)
+    merge_events(store.db.conn, [tomb], Settings(), T0)
+    assert store.card_rows("key = ?", [shown.key])[0]["state"] == "new"
+    with pytest.raises(NothingToUndo, match="already undone elsewhere"):
+        sess.undo(T0 + timedelta(minutes=2))
+    assert sess.tally.answered == 0
+    assert sess.summary(T0 + timedelta(minutes=2)).answered == 0
