@@ -150,6 +150,10 @@ def main() -> None:
 
         print("stats:", file=sys.stderr)
         bench_stats(db, row)
+        from bench.history import bench_replay
+
+        print("review log:", file=sys.stderr)
+        bench_replay(db, row)
         db.unlink()
         print("optimize:", file=sys.stderr)
         from bench.optimize import bench_optimize

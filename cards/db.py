@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 #: The number of migrations in ``cards.schema``; written to PRAGMA user_version.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 
 

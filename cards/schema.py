@@ -8,6 +8,8 @@ new one. ``SCHEMA_VERSION`` is the number of migrations; it is also written to
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlite_utils import Database, Migrations
 
 from cards.db import SCHEMA_VERSION
@@ -132,5 +134,79 @@ def m002_fields_v2(db: Database) -> None:
     """)
 
 
-MIGRATIONS = [m001_initial, m002_fields_v2]
+#: Reviews made before the event log get ids hashed from this and their content:
+#: the same review in two copies of one store gets the same id, so merging is a union.
+LEGACY_SALT = b"secretariat legacy review\x1f"
+
+
+def _legacy_id(row: tuple[object, ...]) -> str:
+    text = "\x1f".join(map(str, row)).encode()
+    return hashlib.blake2b(LEGACY_SALT + text, digest_size=16).hexdigest()
+
+REVIEWS_TABLE = """
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE DEFAULT (lower(hex(randomblob(16)))),
+        card_key TEXT NOT NULL REFERENCES cards(key),
+        kind TEXT NOT NULL DEFAULT 'review' CHECK (kind IN ('review', 'undo')),
+        rating INTEGER CHECK (rating BETWEEN 1 AND 4),
+        reviewed_at TEXT NOT NULL,
+        duration_ms INTEGER,
+        device TEXT NOT NULL DEFAULT 'legacy',
+        origin TEXT NOT NULL DEFAULT 'terminal',
+        cancels TEXT,
+        anki_revlog_id INTEGER,
+        live INTEGER NOT NULL DEFAULT 1,
+        session TEXT,
+        state_before TEXT,
+        state_after TEXT,
+        interval_days REAL,
+        buried TEXT NOT NULL DEFAULT '[]',
+        CHECK ((kind = 'review') = (rating IS NOT NULL)),
+        CHECK ((kind = 'undo') = (cancels IS NOT NULL)))
+"""
+
+
+@migrations()
+def m003_review_events(db: Database) -> None:
+    """The review history becomes a log of events that can be merged.
+
+    Each row of ``reviews`` is an event with a global ``event_id``, its
+    ``device`` and ``origin``: a review (``kind = 'review'``, with a rating)
+    or an undo (``kind = 'undo'``), a tombstone naming in ``cancels`` the
+    ``event_id`` of the review it cancels. ``live`` is 1 for a review that
+    stands, 0 for an undone review and for a tombstone: counts of answers read
+    ``live = 1``. ``state_before``, ``state_after`` and ``interval_days`` are
+    a cache of the replay (NULL for tombstones). Older reviews keep their
+    order, get ids derived from their content (two copies of one store agree),
+    device ``legacy`` and origin ``terminal``. ``sessions`` lists the review
+    sessions that are running, so that ``study undo`` leaves their answers alone.
+    """
+    db.execute("ALTER TABLE reviews RENAME TO reviews_old")
+    _run(db, REVIEWS_TABLE)
+    rows = db.execute("SELECT id, card_key, rating, reviewed_at, duration_ms, state_before, "
+                      "state_after, interval_days, buried FROM reviews_old ORDER BY id")
+    conn = db.conn
+    while batch := rows.fetchmany(10_000):
+        conn.executemany(
+            "INSERT INTO reviews (id, event_id, card_key, kind, rating, reviewed_at, duration_ms, "
+            "device, origin, live, state_before, state_after, interval_days, buried) "
+            "VALUES (?, ?, ?, 'review', ?, ?, ?, 'legacy', 'terminal', 1, ?, ?, ?, ?)",
+            [(r[0], _legacy_id(r[:5]), *r[1:]) for r in batch])
+    _run(db, """
+    DROP TABLE reviews_old;
+    CREATE INDEX reviews_card ON reviews(card_key, reviewed_at);
+    CREATE INDEX reviews_time ON reviews(reviewed_at, live);
+    CREATE UNIQUE INDEX reviews_anki ON reviews(anki_revlog_id) WHERE anki_revlog_id IS NOT NULL;
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL,
+        started TEXT NOT NULL, heartbeat TEXT NOT NULL);
+    """)
+    if db.execute("SELECT 1 FROM reviews LIMIT 1").fetchone():
+        # the cached states came from py-fsrs' unseeded fuzz: the study layer replays
+        # every card once (study.history.settle) so that the cache is the replay
+        db.execute("INSERT OR REPLACE INTO config (key, value) VALUES ('replay_pending', 'true')")
+
+
+MIGRATIONS = [m001_initial, m002_fields_v2, m003_review_events]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

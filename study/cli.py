@@ -48,6 +48,23 @@ def edit_text(text: str) -> str | None:
     except NoEditor as err:
         raise click.ClickException(str(err)) from None
     return click.edit(text, editor=editor, extension=".toml")
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def default_db() -> str:
@@ -122,6 +139,12 @@ class Context:
 
                 self._store = Store.open(self.db_path,
                                          seed=seed if create_with_starter else None)
+                conn = self._store.db.conn
+                if conn.execute("SELECT 1 FROM config WHERE key = 'replay_pending'").fetchone():
+                    from study.history import settle
+
+                    echo("Replaying the review history once after the upgrade...", err=True)
+                    settle(conn)
                 if self.seeded is not None and announce and self.db_path != ":memory:":
                     echo(f"Created a new store with the starter deck at {self.db_path}",
                          err=True)
@@ -678,16 +701,16 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
     """
     import time
 
+    from study.live import begin as begin_session
+    from study.live import end as end_session
     from study.queue import Filters, Limits
     from study.session import ReviewSession
-    from study.terminal import run, stdin_frontend
+    from study.terminal import run, stdin_frontend, until_unlocked
 
     store = obj.store()
     warn_unknown_tag(store, tag)
     settings = _settings(store.config())
     tz = local_timezone(settings.timezone)
-    session = ReviewSession(store, settings, tz, Filters(tag, kind), Limits(new_limit, limit),
-                            order)
 
     def edit(session: ReviewSession, showing: Any) -> str | None:
         from cards.editing import edit_record
@@ -705,7 +728,18 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
         except EditGivenUp as err:
             raise EditKept(f"{kind_} '{rid}'. {keep_edit(kind_, rid, err.text)}") from None
 
-    run(session, stdin_frontend(now, time.monotonic, tz, edit, type_answers))
+    def say(text: str) -> None:
+        echo(text, err=True)
+
+    # recorded as running, so that `study undo` elsewhere leaves this session's answers alone
+    conn = store.db.conn
+    live_id = until_unlocked(lambda: begin_session(conn, os.getpid(), _host(), now()), say)
+    try:
+        session = ReviewSession(store, settings, tz, Filters(tag, kind),
+                                Limits(new_limit, limit), order, live_id)
+        run(session, stdin_frontend(now, time.monotonic, tz, edit, type_answers))
+    finally:
+        until_unlocked(lambda: end_session(conn, live_id), say)
 
 
 @cli.command()
@@ -739,25 +773,31 @@ def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
 def undo(obj: Context) -> None:
     """Undo the last answer, even after the session ended.
 
+    The answers of a review session that is still running are left alone:
+    press u in that session instead.
+
     \b
     Example:
       study undo
     """
+    from study.live import running
     from study.scheduler import RATINGS
     from study.scheduler import undo as undo_last
 
     store = obj.store()
-    review = undo_last(store.db.conn)
+    conn = store.db.conn
+    at = now()
+    review = undo_last(conn, now=at, running=running(conn, at, _host(), _alive))
     tz = local_timezone(_settings(store.config()).timezone)
     given = datetime.fromisoformat(review["reviewed_at"]).astimezone(tz)
-    moment = now().astimezone(tz)
+    moment = at.astimezone(tz)
     when = given.strftime("%H:%M") + ("" if given.date() == moment.date() else
                                      given.strftime(" on %a %d %b %Y"))
     rating = review["rating"]
     echo(f"Undid your answer {rating} {RATINGS.get(rating, '?')} to {review['card_key']}, "
-               f"given at {when}")
-    card = store.db.execute("SELECT question FROM cards WHERE key = ?",
-                            [review["card_key"]]).fetchone()
+         f"given at {when}")
+    card = conn.execute("SELECT question FROM cards WHERE key = ?",
+                        [review["card_key"]]).fetchone()
     if card:
         echo(f"  Q: {card[0]}")
 
@@ -903,6 +943,98 @@ def config_reset(obj: Context, keys: tuple[str, ...], every: bool) -> None:
     values = _settings(store.config()).to_config()
     for key in chosen:
         echo(f"{key} = {_shown(key, values[key])}")
+
+
+# -- the review log ----------------------------------------------------------
+
+@cli.group()
+def log() -> None:
+    """Share the review history between machines as JSON Lines.
+
+    \b
+    Example:
+      study log export ~/Sync/laptop.jsonl
+      study log merge ~/Sync/desktop.jsonl
+    """
+
+
+@log.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@pass_ctx
+def log_export(obj: Context, file: str, force: bool) -> None:
+    """Write every review event (answers and undos) to FILE, one JSON object a line.
+
+    \b
+    Example:
+      study log export --force ~/Sync/laptop.jsonl
+    """
+    from study.logfile import export_log
+
+    n = export_log(obj.store().db.conn, file, force)
+    click.echo(f"Wrote {n:,} event{'s' if n != 1 else ''} to {click.format_filename(file)}")
+
+
+@log.command("merge")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_ctx
+def log_merge(obj: Context, file: str) -> None:
+    """Merge the review events of FILE into this store's history.
+
+    A union by event id: events already here are skipped, so merging a file
+    twice changes nothing. The cards they touch are replayed.
+
+    \b
+    Example:
+      study log merge ~/Sync/desktop.jsonl
+    """
+    from study.logfile import merge_log
+
+    store = obj.store()
+    new, read, unknown = merge_log(store.db.conn, file, _settings(store.config()), now())
+    click.echo(f"Merged {new:,} new event{'s' if new != 1 else ''} from "
+               f"{click.format_filename(file)} ({read - new:,} of {read:,} already here or "
+               f"skipped).")
+    if unknown:
+        click.echo(f"Skipped the events of {len(unknown):,} card"
+                   f"{'s' if len(unknown) != 1 else ''} this store does not have "
+                   f"(first: {unknown[0]}); import their records and merge again.")
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Report the differences; repair nothing.")
+@pass_ctx
+def doctor(obj: Context, dry_run: bool) -> None:
+    """Rebuild every card's scheduling state by replaying its review events.
+
+    The state kept with each card is a cache of that replay; this reports
+    the cards whose cache differed, and repairs them.
+
+    \b
+    Example:
+      study doctor --dry-run
+      study doctor
+    """
+    from study.history import rebuild
+
+    store = obj.store()
+    total, differences = rebuild(store.db.conn, _settings(store.config()), dry_run)
+    for diff in differences[:20]:
+        changes = "; ".join(f"{column} {old} -> {new}"
+                            for column, (old, new) in diff.columns.items())
+        click.echo(f"{diff.key}: {changes}")
+    if len(differences) > 20:
+        click.echo(f"... and {len(differences) - 20:,} more")
+    n = len(differences)
+    cards = f"{n:,} card{'s' if n != 1 else ''}"
+    if not n:
+        click.echo(f"Replayed {total:,} cards: every cached state agrees with its events.")
+    elif dry_run:
+        click.echo(f"Replayed {total:,} cards: {cards} differ{'s' if n == 1 else ''} from their "
+                   f"events; run "
+                   f"`study doctor` to repair them.")
+    else:
+        click.echo(f"Replayed {total:,} cards: repaired {cards} whose cached state differed.")
 
 
 # -- optimize ----------------------------------------------------------------

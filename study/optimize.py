@@ -125,11 +125,12 @@ def _history(conn: sqlite3.Connection, now: datetime | None, tz: tzinfo, rollove
     lib = _library()
     review_class, item_class = lib.FSRSReview, lib.FSRSItem
     until = iso(now) if now is not None else "9999"
-    total = conn.execute("SELECT count(*) FROM reviews WHERE reviewed_at <= ?",
+    total = conn.execute("SELECT count(*) FROM reviews WHERE reviewed_at <= ? AND live = 1",
                          [until]).fetchone()[0]
     rows = conn.execute(
         "SELECT card_key, rating, reviewed_at, json_extract(state_before, '$.state') = 'new' "
-        "FROM reviews WHERE reviewed_at <= ? ORDER BY card_key, id", [until])
+        "FROM reviews WHERE reviewed_at <= ? AND live = 1 ORDER BY card_key, reviewed_at, "
+        "event_id", [until])
     day = _study_days(tz, rollover_hour)
     dated: list[tuple[str, Any]] = []
     cards = done = 0

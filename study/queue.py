@@ -109,7 +109,7 @@ def done_today(conn: sqlite3.Connection, day: Day) -> tuple[int, int]:
     row = conn.execute(
         "SELECT COALESCE(SUM(json_extract(state_before, '$.state') = 'new'), 0), "
         "COALESCE(SUM(json_extract(state_before, '$.state') = 'review'), 0) "
-        "FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ?",
+        "FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ? AND live = 1",
         [iso(day.start), iso(day.end)]).fetchone()
     return int(row[0]), int(row[1])
 

@@ -1,14 +1,17 @@
 """Answering cards with FSRS: one transaction per answer, undo, suspend, bury.
 
-Every answer appends a row to ``reviews`` with the card's state before and
-after, so that undo can restore the exact state; history is never rewritten
-except that undo removes the last answer.
+Every answer appends a review event to ``reviews`` (see ``study.history``)
+with the card's state before and after as a cache; the card's state in
+``cards`` is the replay of its events, updated in the same transaction.
+Undo appends a tombstone event naming the review it cancels and replays
+the card; history is never rewritten.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -17,11 +20,11 @@ from fsrs import Card, Rating, Scheduler, State
 
 from cards.db import from_iso, iso, rollback, row_dict
 from cards.errors import CardsError, UnknownCard
+from study import history
+from study.history import STATE_NAMES, STATE_OF
 from study.queue import study_day
 from study.settings import Settings
 
-STATE_NAMES = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
-STATE_OF = {v: k for k, v in STATE_NAMES.items()}
 #: The card columns an answer changes; ``state_before`` holds all of them.
 STATE_COLUMNS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps",
                  "lapses", "suspended", "leech", "buried_until", "reviewed_hash")
@@ -36,7 +39,12 @@ class NothingToUndo(CardsError):
     """There is no answer to undo."""
 
 
+class SessionRunning(NothingToUndo):
+    """The answer belongs to a review session that is still running."""
+
+
 def make_scheduler(settings: Settings, fuzz: bool | None = None) -> Scheduler:
+    """A py-fsrs scheduler with these settings (for previews: answers fuzz by seed)."""
     return Scheduler(
         parameters=settings.parameters,
         desired_retention=settings.desired_retention,
@@ -105,13 +113,18 @@ class _Write:
             rollback(self.conn)  # a failed rollback must not hide the error
 
 
-def answer(conn: sqlite3.Connection, scheduler: Scheduler, settings: Settings, tz: tzinfo,
-           key: str, version: int, rating: int, now: datetime, duration_ms: int) -> Answered:
+def answer(conn: sqlite3.Connection, settings: Settings, tz: tzinfo, key: str, version: int,
+           rating: int, now: datetime, duration_ms: int, session: str | None = None
+           ) -> Answered:
     """Grade one showing of a card and commit it before returning.
+
+    The review is a new event (fuzz seeded from the card key and its id);
+    the card's cached state becomes the replay of its events.
 
     Args:
         version: the card's ``version`` when it was shown; if another session
             changed the card since, the answer is refused.
+        session: the running review session's id (``study.live``), if any.
 
     Raises:
         CardMoved: the card was answered or changed elsewhere since it was shown.
@@ -119,19 +132,22 @@ def answer(conn: sqlite3.Connection, scheduler: Scheduler, settings: Settings, t
     """
     if rating not in RATINGS:
         raise ValueError(f"rating {rating} is not 1 to 4")
+    stamp = iso(now)
     with _Write(conn):
         card = _row(conn, key)
         if card["version"] != version or card["retired"] or card["suspended"]:
             raise CardMoved("this card was answered or changed in another session; "
                             "moving on to the next card")
-        after, _log = scheduler.review_card(to_fsrs(card, now), Rating(rating), now)
+        event_id = history.new_event_id()
+        after = history.step(settings, to_fsrs(card, now), rating, now,
+                             history.fuzz_seed(key, event_id))
         lapse = card["state"] == "review" and rating == 1
         lapses = card["lapses"] + lapse
         leech = bool(lapse and lapses >= settings.leech_threshold and not card["leech"])
         new_state = {
             "state": STATE_NAMES[after.state], "step": after.step,
             "stability": after.stability, "difficulty": after.difficulty,
-            "due": iso(after.due), "last_review": iso(now), "reps": card["reps"] + 1,
+            "due": iso(after.due), "last_review": stamp, "reps": card["reps"] + 1,
             "lapses": lapses, "suspended": int(bool(card["suspended"]) or leech),
             "leech": int(bool(card["leech"]) or leech), "buried_until": None,
             "reviewed_hash": card["answer_hash"],
@@ -148,54 +164,98 @@ def answer(conn: sqlite3.Connection, scheduler: Scheduler, settings: Settings, t
                 "AND +c.retired = 0 AND +c.suspended = 0 "  # '+': look cards up by key
                 "AND (c.buried_until IS NULL OR c.buried_until <= :now) "
                 "AND (c.state = 'new' OR (c.state = 'review' AND c.due < :end)) ORDER BY c.key",
-                {"key": key, "now": iso(now), "end": iso(day.end)})]
+                {"key": key, "now": stamp, "end": iso(day.end)})]
             conn.executemany("UPDATE cards SET buried_until = ?, version = version + 1 "
                              "WHERE key = ?", [(iso(day.end), k) for k in buried])
         interval = after.due - now
         cur = conn.execute(
-            "INSERT INTO reviews (card_key, rating, reviewed_at, duration_ms, state_before, "
-            "state_after, interval_days, buried) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [key, rating, iso(now), max(0, int(duration_ms)), json.dumps(_snapshot(card)),
-             json.dumps(new_state), interval.total_seconds() / 86400, json.dumps(buried)])
-    return Answered(key, rating, interval, new_state["state"], leech, tuple(buried),
-                    int(cur.lastrowid or 0))
+            "INSERT INTO reviews (event_id, card_key, kind, rating, reviewed_at, duration_ms, "
+            "device, origin, live, session, state_before, state_after, interval_days, buried) "
+            "VALUES (?, ?, 'review', ?, ?, ?, ?, 'terminal', 1, ?, ?, ?, ?, ?)",
+            [event_id, key, rating, stamp, max(0, int(duration_ms)), history.device_of(conn),
+             session, json.dumps(_snapshot(card)), json.dumps(new_state),
+             interval.total_seconds() / 86400, json.dumps(buried)])
+        review_id = int(cur.lastrowid or 0)
+        if card["last_review"] and card["last_review"] >= stamp:
+            # an event as late as this answer is stored (a clock behind another device's,
+            # or a fixed clock): the state is the replay in time order, not this step
+            history.recompute(conn, [key], settings)
+            replayed = _row(conn, key)
+            interval = from_iso(replayed["due"]) - now
+            new_state["state"] = replayed["state"]
+        if session is not None:
+            conn.execute("UPDATE sessions SET heartbeat = ? WHERE id = ?", [stamp, session])
+    return Answered(key, rating, interval, new_state["state"], leech, tuple(buried), review_id)
 
 
-def undo(conn: sqlite3.Connection, review_id: int | None = None) -> dict[str, Any]:
-    """Remove an answer and restore the card (and its buried siblings) as before.
+def undo(conn: sqlite3.Connection, review_id: int | None = None, now: datetime | None = None,
+         running: Collection[str] = ()) -> dict[str, Any]:
+    """Cancel an answer with a tombstone event and restore the card as before.
+
+    The card's scheduling state is replayed without the answer; its
+    suspension, leech mark and buried siblings are restored as they were.
 
     Args:
-        review_id: the answer to undo (a session's own last one); by default the
-            last answer in the store.
+        review_id: the answer to undo (a session's own last one, by its local
+            id); by default the last answer given on this device.
+        now: when the undo happens (the tombstone's time); by default the
+            time of the answer it cancels.
+        running: ids of review sessions still running: their answers are
+            theirs to undo, and are left alone.
 
     Returns:
         The review row that was undone.
 
     Raises:
-        NothingToUndo: no answer has been given, or that card was answered again since.
+        NothingToUndo: no answer has been given, that answer was already
+            undone, or that card was answered again since.
+        SessionRunning: the answer belongs to a running review session.
     """
     with _Write(conn):
+        device = history.device_of(conn)
         if review_id is None:
-            cur = conn.execute("SELECT * FROM reviews ORDER BY id DESC LIMIT 1")
+            cur = conn.execute(
+                "SELECT * FROM reviews WHERE kind = 'review' AND live = 1 "
+                "AND device IN (?, 'legacy') ORDER BY id DESC LIMIT 1", [device])
         else:
-            cur = conn.execute("SELECT * FROM reviews WHERE id = ?", [review_id])
+            cur = conn.execute("SELECT * FROM reviews WHERE id = ? AND kind = 'review'",
+                               [review_id])
         row = cur.fetchone()
-        if row is None:
+        review = row_dict(cur, row) if row is not None else None
+        if review is None or not review["live"]:
             raise NothingToUndo("nothing to undo: no answer has been given yet"
                                 if review_id is None else "that answer was already undone")
-        review = row_dict(cur, row)
-        later = conn.execute("SELECT 1 FROM reviews WHERE card_key = ? AND id > ?",
-                             [review["card_key"], review["id"]]).fetchone()
+        if review["session"] is not None and review["session"] in running:
+            raise SessionRunning(
+                f"cannot undo: the last answer ({review['card_key']}) belongs to a review "
+                f"session that is still running; press u in that session to undo it")
+        later = conn.execute(
+            "SELECT 1 FROM reviews WHERE card_key = ? AND kind = 'review' AND live = 1 "
+            "AND (reviewed_at, event_id) > (?, ?)",
+            [review["card_key"], review["reviewed_at"], review["event_id"]]).fetchone()
         if later:
             raise NothingToUndo(f"cannot undo: {review['card_key']} was answered again since, "
                                 f"in another session")
-        before = json.loads(review["state_before"])
-        sets = ", ".join(f"{c} = :{c}" for c in STATE_COLUMNS)
-        conn.execute(f"UPDATE cards SET {sets}, version = version + 1 WHERE key = :key",
-                     {**before, "key": review["card_key"]})
+        conn.execute(
+            "INSERT INTO reviews (event_id, card_key, kind, reviewed_at, device, origin, "
+            "cancels, live) VALUES (?, ?, 'undo', ?, ?, 'terminal', ?, 0)",
+            [history.new_event_id(), review["card_key"],
+             iso(now) if now is not None else review["reviewed_at"], device,
+             review["event_id"]])
+        conn.execute("UPDATE reviews SET live = 0 WHERE id = ?", [review["id"]])
+        if review["state_before"]:
+            before = json.loads(review["state_before"])
+            kept = {c: before[c] for c in ("suspended", "leech", "buried_until",
+                                            "reviewed_hash") if c in before}
+            if kept:
+                sets = ", ".join(f"{c} = :{c}" for c in kept)
+                conn.execute(f"UPDATE cards SET {sets}, version = version + 1 WHERE key = :key",
+                             {**kept, "key": review["card_key"]})
         conn.executemany("UPDATE cards SET buried_until = NULL, version = version + 1 "
                          "WHERE key = ?", [(k,) for k in json.loads(review["buried"])])
-        conn.execute("DELETE FROM reviews WHERE id = ?", [review["id"]])
+        history.recompute(conn, [review["card_key"]], history.settings_of(conn))
+        conn.execute("UPDATE cards SET version = version + 1 WHERE key = ?",
+                     [review["card_key"]])
     return review
 
 

@@ -58,13 +58,13 @@ class ReviewSession:
 
     def __init__(self, store: Store, settings: Settings, tz: tzinfo,
                  filters: Filters | None = None, limits: Limits | None = None,
-                 order: str = "added") -> None:
+                 order: str = "added", live_id: str | None = None) -> None:
         self.store = store
+        self.live_id = live_id  # this session's row in ``sessions`` (study.live), if any
         self.conn = store.db.conn
         self.settings = settings
         self.tz = tz
         self.queue = Queue(self.conn, settings, tz, filters, limits, order)
-        self.scheduler = sched.make_scheduler(settings)
         self.preview_scheduler = sched.make_scheduler(settings, fuzz=False)
         self.tally = Tally()
         self._undo_stack: list[tuple[int, int, str]] = []  # own answers: review id, rating, why
@@ -108,8 +108,8 @@ class ReviewSession:
         Raises:
             CardMoved: another session answered the card since it was shown.
         """
-        result = sched.answer(self.conn, self.scheduler, self.settings, self.tz, showing.key,
-                              showing.card["version"], rating, now, duration_ms)
+        result = sched.answer(self.conn, self.settings, self.tz, showing.key,
+                              showing.card["version"], rating, now, duration_ms, self.live_id)
         self.queue.shown(showing.reason)
         self.tally.answered += 1
         self.tally.again += rating == 1
@@ -119,7 +119,7 @@ class ReviewSession:
         self._undo_stack.append((result.review_id, rating, showing.reason))
         return result
 
-    def undo(self) -> dict[str, Any]:
+    def undo(self, now: datetime | None = None) -> dict[str, Any]:
         """Undo this session's last answer (another terminal's answers are not touched).
 
         Raises:
@@ -128,7 +128,19 @@ class ReviewSession:
         if not self._undo_stack:
             raise sched.NothingToUndo("nothing to undo in this session")
         review_id, rating, reason = self._undo_stack[-1]
-        review = sched.undo(self.conn, review_id)
+        try:
+            review = sched.undo(self.conn, review_id, now)
+        except sched.NothingToUndo:
+            gone = self.conn.execute("SELECT live = 0 FROM reviews WHERE id = ?",
+                                     [review_id]).fetchone()
+            if gone and gone[0]:  # undone elsewhere (a merged log): the tally follows
+                self._undo_stack.pop()
+                self.queue.shown(reason, undone=True)
+                self.tally.answered -= 1
+                self.tally.again -= rating == 1
+                raise sched.NothingToUndo("your last answer was already undone elsewhere "
+                                          "(a merged log)") from None
+            raise
         self._undo_stack.pop()
         self.queue.shown(reason, undone=True)
         self.tally.answered -= 1

@@ -134,7 +134,7 @@ def compute(conn: sqlite3.Connection, now: datetime, tz: tzinfo, rollover_hour: 
     cells = conn.execute(
         f"SELECT cell, COUNT(*) FROM (SELECT ((({ago}) * 8 + {_kind_code(params)}) * 2 "
         f"+ {WAS_REVIEW}) * 2 + (r.rating > 1) AS cell FROM reviews r NOT INDEXED "
-        f"WHERE r.reviewed_at >= :start AND r.reviewed_at < :end {narrow} "
+        f"WHERE r.reviewed_at >= :start AND r.reviewed_at < :end AND r.live = 1 {narrow} "
         f"LIMIT -1 OFFSET 0) GROUP BY cell", params).fetchall()
     calendar = [0] * CALENDAR_DAYS  # by days ago
     periods = {name: [0, 0] for name in PERIODS}
@@ -154,12 +154,14 @@ def compute(conn: sqlite3.Connection, now: datetime, tz: tzinfo, rollover_hour: 
         bounds = json.dumps(list(zip(starts, starts[1:], strict=False)))
         for i, n in conn.execute(
                 f"{BOUNDS} SELECT b.i, COUNT(*) FROM b CROSS JOIN reviews r "
-                f"WHERE r.reviewed_at >= b.lo AND r.reviewed_at < b.hi GROUP BY b.i",
+                f"WHERE r.reviewed_at >= b.lo AND r.reviewed_at < b.hi AND r.live = 1 "
+                f"GROUP BY b.i",
                 {"bounds": bounds}):
             calendar[CALENDAR_DAYS - 1 - i] = n
     answered, again, milliseconds = conn.execute(
         f"SELECT COUNT(*), COALESCE(SUM(r.rating = 1), 0), COALESCE(SUM(r.duration_ms), 0) "
-        f"FROM reviews r WHERE r.reviewed_at >= :today AND r.reviewed_at < :end {narrow}",
+        f"FROM reviews r WHERE r.reviewed_at >= :today AND r.reviewed_at < :end AND r.live = 1 "
+        f"{narrow}",
         params).fetchone()
 
     cards = {"new": 0, "learning": 0, "review": 0, "suspended": 0}

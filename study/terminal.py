@@ -500,7 +500,7 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
             return
         elif key == "u":
             try:
-                review = _until_unlocked(ui, session.undo)
+                review = _until_unlocked(ui, lambda: session.undo(ui.clock()))
             except NothingToUndo as err:
                 ui.view.say(str(err), "yellow")
                 continue
@@ -546,8 +546,8 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
 RETRY_SECONDS = 1.0
 
 
-def _until_unlocked(ui: Frontend, write: Callable[[], T]) -> T:
-    """Run ``write``; while another program holds the lock, say so once and try again.
+def until_unlocked(write: Callable[[], T], say: Callable[[str], None]) -> T:
+    """Run ``write``; while another program holds the lock, ``say`` so once and try again.
 
     The store's busy timeout already waits some seconds; a longer lock (a
     backup, a sync, a database browser) must not end the session mid-card.
@@ -560,10 +560,13 @@ def _until_unlocked(ui: Frontend, write: Callable[[], T]) -> T:
             if not busy(err):
                 raise
             if not told:
-                ui.view.say("The store is locked by another program; waiting for it "
-                            "(Ctrl-C quits)...", "yellow")
+                say("The store is locked by another program; waiting for it (Ctrl-C quits)...")
                 told = True
             time.sleep(RETRY_SECONDS)
+
+
+def _until_unlocked(ui: Frontend, write: Callable[[], T]) -> T:
+    return until_unlocked(write, lambda text: ui.view.say(text, "yellow"))
 
 
 def _grade(session: ReviewSession, ui: Frontend, showing: Showing, rating: int,

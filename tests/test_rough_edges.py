@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -800,20 +801,22 @@ def test_what_config_shows_sets_the_same_value() -> None:
         assert run("config", "set", key, value).stdout == f"{key} = {value}\n"
 
 
+@pytest.mark.slow
 def test_an_edit_during_a_lock_is_not_saved_and_the_session_goes_on(
         tmp_path: Path, short_lock_wait: None) -> None:
     db = tmp_path / "study.db"
     store_from_toml(db, facts_toml(2)).close()
+    # The editor leaves behind another program that holds the lock for 3 s: the
+    # session has started (and recorded itself), the edit meets the lock.
+    ready = tmp_path / "locked"
+    holder = (f"import sqlite3, time; c = sqlite3.connect({str(db)!r}, isolation_level=None); "
+              f"c.execute('BEGIN IMMEDIATE'); open({str(ready)!r}, 'w').close(); time.sleep(3)")
     editor = tmp_path / "editor.sh"
-    editor.write_text("#!/bin/sh\nsed -i 's/Answer 0/Answer zero/' \"$1\"\n")
+    editor.write_text(f"#!/bin/sh\nsed -i 's/Answer 0/Answer zero/' \"$1\"\n"
+                      f"{sys.executable} -c \"{holder}\" &\n"
+                      f"while [ ! -e {ready} ]; do sleep 0.05; done\n")
     editor.chmod(0o755)
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        result = run("review", input=" eq", env={"EDITOR": str(editor)})
-    finally:
-        conn.execute("ROLLBACK")
-        conn.close()
+    result = run("review", input=" eq", env={"EDITOR": str(editor)})
     assert result.exit_code == 0, result.output
     assert ("Not saved: the store is locked by another program; edit again when it is done"
             in result.output)

@@ -234,7 +234,8 @@ def two_sessions(tmp_path: Path) -> Iterator[tuple[ReviewSession, ReviewSession]
 
 
 def reviews_of(session: ReviewSession) -> list[tuple[object, ...]]:
-    return session.conn.execute("SELECT card_key, rating FROM reviews ORDER BY id").fetchall()
+    return session.conn.execute(
+        "SELECT card_key, rating FROM reviews WHERE live = 1 ORDER BY id").fetchall()
 
 
 def test_an_answer_to_a_card_the_other_session_answered_is_refused(two_sessions):

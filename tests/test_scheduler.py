@@ -299,7 +299,10 @@ def test_undo_restores_the_exact_state(tmp_path: Path) -> None:
     for key, row in before.items():
         assert {k: v for k, v in row.items() if k not in ignore} == \
                {k: v for k, v in after[key].items() if k not in ignore}, key
-    assert store.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 1
+    # the answer stays in the log, cancelled by a tombstone that names it
+    rows = list(store.db.query("SELECT event_id, kind, live, cancels FROM reviews ORDER BY id"))
+    assert [(r["kind"], r["live"]) for r in rows] == [("review", 1), ("review", 0), ("undo", 0)]
+    assert rows[2]["cancels"] == rows[1]["event_id"]
     assert sess.tally.answered == 1
     assert result.key == shown.key
 

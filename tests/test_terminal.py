@@ -157,7 +157,7 @@ def test_question_then_answer_with_the_four_intervals_then_the_next_card(db: Pat
     t.send("q")
     t.expect("session over")
     assert t.finish() == 0
-    assert rows(db, "SELECT card_key, rating, reviewed_at FROM reviews") == [
+    assert rows(db, "SELECT card_key, rating, reviewed_at FROM reviews WHERE live = 1") == [
         (K1, 3, "2026-11-23T07:30:00.000000+00:00")]
     first = card(db, K1)
     assert (first["state"], first["reps"], first["due"]) == (
@@ -175,7 +175,7 @@ def test_enter_also_shows_the_answer_and_grades_need_the_answer_shown(db: Path, 
     t.expect(Q2)
     t.send("q")
     assert t.finish() == 0
-    assert rows(db, "SELECT card_key, rating FROM reviews") == [(K1, 1)]
+    assert rows(db, "SELECT card_key, rating FROM reviews WHERE live = 1") == [(K1, 1)]
 
 
 def test_undo_removes_the_last_answer_and_shows_that_card_again(db: Path, term):
@@ -185,14 +185,14 @@ def test_undo_removes_the_last_answer_and_shows_that_card_again(db: Path, term):
     t.expect(BUTTONS)
     t.send("3")
     t.expect(Q2)
-    assert rows(db, "SELECT COUNT(*) FROM reviews") == [(1,)]
+    assert rows(db, "SELECT COUNT(*) FROM reviews WHERE live = 1") == [(1,)]
     t.send("u")
     t.expect(f"Undid your answer to {K1}.")
     t.expect(Q1)
     screen = t.screen()
     assert f"Undid your answer to {K1}." in screen, "the message is wiped by the next card"
     assert "answered 0" in screen
-    assert rows(db, "SELECT COUNT(*) FROM reviews") == [(0,)]
+    assert rows(db, "SELECT COUNT(*) FROM reviews WHERE live = 1") == [(0,)]
     assert (card(db, K1)["state"], card(db, K1)["reps"]) == ("new", 0)
     t.send("u")
     t.expect("nothing to undo")
@@ -211,7 +211,7 @@ def test_suspend_takes_the_card_out_and_moves_on(db: Path, term):
     assert listed(K1)["suspended"] is True
     t.send("q")
     assert t.finish() == 0
-    assert rows(db, "SELECT COUNT(*) FROM reviews") == [(0,)]
+    assert rows(db, "SELECT COUNT(*) FROM reviews WHERE live = 1") == [(0,)]
 
 
 def test_bury_holds_the_card_until_the_next_study_day(db: Path, term):
@@ -261,7 +261,7 @@ def test_edit_saves_the_record_and_shows_the_card_again_with_the_new_text(
     assert rows(db, "SELECT answer FROM facts WHERE id = 'capital'") == [
         ("Moscow, from March 1918",)]
     assert card(db, K1)["answer"] == "Moscow, from March 1918"
-    assert rows(db, "SELECT card_key, rating FROM reviews") == [(K1, 3)]
+    assert rows(db, "SELECT card_key, rating FROM reviews WHERE live = 1") == [(K1, 3)]
 
 
 def test_an_edit_left_unchanged_says_so(db: Path, term, tmp_path: Path):
@@ -297,7 +297,8 @@ def test_help_then_quit_with_the_summary(db: Path, term):
     assert "Answered 2 cards (1 Again) in" in text
     assert "Next card due: in 1m" in text
     assert "Traceback" not in text
-    assert rows(db, "SELECT card_key, rating FROM reviews ORDER BY id") == [(K1, 4), (K2, 1)]
+    assert rows(db, "SELECT card_key, rating FROM reviews WHERE live = 1 ORDER BY id") == [
+        (K1, 4), (K2, 1)]
     assert card(db, K1)["state"] == "review"
     assert card(db, K3)["state"] == "new"
 
@@ -330,7 +331,7 @@ def test_ctrl_c_quits_cleanly_and_keeps_the_answers(db: Path, term, revealed: bo
     t.expect("Answered 1 card (0 Again)")
     assert t.finish() == 0
     assert "Traceback" not in t.text() and "Aborted" not in t.text()
-    assert rows(db, "SELECT card_key, rating FROM reviews") == [(K1, 3)]
+    assert rows(db, "SELECT card_key, rating FROM reviews WHERE live = 1") == [(K1, 3)]
 
 
 def test_nothing_to_review_says_when_the_next_card_is_due(db: Path, term):
@@ -365,7 +366,7 @@ def test_typed_answers_are_checked_and_a_grade_suggested(db: Path, term):
     t.expect("Answered 3 cards (1 Again)")
     assert t.finish() == 0
     assert "Traceback" not in t.text()
-    assert rows(db, "SELECT card_key, rating FROM reviews ORDER BY id") == [
+    assert rows(db, "SELECT card_key, rating FROM reviews WHERE live = 1 ORDER BY id") == [
         (K1, 3), (K2, 4), (K3, 1)]
 
 
@@ -380,7 +381,7 @@ def test_keys_typed_ahead_are_not_lost(db: Path, term):
     t.send(" 1q")
     t.expect("Answered 3 cards (1 Again)")
     assert t.finish() == 0
-    assert rows(db, "SELECT card_key, rating FROM reviews ORDER BY id") == [
+    assert rows(db, "SELECT card_key, rating FROM reviews WHERE live = 1 ORDER BY id") == [
         (K1, 3), (K2, 4), (K3, 1)]
 
 

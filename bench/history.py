@@ -1,0 +1,106 @@
+"""Benchmarks of the review log (issue 10): replay, doctor, answer -> next card, `study due`.
+
+    python bench/history.py     # 10,000 cards and 100,000 events; 100,000 and 1,000,000
+    python bench/history.py --sizes 2000:20000
+
+Each size builds a store (``bench.common.fill_history``: every card in review,
+answers spread over two years) and measures, in the same run:
+- replaying every event (``study.history.walk`` over the rows read in card
+  and time order), and the read alone;
+- ``study doctor`` (``history.rebuild``): the first run repairs every card
+  (the builder's states are random), the second finds nothing to repair;
+- answer -> next card shown, and ``study due`` against ``python -c pass``
+  (``bench/run.py``'s measurements).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from itertools import groupby
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def bench_replay(db: Path, row: Callable[..., None]) -> None:
+    from study import history
+    from study.settings import Settings
+
+    settings = Settings()
+    conn = sqlite3.connect(db)
+    t0 = time.perf_counter()
+    rows = conn.execute("SELECT card_key, event_id, rating, reviewed_at FROM reviews "
+                        "WHERE kind = 'review' AND live = 1 "
+                        "ORDER BY card_key, reviewed_at, event_id").fetchall()
+    t1 = time.perf_counter()
+    replayed = 0
+    for key, group in groupby(rows, key=lambda r: r[0]):
+        for _ in history.walk(key, [r[1:] for r in group], settings):
+            replayed += 1
+    t2 = time.perf_counter()
+    cards = conn.execute("SELECT COUNT(*) FROM cards").fetchone()[0]
+    row(f"replay {replayed:,} events of {cards:,} cards (read in card and time order, "
+        f"FSRS with seeded fuzz)",
+        f"{t2 - t0:.1f} s (read {t1 - t0:.1f} s, replay {t2 - t1:.1f} s, "
+        f"{(t2 - t1) / max(1, replayed) * 1e6:.1f} us an event)", "target < 20 s")
+    # the same number of answers through py-fsrs alone (no reading, no fuzz), for the ratio
+    from datetime import timedelta
+
+    from fsrs import Card, Rating, Scheduler, State
+
+    from bench.common import NOW
+
+    scheduler = Scheduler(enable_fuzzing=False)
+    t0 = time.perf_counter()
+    card = Card(card_id=1, state=State.Learning, step=0, due=NOW)
+    for i in range(replayed):
+        if i % 10 == 0:
+            card = Card(card_id=1, state=State.Learning, step=0, due=NOW)
+        card, _ = scheduler.review_card(card, Rating(3 if i % 7 else 1),
+                                        NOW + timedelta(days=i % 10 * 5))
+    bare = time.perf_counter() - t0
+    row("  the same number of answers through py-fsrs' review_card alone",
+        f"{bare:.1f} s ({(t2 - t1) / bare:.2f}x for our replay)")
+    conn.close()
+    conn = sqlite3.connect(db, isolation_level=None)
+    for label in ("first: repairs every card", "again: nothing to repair"):
+        t0 = time.perf_counter()
+        total, differences = history.rebuild(conn, settings)
+        row(f"  `study doctor` ({label}; {len(differences):,} of {total:,} cards differed)",
+            f"{time.perf_counter() - t0:.1f} s", "target < 20 s")
+    conn.close()
+
+
+def main() -> None:
+    from bench.common import NOW  # noqa: F401  (the fixed clock of every store)
+    from bench.run import ROWS, bench_answer, bench_due, build_large, row
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000:100000,100000:1000000",
+                        help="CARDS:EVENTS pairs, comma separated")
+    args = parser.parse_args()
+    for size in args.sizes.split(","):
+        cards, events = (int(n) for n in size.split(":"))
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"{cards:,} cards, {events:,} events:", file=sys.stderr)
+            db = build_large(Path(tmp), cards, events)
+            bench_due(db, 20)
+            bench_answer(db, 300)
+            bench_replay(db, row)
+    print(f"\nMachine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+          f"Python {platform.python_version()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}\n")
+    print("| measurement | result | target |\n|---|---|---|")
+    for what, figure, target in ROWS:
+        print(f"| {what} | {figure} | {target} |")
+
+
+if __name__ == "__main__":
+    main()
