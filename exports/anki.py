@@ -95,7 +95,7 @@ hr#answer { border: 0; border-top: 1px solid var(--rule); margin: 0.9em auto; ma
 """
 
 
-def _front(note_type: NoteType, template: str) -> str:
+def front_template(note_type: NoteType, template: str) -> str:
     q = f"{template_label(template)} Question"
     return (f"{{{{#{q}}}}}\n"
             f'<div class="secretariat">\n'
@@ -105,7 +105,7 @@ def _front(note_type: NoteType, template: str) -> str:
             f"{{{{/{q}}}}}")
 
 
-def _back(template: str) -> str:
+def back_template(template: str) -> str:
     q, a = (f"{template_label(template)} {side}" for side in ("Question", "Answer"))
     return (f"{{{{#{q}}}}}\n"
             f"{{{{FrontSide}}}}\n"
@@ -127,8 +127,8 @@ def note_model(note_type: NoteType) -> genanki.Model:
         note_type.id,
         note_type.name,
         fields=[{"name": name} for name in note_type.fields],
-        templates=[{"name": template_label(t), "qfmt": _front(note_type, t),
-                    "afmt": _back(t)} for t in note_type.templates],
+        templates=[{"name": template_label(t), "qfmt": front_template(note_type, t),
+                    "afmt": back_template(t)} for t in note_type.templates],
         css=CSS,
         sort_field_index=note_type.fields.index(note_type.sort),
     )

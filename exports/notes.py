@@ -198,6 +198,11 @@ def note_guid(key: str) -> str:
     return "".join(reversed(digits))
 
 
+def note_key(record_kind: str, record_id: str) -> str:
+    """The stable key of the note of a record's cards (``tenure:ID``, ``succession:A+B``)."""
+    return f"{record_kind}:{record_id}"
+
+
 def anki_tag(tag: str) -> str:
     """A tag as Anki keeps it: no spaces (they become '_'), no quotes or control
     characters, ``::`` for hierarchy with no empty levels. Empty if nothing is left."""
@@ -443,7 +448,7 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
         tags = tag_sets.get((live[0][_TAGS], rkind))
         if tags is None:
             tags = tag_sets[live[0][_TAGS], rkind] = anki_tags(json.loads(live[0][_TAGS]), rkind)
-        key = f"{rkind}:{rid}"
+        key = note_key(rkind, rid)
         place = ordinals[rkind]
         out.append(ExportNote(
             note_type=note_type,
