@@ -418,7 +418,7 @@ def _open_local(module: Any, path: str) -> Any:
     try:
         return module.Collection(path)
     except DBError as err:
-        if "locked" in str(err).lower():
+        if "already open" in str(err).lower() or "locked" in str(err).lower():
             raise SyncError(f"{path}: Anki has this collection open; close Anki (or its "
                             f"profile) and run the sync again") from None
         raise SyncError(f"{path}: cannot open the Anki collection ({_message(err)})") from None

@@ -21,17 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import facts_toml, store_from_toml
+from helpers import facts_toml, run, store_from_toml
 
 from exports import sync as anki_sync
 from study import history
 from study.due import local_timezone
-from study.scheduler import answer, make_scheduler
+from study.scheduler import answer, make_scheduler, undo
 from study.settings import Settings
 
 anki_collection = pytest.importorskip("anki.collection")
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 
 PASSWORD = "pw"
 USERS = 24
@@ -46,8 +46,9 @@ def free_port() -> int:
 class Server:
     """A local Anki sync server in a subprocess."""
 
-    def __init__(self, base: Path, users: int = USERS) -> None:
-        self.port = free_port()
+    def __init__(self, base: Path, users: int = USERS, port: int | None = None) -> None:
+        self.base = base
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         env = dict(os.environ, SYNC_BASE=str(base), SYNC_HOST="127.0.0.1",
                    SYNC_PORT=str(self.port), RUST_LOG="error")
@@ -217,6 +218,7 @@ KEYS = [f"fact:f00{i}:forward" for i in range(4)]
 
 # -- scenarios -----------------------------------------------------------------
 
+@slow
 def test_a_fresh_account_gets_the_notes_and_the_phone_downloads_them(side: Side,
                                                                       phone: Phone) -> None:
     report = side.sync()
@@ -231,6 +233,7 @@ def test_a_fresh_account_gets_the_notes_and_the_phone_downloads_them(side: Side,
             again.cards_scheduled) == (0, 0, 0, 0, 0)
 
 
+@slow
 def test_the_phone_first(side: Side, phone: Phone) -> None:
     side.sync()
     phone.sync()
@@ -245,6 +248,7 @@ def test_the_phone_first(side: Side, phone: Phone) -> None:
     assert side.reviews() == {KEYS[0]: 1, KEYS[1]: 1}
 
 
+@slow
 def test_the_terminal_first(side: Side, phone: Phone) -> None:
     side.sync()
     phone.sync()
@@ -256,3 +260,323 @@ def test_the_terminal_first(side: Side, phone: Phone) -> None:
     same_state(side, phone)
     assert phone.reviews(side) == {KEYS[0]: 1, KEYS[2]: 1}
     assert side.sync().pulled == 0  # its own answers do not come back as new ones
+
+
+@slow
+def test_both_between_syncs_the_same_card_too(side: Side, phone: Phone) -> None:
+    side.sync()
+    phone.sync()
+    side.answer(KEYS[0], 3)
+    side.answer(KEYS[1], 3)
+    phone.answer(KEYS[0], side, 1)
+    phone.answer(KEYS[2], side, 4)
+    phone.sync()
+    report = side.sync()
+    assert (report.pulled, report.pushed) == (2, 2)
+    phone.sync()
+    assert side.reviews() == {KEYS[0]: 2, KEYS[1]: 1, KEYS[2]: 1}
+    same_state(side, phone)
+    # the replay of the merged history is what the store holds
+    evs = history.events(side.store.db.conn, [KEYS[0]])
+    assert [e.origin for e in evs] == ["terminal", "anki"]
+    replayed = history.replay(KEYS[0], evs, SETTINGS)
+    card = side.card(KEYS[0])
+    assert (card["state"], card["reps"], card["due"]) == (
+        replayed["state"], replayed["reps"], replayed["due"])
+
+
+@slow
+def test_undo_on_either_side_before_the_sync(side: Side, phone: Phone) -> None:
+    side.sync()
+    phone.sync()
+    review = side.answer(KEYS[0], 1)
+    side.answer(KEYS[1], 3)
+    undo(side.store.db.conn, review)
+    phone.answer(KEYS[2], side, 3)
+    phone.col.undo()  # the phone takes its answer back
+    phone.answer(KEYS[3], side, 3)
+    phone.sync()
+    report = side.sync()
+    assert (report.pulled, report.pushed) == (1, 1)
+    phone.sync()
+    assert side.reviews() == {KEYS[1]: 1, KEYS[3]: 1}
+    assert side.card(KEYS[0])["state"] == "new"
+    same_state(side, phone)
+
+
+@slow
+def test_an_edited_fact_is_due_again_on_both_sides(side: Side, phone: Phone,
+                                                   tmp_path: Path) -> None:
+    side.sync()
+    phone.sync()
+    side.answer(KEYS[0], 4)
+    side.sync()
+    phone.sync()
+    assert side.card(KEYS[0])["due"] > now().isoformat()
+    from cards.authoring import import_records, read_text, validate
+
+    text = facts_toml(4).replace('answer = "Answer 0"', 'answer = "Answer zero"')
+    items, problems = read_text(text, "edit.toml")
+    validate(side.store, items, problems)
+    import_records(side.store, items, now())
+    assert side.card(KEYS[0])["due"] <= now().isoformat()
+    report = side.sync()
+    assert report.notes_updated == 1
+    phone.sync()
+    card = phone.card_of(KEYS[0], side)
+    assert "Answer zero" in card.note()["Forward Answer"]
+    assert card.due <= phone.col.sched.today  # due again on the phone
+    same_state(side, phone)
+
+
+@slow
+def test_a_removed_record_is_tagged_retired_and_suspended(side: Side, phone: Phone) -> None:
+    side.sync()
+    phone.sync()
+    phone.answer(KEYS[3], side, 3)
+    phone.sync()
+    side.sync()
+    side.store.remove("fact", "f003", now())
+    report = side.sync()
+    assert report.retired == 1
+    phone.sync()
+    card = phone.card_of(KEYS[3], side)
+    assert anki_sync.RETIRED_TAG in card.note().tags
+    assert card.queue == -1
+    assert side.reviews() == phone.reviews(side) == {KEYS[3]: 1}
+    same_state(side, phone)
+    assert side.sync().retired == 0  # tagged once
+
+
+@slow
+def test_the_learners_own_things_stay_as_they_were(side: Side, phone: Phone) -> None:
+    # the learner's account already holds a deck of their own, with reviews and a preset
+    col = phone.col
+    basic = col.models.by_name("Basic")
+    own = col.new_note(basic)
+    own["Front"], own["Back"] = "Capital of Peru?", "Lima"
+    own.tags = ["geography"]
+    col.add_note(own, col.decks.id("Geography"))
+    conf = col.decks.add_config("Mine")
+    conf["new"]["perDay"] = 7
+    col.decks.update_config(conf)
+    col.decks.set_config_id_for_deck_dict(col.decks.by_name("Geography"), conf["id"])
+    mine = col.get_card(own.cards()[0].id)
+    mine.start_timer()
+    col.sched.answerCard(mine, 3)
+    phone.sync()
+    before = _theirs(col)
+    side.sync()
+    side.answer(KEYS[0], 3)
+    side.sync()
+    phone.sync()
+    # the learner's tag and Personal field on a Secretariat note
+    note = phone.card_of(KEYS[1], side).note()
+    note.tags = [*note.tags, "mine"]
+    note["Personal"] = "learnt this at school"
+    col.update_note(note)
+    phone.sync()
+    side.answer(KEYS[1], 3)
+    side.sync()
+    phone.sync()
+    assert _theirs(col) == before
+    note = phone.card_of(KEYS[1], side).note()
+    assert "mine" in note.tags and note["Personal"] == "learnt this at school"
+    assert sorted(t for t in note.tags if t != "mine") == ["Secretariat::demo",
+                                                            "Secretariat::fact"]
+    preset = next(c for c in col.decks.all_config() if c["name"] == "Secretariat")
+    assert preset["new"]["bury"] and preset["rev"]["bury"]
+    assert preset["desiredRetention"] == pytest.approx(SETTINGS.desired_retention)
+    assert col.decks.config_dict_for_deck_id(col.decks.id_for_name("Secretariat"))["id"] == (
+        preset["id"])
+    same_state(side, phone)
+
+
+def _theirs(col: Any) -> Any:
+    """Everything of the learner's own deck: notes, cards, reviews, preset, other settings."""
+    return (col.db.all("SELECT id, guid, mid, mod, tags, flds FROM notes WHERE mid IN "
+                       "(SELECT id FROM notetypes WHERE name NOT LIKE 'Secretariat %')"),
+            col.db.all("SELECT c.* FROM cards c JOIN notes n ON n.id = c.nid JOIN notetypes m "
+                       "ON m.id = n.mid WHERE m.name NOT LIKE 'Secretariat %'"),
+            col.db.all("SELECT r.* FROM revlog r JOIN cards c ON c.id = r.cid JOIN notes n ON "
+                       "n.id = c.nid JOIN notetypes m ON m.id = n.mid "
+                       "WHERE m.name NOT LIKE 'Secretariat %'"),
+            [c for c in col.decks.all_config() if c["name"] != "Secretariat"],
+            col.db.all("SELECT id, name FROM decks WHERE name NOT LIKE 'Secretariat%'"),
+            col.get_config("fsrs", None))
+
+
+@slow
+def test_the_first_sync_downloads_a_non_empty_account_and_never_uploads_over_it(
+        side: Side, phone: Phone) -> None:
+    col = phone.col
+    own = col.new_note(col.models.by_name("Basic"))
+    own["Front"], own["Back"] = "a", "b"
+    col.add_note(own, col.decks.id("Default"))
+    phone.sync()  # the phone uploads to the empty account
+    report = side.sync()
+    assert report.downloaded and not report.uploaded and report.notes_added == 4
+    phone.sync()
+    assert phone.col.note_count() == 5
+    same_state(side, phone)
+
+
+@slow
+def test_a_wrong_password_says_so_and_keeps_nothing(tmp_path: Path, server: Server,
+                                                    user: str) -> None:
+    store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
+    result = run("anki", "sync", "--server", server.url, "--user", user,
+                 env={"STUDY_ANKI_PASSWORD": "wrong", "STUDY_NOW": ""})
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: login to {server.url} as {user!r} failed (Email or password was incorrect; "
+        f"please try again); check the user name and password")
+    assert not (tmp_path / "study.db.anki" / "account.json").exists()
+
+
+@slow
+def test_the_command_keeps_only_the_host_key(tmp_path: Path, server: Server, user: str) -> None:
+    store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
+    env = {"STUDY_ANKI_PASSWORD": PASSWORD, "STUDY_NOW": ""}
+    result = run("anki", "sync", "--server", server.url, "--user", user, env=env)
+    assert result.exit_code == 0, result.output
+    assert "Synced: pulled 0 answers from Anki, pushed 0 answers, 2 notes added" in result.output
+    account = tmp_path / "study.db.anki" / "account.json"
+    assert account.stat().st_mode & 0o777 == 0o600
+    assert PASSWORD not in account.read_text().replace(f'"{user}"', "")
+    again = run("anki", "sync", env={"STUDY_NOW": ""})  # no user, no password: the host key
+    assert again.exit_code == 0, again.output
+    assert "0 notes added, 0 updated, 0 cards rescheduled" in again.output
+    status = run("anki", "status")
+    assert status.exit_code == 0
+    assert f"Account: {user} on {server.url}" in status.output
+    assert "Waiting to be pushed: 0 answers" in status.output
+
+
+@slow
+def test_not_logged_in(tmp_path: Path) -> None:
+    store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
+    result = run("anki", "sync")
+    assert result.exit_code == 1
+    assert "Error: not logged in: run study anki sync --user NAME" in result.output
+
+
+@slow
+def test_the_server_stopped_mid_way(tmp_path: Path, server: Server, user: str,
+                                    tmp_path_factory: pytest.TempPathFactory) -> None:
+    own = Server(tmp_path_factory.mktemp("own-server"))
+    try:
+        s = Side(tmp_path / "study.db", own, "user1")
+        s.sync()
+        s.answer(KEYS[0], 3)
+        s.answer(KEYS[1], 2)
+
+        def stop_at_push(line: str) -> None:
+            if line.startswith("pushing answers"):
+                own.stop()
+
+        with pytest.raises(anki_sync.SyncError, match="cannot reach the sync server"):
+            s.sync(log=stop_at_push)
+        with pytest.raises(anki_sync.SyncError, match="cannot reach the sync server"):
+            s.sync()  # stopped before anything
+        assert s.reviews() == {KEYS[0]: 1, KEYS[1]: 1}
+        own = Server(own.base, port=own.port)
+        report = s.sync()
+        assert report.pushed == 0  # pushed into the mirror last time; sent now
+        phone = Phone(tmp_path / "phone.anki2", own, "user1")
+        try:
+            phone.sync()
+            assert phone.reviews(s) == {KEYS[0]: 1, KEYS[1]: 1}
+            same_state(s, phone)
+        finally:
+            phone.close()
+    finally:
+        own.stop()
+
+
+@slow
+def test_a_full_sync_demanded_is_refused_then_download_recovers(side: Side,
+                                                                phone: Phone) -> None:
+    side.sync()
+    phone.sync()
+    side.answer(KEYS[0], 3)
+    side.sync()
+    # another device changes a note type's schema and forces a one-way upload
+    phone.col.mod_schema(check=False)
+    phone.answer(KEYS[1], side, 3)
+    phone.col.close_for_full_sync()
+    phone.col.full_upload_or_download(auth=phone.auth, server_usn=None, upload=True)
+    phone.col.reopen(after_full_sync=True)
+    side.answer(KEYS[2], 3)
+    before = history.events(side.store.db.conn)
+    with pytest.raises(anki_sync.SyncError, match="Anki asks for a full sync"):
+        side.sync()
+    assert history.events(side.store.db.conn) == before
+    report = side.sync(download=True)
+    assert report.downloaded and report.pulled == 1
+    phone.sync()
+    assert side.reviews() == phone.reviews(side) == {KEYS[0]: 1, KEYS[1]: 1, KEYS[2]: 1}
+    same_state(side, phone)
+
+
+@slow
+def test_a_local_collection_file_and_anki_holding_it_open(side: Side, tmp_path: Path) -> None:
+    path = tmp_path / "desktop" / "collection.anki2"
+    path.parent.mkdir()
+    desktop = anki_collection.Collection(str(path))
+    with pytest.raises(anki_sync.SyncError, match="Anki has this collection open"):
+        anki_sync.sync(side.store, SETTINGS, directory=side.directory, now=now(), tz=TZ,
+                       collection=str(path))
+    desktop.close()
+    side.answer(KEYS[0], 3)
+    report = anki_sync.sync(side.store, SETTINGS, directory=side.directory, now=now(), tz=TZ,
+                            collection=str(path))
+    assert (report.notes_added, report.pushed) == (4, 1)
+    desktop = anki_collection.Collection(str(path))
+    try:
+        card = desktop.get_card(desktop.find_cards("Key:fact:f000 card:1")[0])
+        assert card.type == 1 or card.type == 2
+        assert desktop.db.scalar("SELECT count(*) FROM revlog WHERE cid = ?", card.id) == 1
+    finally:
+        desktop.close()
+
+
+@slow
+def test_a_sync_during_a_review_session_is_refused(tmp_path: Path, server: Server,
+                                                   user: str) -> None:
+    import pexpect
+
+    store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
+    env = {**os.environ, "STUDY_DB": str(tmp_path / "study.db"), "STUDY_ANKI_PASSWORD": PASSWORD}
+    env.pop("STUDY_NOW", None)
+    study = str(Path(sys.executable).parent / "study")
+    child = pexpect.spawn(study, ["review"], env=env, encoding="utf-8", timeout=20,
+                          dimensions=(30, 100))
+    try:
+        child.expect("Question 0")
+        sync = subprocess.run([study, "anki", "sync", "--server", server.url, "--user", user],
+                              env=env, capture_output=True, text=True, timeout=60)
+        assert sync.returncode == 1
+        assert sync.stderr.strip().splitlines()[-1] == (
+            "Error: a review session is running on this store; finish it (q) and run the "
+            "sync again; nothing was changed")
+        child.send(" ")
+        child.send("3")
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    sync = subprocess.run([study, "anki", "sync"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert sync.returncode == 0, sync.stderr
+    assert "pushed 1 answer," in sync.stdout
+
+
+def test_without_the_anki_package_the_command_says_how_to_install_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
+    monkeypatch.setitem(sys.modules, "anki.collection", None)
+    result = run("anki", "sync")
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {anki_sync.INSTALL_HINT}"
+    assert run("due").exit_code == 0
