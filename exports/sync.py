@@ -19,10 +19,12 @@ A sync is:
 Secretariat touches only its own notes, cards, note types, deck and preset.
 Only the host key is kept (``account.json``, mode 0600), never the password.
 
-Public ``anki`` API throughout, except three uses of ``col.db`` where the
-package has no public call: reading the note GUIDs and the revlog (no lookup
-by GUID, no revlog reader), and adding revlog entries (Anki adds them only
-when it answers a card itself).
+Public ``anki`` API throughout, except ``col.db`` where the package has no
+public call: reading the notes' GUIDs, fields and tags and the cards'
+scheduling in bulk (it reads them one at a time only, far too slow for
+20,000 cards; changed ones are then fetched and written through the public
+API), reading the revlog (no reader), and adding revlog entries (Anki adds
+them only when it answers a card itself).
 """
 
 from __future__ import annotations
@@ -237,6 +239,19 @@ def card_schedule(card: Any) -> dict[str, Any]:
             "ivl": int(card.ivl), "reps": int(card.reps), "lapses": int(card.lapses),
             "stability": round(memory.stability, 3) if memory else None,
             "difficulty": round(memory.difficulty, 3) if memory else None}
+
+
+def _schedule_of_row(row: list[Any]) -> dict[str, Any]:
+    """``card_schedule`` from a row of Anki's cards table (``data`` holds the memory state)."""
+    _cid, ctype, queue, due, ivl, reps, lapses, data = row
+    try:
+        extra = json.loads(data) if data else {}
+    except ValueError:
+        extra = {}
+    s, d = extra.get("s"), extra.get("d")
+    return {"type": ctype, "queue": queue, "due": due, "ivl": ivl, "reps": reps,
+            "lapses": lapses, "stability": round(float(s), 3) if s is not None else None,
+            "difficulty": round(float(d), 3) if d is not None else None}
 
 
 def same_schedule(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -544,8 +559,10 @@ def _push_notes(store: Store, settings: Settings, col: Any, report: SyncReport) 
         notes = []
     models = {nt.kind: _note_type(col, nt) for nt in NOTE_TYPES.values()}
     mine = {m["id"] for m in models.values()}
-    in_anki = {guid: (nid, mid) for nid, guid, mid in col.db.all(
-        "SELECT id, guid, mid FROM notes")}
+    # read in bulk (col.db: the package reads notes one by one only); fetch the changed ones
+    in_anki = {guid: (nid, mid, flds.split("\x1f"), tags.split())
+               for nid, guid, mid, flds, tags in col.db.all(
+                   "SELECT id, guid, mid, flds, tags FROM notes")}
     adds, updates = [], []
     current = set()
     for n in notes:
@@ -562,27 +579,28 @@ def _push_notes(store: Store, settings: Settings, col: Any, report: SyncReport) 
             note.tags = _tags(n.tags)
             adds.append(AddNoteRequest(note, deck_id))
             continue
-        note = col.get_note(found[0])
-        changed = False
-        if note.mid == model["id"]:
-            for name, value in zip(n.note_type.fields, n.fields, strict=True):
-                if name in names and note[name] != value:
-                    note[name] = value
-                    changed = True
-        tags = [t for t in note.tags if not _is_ours(t)] + _tags(n.tags)
-        if sorted(tags) != sorted(note.tags):
-            note.tags = tags
-            changed = True
-        if changed:
-            updates.append(note)
+        nid, mid, values, tags_now = found
+        fields = {}
+        if mid == model["id"]:
+            where = {name: i for i, name in enumerate(names)}
+            fields = {name: value for name, value in zip(n.note_type.fields, n.fields,
+                                                         strict=True)
+                      if name in where and values[where[name]] != value}
+        tags = [t for t in tags_now if not _is_ours(t)] + _tags(n.tags)
+        if not fields and sorted(tags) == sorted(tags_now):
+            continue
+        note = col.get_note(nid)
+        for name, value in fields.items():
+            note[name] = value
+        note.tags = tags
+        updates.append(note)
     # notes of removed records: tagged retired (their cards are suspended by the push)
-    for guid, (nid, mid) in in_anki.items():
-        if mid in mine and guid not in current:
+    for guid, (nid, mid, _values, tags_now) in in_anki.items():
+        if mid in mine and guid not in current and RETIRED_TAG not in tags_now:
             note = col.get_note(nid)
-            if RETIRED_TAG not in note.tags:
-                note.tags = [*note.tags, RETIRED_TAG]
-                updates.append(note)
-                report.retired += 1
+            note.tags = [*note.tags, RETIRED_TAG]
+            updates.append(note)
+            report.retired += 1
     if adds:
         col.add_notes(adds)
     if updates:
@@ -623,9 +641,9 @@ def _push_answers(store: Store, col: Any, anki_ids: dict[int, str]) -> int:
     if not rows:
         return 0
     # no public API adds a revlog entry: usn -1 marks it for the next sync
-    for row in rows:
-        col.db.execute("INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, "
-                       "type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", *row)
+    col.db.transact(lambda: col.db.executemany(
+        "INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows))
     with store.transaction():
         for event_id, rid in remember:
             history.set_anki_revlog_id(conn, event_id, rid)
@@ -638,16 +656,19 @@ def _push_schedule(col: Any, anki_ids: dict[int, str], cards: CardMap, settings:
     from anki.cards import FSRSMemoryState
 
     today = col.sched.today
+    # read in bulk (col.db: the package reads cards one by one only); fetch the changed ones
+    current = {row[0]: row for row in col.db.all(
+        "SELECT id, type, queue, due, ivl, reps, lapses, data FROM cards")}
     changed = []
     for cid, key in anki_ids.items():
         row = cards.rows[key]
         want = anki_schedule(row, now=now, today=today, tz=tz, settings=settings)
-        card = col.get_card(cid)
-        have = card_schedule(card)
+        have = _schedule_of_row(current[cid])
         if want["type"] == 0 and have["type"] == 0:
             want["due"] = have["due"]  # a new card keeps its place in Anki's new queue
         if same_schedule(want, have):
             continue
+        card = col.get_card(cid)
         card.type, card.queue, card.due, card.ivl = (want["type"], want["queue"], want["due"],
                                                      want["ivl"])
         card.reps, card.lapses = want["reps"], want["lapses"]

@@ -14,6 +14,7 @@ first use.
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import uuid
@@ -58,8 +59,6 @@ def _tables(conn: sqlite3.Connection) -> None:
 
 
 def _device(conn: sqlite3.Connection) -> str:
-    import json
-
     row = conn.execute("SELECT value FROM config WHERE key = 'device_id'").fetchone()
     if row:
         return str(json.loads(row[0]))
@@ -78,20 +77,19 @@ def events(conn: sqlite3.Connection, card_keys: Iterable[str] | None = None,
     """Stored events in time order (ties by id)."""
     _tables(conn)
     device = _device(conn)
-    keys = None if card_keys is None else set(card_keys)
+    keys = None if card_keys is None else list(dict.fromkeys(card_keys))
     pushed = dict(conn.execute("SELECT event_id, revlog_id FROM history_revlog").fetchall())
     out = []
+    some = "" if keys is None else " WHERE card_key IN (SELECT value FROM json_each(?))"
+    params = [] if keys is None else [json.dumps(keys)]
     for rid, key, rating, at, duration in conn.execute(
-            "SELECT id, card_key, rating, reviewed_at, duration_ms FROM reviews"):
-        if keys is not None and key not in keys:
-            continue
+            "SELECT id, card_key, rating, reviewed_at, duration_ms FROM reviews" + some, params):
         eid = f"{device}-{rid}"
         out.append(Event(eid, key, "review", from_iso(at), device, "terminal", rating, duration,
                          None, pushed.get(eid)))
     for row in conn.execute("SELECT id, card_key, kind, at, device, origin, rating, "
-                            "duration_ms, cancels, anki_revlog_id FROM history_events"):
-        if keys is not None and row[1] not in keys:
-            continue
+                            "duration_ms, cancels, anki_revlog_id FROM history_events" + some,
+                            params):
         out.append(Event(row[0], row[1], row[2], from_iso(row[3]), *row[4:]))
     if since is not None:
         out = [e for e in out if e.at >= since]
@@ -143,9 +141,9 @@ def merge_events(conn: sqlite3.Connection, new_events: Iterable[Event], settings
         How many events were new. One transaction.
     """
     _tables(conn)
-    known = {e.id for e in events(conn)}
-    fresh = [e for e in new_events if e.id not in known]
-    fresh = list({e.id: e for e in fresh}.values())
+    incoming = list({e.id: e for e in new_events}.values())
+    known = {e.id for e in events(conn, {e.card_key for e in incoming})}
+    fresh = [e for e in incoming if e.id not in known]
     if not fresh:
         return 0
     own = not conn.in_transaction
@@ -159,8 +157,11 @@ def merge_events(conn: sqlite3.Connection, new_events: Iterable[Event], settings
         touched = sorted({e.card_key for e in fresh})
         stored = {k for k in touched
                   if conn.execute("SELECT 1 FROM cards WHERE key = ?", [k]).fetchone()}
+        by_key: dict[str, list[Event]] = {}
+        for e in events(conn, stored):
+            by_key.setdefault(e.card_key, []).append(e)
         for key in stored:
-            state = replay(key, events(conn, [key]), settings)
+            state = replay(key, by_key.get(key, []), settings)
             sets = ", ".join(f"{c} = :{c}" for c in state)
             conn.execute(f"UPDATE cards SET {sets}, buried_until = NULL, "
                          f"reviewed_hash = answer_hash, version = version + 1 WHERE key = :key",
