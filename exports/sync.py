@@ -40,15 +40,13 @@ from typing import Any
 
 from cards.errors import CardsError
 from cards.store import Store
-from exports.notes import NOTE_TYPES, collect_notes, note_guid, note_key
+from exports.notes import NOTE_TYPES, TAG_ROOT, collect_notes, namespaced, note_guid, note_key
 from study import history
 from study.queue import study_day
 from study.settings import Settings
 
 #: The note field Secretariat never writes: the learner's own.
 PERSONAL = "Personal"
-#: The namespace of Secretariat's tags in Anki.
-TAG_ROOT = "Secretariat"
 RETIRED_TAG = f"{TAG_ROOT}::retired"
 DECK = "Secretariat"
 PRESET = "Secretariat"
@@ -539,7 +537,7 @@ def _preset(col: Any, settings: Settings, deck_id: int) -> None:
 
 
 def _tags(ours: tuple[str, ...]) -> list[str]:
-    return [f"{TAG_ROOT}::{t}" for t in ours]
+    return namespaced(ours)
 
 
 def _is_ours(tag: str) -> bool:

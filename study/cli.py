@@ -695,8 +695,10 @@ def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: st
                 kind: str | None, force: bool, quiet: bool) -> None:
     """Write an Anki package (.apkg): a note per record, the store's cards.
 
-    Importing a newer export into Anki updates the notes that changed, in
-    place, and keeps your reviews.
+    The cards carry their scheduling and review history: a first import
+    with "Import any learning progress" starts where the terminal is.
+    Importing a newer export updates the notes that changed, in place, and
+    keeps your Anki reviews (but adds no new history: use study anki sync).
 
     \b
     Example:
@@ -705,9 +707,12 @@ def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: st
     """
     from exports.anki import export_apkg
 
+    store = obj.store()
+    settings = _settings(store.config())
     with _export_progress(quiet) as progress:
-        result = export_apkg(obj.store(), out, deck=deck, split_by=split_by, tag=tag,
-                             kind=kind, force=force, progress=progress)
+        result = export_apkg(store, out, deck=deck, split_by=split_by, tag=tag,
+                             kind=kind, force=force, progress=progress, now=now(),
+                             tz=local_timezone(settings.timezone), settings=settings)
     click.echo(f"Wrote {out}: {result.summary()}")
 
 
