@@ -335,7 +335,8 @@ def login(directory: Path, creds: Login) -> Account:
     old = load_account(directory)
     if old is not None and (old.user, old.endpoint) != (creds.user, creds.server or ANKIWEB):
         # another account: the mirror of the old one must not be synced with it
-        for name in ("collection.anki2", "collection.anki2-wal", "collection.media.db2"):
+        for name in ("collection.anki2", "collection.anki2-wal", "collection.media.db2",
+                     "state.json"):
             with contextlib.suppress(FileNotFoundError):
                 (directory / name).unlink()
     account = Account(creds.user, creds.server or ANKIWEB, auth.hkey,
@@ -372,7 +373,7 @@ def sync(store: Store, settings: Settings, *, directory: Path, now: datetime, tz
         if collection is not None:
             col = _open_local(module, collection)
             try:
-                _exchange(store, settings, col, now, tz, report, say)
+                _exchange(store, settings, col, now, tz, report, say, {})
             finally:
                 col.close()
             return report
@@ -404,7 +405,8 @@ def sync(store: Store, settings: Settings, *, directory: Path, now: datetime, tz
             if out.new_endpoint:
                 auth = SyncAuth(hkey=account.hkey, endpoint=out.new_endpoint)
                 account.endpoint = out.new_endpoint
-            _exchange(store, settings, col, now, tz, report, say)
+            state = {} if report.downloaded else _load_state(directory)
+            state = _exchange(store, settings, col, now, tz, report, say, state)
             out = _connect(col, auth, "sending Secretariat's changes")
             if out.required == out.FULL_UPLOAD:
                 # the server holds no cards: an empty account, nothing to overwrite
@@ -416,6 +418,7 @@ def sync(store: Store, settings: Settings, *, directory: Path, now: datetime, tz
                     "Anki asks for a full sync after Secretariat's changes; the answers pulled "
                     "so far are saved, nothing else was sent. Run study anki sync --download "
                     "to start again from the account's collection")
+            _save_state(directory, state)
         finally:
             col.close()
         account.last_sync = now.isoformat(timespec="seconds")
@@ -437,26 +440,74 @@ def _open_local(module: Any, path: str) -> Any:
         raise SyncError(f"{path}: cannot open the Anki collection ({_message(err)})") from None
 
 
+def _load_state(directory: Path | None) -> dict[str, Any]:
+    """What the last successful sync pushed: lets the next one look only at changes."""
+    if directory is None:
+        return {}
+    try:
+        data = json.loads((directory / "state.json").read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(directory: Path | None, state: dict[str, Any]) -> None:
+    if directory is None:
+        return
+    tmp = directory / "state.json.tmp"
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, directory / "state.json")
+
+
+def _signature(store: Store) -> list[Any]:
+    """Changes whenever a note's text can have changed: the records' and cards' times."""
+    from cards.records import KINDS
+
+    parts: list[Any] = list(store.db.execute(
+        "SELECT count(*), max(updated), sum(retired) FROM cards").fetchone())
+    for kind in KINDS.values():
+        parts.extend(store.db.execute(
+            f"SELECT count(*), max(updated) FROM [{kind.plural}]").fetchone())
+    return parts
+
+
 def _exchange(store: Store, settings: Settings, col: Any, now: datetime, tz: tzinfo,
-              report: SyncReport, say: Log) -> None:
-    """Pull Anki's answers into the store, then push the store into the collection."""
+              report: SyncReport, say: Log, state: dict[str, Any]) -> dict[str, Any]:
+    """Pull Anki's answers into the store, then push the store into the collection.
+
+    ``state`` is what the last successful sync pushed ({} to look at
+    everything); returns the state to keep once this sync has succeeded.
+    """
     cards = CardMap.of(store)
     slots = _anki_slots(col)
     anki_ids = {cid: key for (guid, ordinal), cid in slots.items()
                 if (key := cards.by_slot.get((guid, ordinal))) is not None}
     say("pulling answers given in Anki")
-    report.pulled = _pull(store, settings, col, anki_ids, now)
+    usn = state.get("revlog_usn")
+    # the entries that came with this sync carry the server's usn; later ones a higher one
+    seen_usn = col.db.scalar("SELECT max(usn) FROM revlog")
+    report.pulled = _pull(store, settings, col, anki_ids, now, usn)
     report.suspended_in_anki = _pull_suspensions(store, col, anki_ids, cards)
     if report.pulled or report.suspended_in_anki:
         cards = CardMap.of(store)
-    say("pushing notes")
-    _push_notes(store, settings, col, report)
-    slots = _anki_slots(col)
-    anki_ids = {cid: key for (guid, ordinal), cid in slots.items()
-                if (key := cards.by_slot.get((guid, ordinal))) is not None}
+    signature = _signature(store)
+    models_there = all(col.models.by_name(nt.name) for nt in NOTE_TYPES.values())
+    if signature != state.get("signature") or not models_there:
+        say("pushing notes")
+        _push_notes(store, settings, col, report)
+        slots = _anki_slots(col)
+        anki_ids = {cid: key for (guid, ordinal), cid in slots.items()
+                    if (key := cards.by_slot.get((guid, ordinal))) is not None}
+    else:
+        _preset(col, settings, col.decks.id(DECK))
+    pushed: dict[str, int] = state.get("versions", {})
+    versions = {key: int(row["version"]) for key, row in cards.rows.items()}
+    changed = {cid: key for cid, key in anki_ids.items() if pushed.get(key) != versions[key]}
     say("pushing answers and scheduling")
-    report.pushed = _push_answers(store, col, anki_ids)
-    report.cards_scheduled = _push_schedule(col, anki_ids, cards, settings, now, tz)
+    report.pushed = _push_answers(store, col, changed)
+    report.cards_scheduled = _push_schedule(col, changed, cards, settings, now, tz)
+    return {"revlog_usn": seen_usn if seen_usn is not None and seen_usn >= 0 else usn,
+            "signature": signature, "versions": versions}
 
 
 def _anki_slots(col: Any) -> dict[tuple[str, int], int]:
@@ -466,20 +517,27 @@ def _anki_slots(col: Any) -> dict[tuple[str, int], int]:
 
 
 def _pull(store: Store, settings: Settings, col: Any, anki_ids: dict[int, str],
-          now: datetime) -> int:
-    """Answers given in Anki to Secretariat's cards, as review events, merged."""
+          now: datetime, usn: int | None) -> int:
+    """Answers given in Anki to Secretariat's cards, as review events, merged.
+
+    Only revlog entries not yet synced (usn -1) or that came with a sync
+    since the last one (usn at least ``usn``) are looked at; all when None.
+    """
     conn = store.db.conn
-    known = {e.anki_revlog_id for e in history.events(conn) if e.anki_revlog_id is not None}
-    fresh = []
-    for rid, cid, ease, duration, kind in col.db.all(
-            "SELECT id, cid, ease, time, type FROM revlog ORDER BY id"):
-        key = anki_ids.get(cid)
-        if key is None or rid in known or not 1 <= ease <= 4 or kind not in (0, 1, 2, 3):
-            continue
-        fresh.append(history.Event(
-            id=f"anki-{rid}-{cid}", card_key=key, kind="review",
-            at=datetime.fromtimestamp(rid / 1000, UTC), device="anki", origin="anki",
-            rating=int(ease), duration_ms=int(duration), anki_revlog_id=int(rid)))
+    where = "" if usn is None else " WHERE usn = -1 OR usn >= ?"
+    rows = col.db.all("SELECT id, cid, ease, time, type FROM revlog" + where,
+                      *([] if usn is None else [usn]))
+    rows = [r for r in rows if r[1] in anki_ids and 1 <= r[2] <= 4 and r[4] in (0, 1, 2, 3)]
+    if not rows:
+        return 0
+    keys = {anki_ids[r[1]] for r in rows}
+    known = {e.anki_revlog_id for e in history.events(conn, keys)
+             if e.anki_revlog_id is not None}
+    fresh = [history.Event(
+        id=f"anki-{rid}-{cid}", card_key=anki_ids[cid], kind="review",
+        at=datetime.fromtimestamp(rid / 1000, UTC), device="anki", origin="anki",
+        rating=int(ease), duration_ms=int(duration), anki_revlog_id=int(rid))
+        for rid, cid, ease, duration, _kind in sorted(rows) if rid not in known]
     if not fresh:
         return 0
     return history.merge_events(conn, fresh, settings, now)
@@ -608,12 +666,19 @@ def _push_notes(store: Store, settings: Settings, col: Any, report: SyncReport) 
 
 
 def _push_answers(store: Store, col: Any, anki_ids: dict[int, str]) -> int:
-    """Terminal answers as revlog entries; the store remembers each entry's id."""
+    """Terminal answers to the cards ``anki_ids`` as revlog entries; the store
+    remembers each entry's id."""
     conn = store.db.conn
     by_key = {key: cid for cid, key in anki_ids.items()}
-    evs = history.events(conn)
+    if not by_key:
+        return 0
+    evs = history.events(conn, by_key)
     cancelled = {e.cancels for e in evs if e.kind == "undo"}
-    taken = set(col.db.list("SELECT id FROM revlog"))
+    wanted = [e.anki_revlog_id or int(e.at.timestamp() * 1000) for e in evs]
+    if not wanted:
+        return 0
+    taken = set(col.db.list("SELECT id FROM revlog WHERE id BETWEEN ? AND ?",
+                            min(wanted), max(wanted) + len(wanted) + 1000))
     rows = []
     seen: dict[str, int] = {}
     remember = []

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import facts_toml, run, store_from_toml
+from helpers import facts_toml, json_of, run, store_from_toml
 
 from exports import sync as anki_sync
 from study import history
@@ -246,6 +246,10 @@ def test_the_phone_first(side: Side, phone: Phone) -> None:
     phone.sync()
     same_state(side, phone)
     assert side.reviews() == {KEYS[0]: 1, KEYS[1]: 1}
+    # scripts see the pulled answers: `study list cards --json` keeps key, state and reps
+    listed = {c["key"]: c for c in json_of("--db", side.store.path, "list", "cards", "--json")}
+    assert (listed[KEYS[0]]["state"], listed[KEYS[0]]["reps"]) == (side.card(KEYS[0])["state"], 1)
+    assert (listed[KEYS[2]]["state"], listed[KEYS[2]]["reps"]) == ("new", 0)
 
 
 @slow
