@@ -177,6 +177,7 @@ class CardMap:
     def of(cls, store: Store) -> CardMap:
         by_slot: dict[tuple[str, int], str] = {}
         rows: dict[str, dict[str, Any]] = {}
+        guids: dict[tuple[str, str], str] = {}
         cur = store.db.execute("SELECT * FROM cards ORDER BY position")
         names = [d[0] for d in cur.description]
         for values in cur:
@@ -184,7 +185,8 @@ class CardMap:
             nt = NOTE_TYPES.get(row["record_kind"])
             if nt is None or row["template"] not in nt.templates:
                 continue
-            guid = note_guid(note_key(row["record_kind"], row["record_id"]))
+            record = (row["record_kind"], row["record_id"])
+            guid = guids.get(record) or guids.setdefault(record, note_guid(note_key(*record)))
             by_slot[guid, nt.templates.index(row["template"])] = row["key"]
             rows[row["key"]] = row
         return cls(by_slot, rows)
@@ -413,6 +415,8 @@ def sync(store: Store, settings: Settings, *, directory: Path, now: datetime, tz
                 say("uploading to the empty account")
                 _full(col, auth, upload=True)
                 report.uploaded = True
+                # nothing came from the account: every entry now is Secretariat's own
+                state["revlog_usn"] = col.db.scalar("SELECT max(usn) FROM revlog")
             elif out.required in (out.FULL_SYNC, out.FULL_DOWNLOAD):
                 raise SyncError(
                     "Anki asks for a full sync after Secretariat's changes; the answers pulled "
@@ -521,10 +525,11 @@ def _pull(store: Store, settings: Settings, col: Any, anki_ids: dict[int, str],
     """Answers given in Anki to Secretariat's cards, as review events, merged.
 
     Only revlog entries not yet synced (usn -1) or that came with a sync
-    since the last one (usn at least ``usn``) are looked at; all when None.
+    since the last one (usn above ``usn``: the server numbers each sync
+    higher) are looked at; all when None.
     """
     conn = store.db.conn
-    where = "" if usn is None else " WHERE usn = -1 OR usn >= ?"
+    where = "" if usn is None else " WHERE usn = -1 OR usn > ?"
     rows = col.db.all("SELECT id, cid, ease, time, type FROM revlog" + where,
                       *([] if usn is None else [usn]))
     rows = [r for r in rows if r[1] in anki_ids and 1 <= r[2] <= 4 and r[4] in (0, 1, 2, 3)]

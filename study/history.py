@@ -78,12 +78,20 @@ def events(conn: sqlite3.Connection, card_keys: Iterable[str] | None = None,
     _tables(conn)
     device = _device(conn)
     keys = None if card_keys is None else list(dict.fromkeys(card_keys))
-    pushed = dict(conn.execute("SELECT event_id, revlog_id FROM history_revlog").fetchall())
     out = []
     some = "" if keys is None else " WHERE card_key IN (SELECT value FROM json_each(?))"
     params = [] if keys is None else [json.dumps(keys)]
-    for rid, key, rating, at, duration in conn.execute(
-            "SELECT id, card_key, rating, reviewed_at, duration_ms FROM reviews" + some, params):
+    terminal = conn.execute(
+        "SELECT id, card_key, rating, reviewed_at, duration_ms FROM reviews" + some,
+        params).fetchall()
+    if keys is None:
+        pushed = dict(conn.execute("SELECT event_id, revlog_id FROM history_revlog").fetchall())
+    else:
+        pushed = dict(conn.execute(
+            "SELECT event_id, revlog_id FROM history_revlog WHERE event_id IN "
+            "(SELECT value FROM json_each(?))",
+            [json.dumps([f"{device}-{r[0]}" for r in terminal])]).fetchall())
+    for rid, key, rating, at, duration in terminal:
         eid = f"{device}-{rid}"
         out.append(Event(eid, key, "review", from_iso(at), device, "terminal", rating, duration,
                          None, pushed.get(eid)))
