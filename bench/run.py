@@ -157,6 +157,15 @@ def main() -> None:
         bench_optimize(work, row, 100_000 // scale)
         print("export:", file=sys.stderr)
         bench_export(100_000 // scale, 1 if args.quick else 3)
+        print("anki sync:", file=sys.stderr)
+        from bench.sync import bench_sync
+
+        try:
+            import anki.collection  # noqa: F401
+        except ImportError:
+            row("Anki sync", "skipped: the anki package is not installed")
+        else:
+            bench_sync(work, row, [2_000 // scale, 20_000 // scale])
     print(f"\nMachine: {platform.platform()}, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}\n")

@@ -166,6 +166,11 @@ def no_review_running(store_path: str) -> Iterator[None]:
 
 # -- the mapping between the store and Anki ------------------------------------
 
+#: The store's card columns the sync needs (not the texts).
+_COLUMNS = ("key, record_kind, record_id, template, position, retired, state, step, stability, "
+            "difficulty, due, last_review, reps, lapses, suspended, buried_until, version")
+
+
 @dataclass(frozen=True)
 class CardMap:
     """The store's cards by Anki note GUID and template ordinal, and back."""
@@ -178,7 +183,7 @@ class CardMap:
         by_slot: dict[tuple[str, int], str] = {}
         rows: dict[str, dict[str, Any]] = {}
         guids: dict[tuple[str, str], str] = {}
-        cur = store.db.execute("SELECT * FROM cards ORDER BY position")
+        cur = store.db.execute(f"SELECT {_COLUMNS} FROM cards ORDER BY position")
         names = [d[0] for d in cur.description]
         for values in cur:
             row = dict(zip(names, values, strict=True))
@@ -190,6 +195,16 @@ class CardMap:
             by_slot[guid, nt.templates.index(row["template"])] = row["key"]
             rows[row["key"]] = row
         return cls(by_slot, rows)
+
+    def refresh(self, store: Store, keys: set[str]) -> None:
+        """Read the rows of ``keys`` again (after the pull changed them)."""
+        cur = store.db.execute(f"SELECT {_COLUMNS} FROM cards WHERE key IN "
+                               f"(SELECT value FROM json_each(?))", [json.dumps(sorted(keys))])
+        names = [d[0] for d in cur.description]
+        for values in cur:
+            row = dict(zip(names, values, strict=True))
+            if row["key"] in self.rows:
+                self.rows[row["key"]] = row
 
 
 def _day_number(when: datetime, now: datetime, today: int, tz: tzinfo, rollover: int) -> int:
@@ -311,6 +326,14 @@ def _full(col: Any, auth: Any, upload: bool) -> None:
         col.reopen(after_full_sync=True)
 
 
+def _forget_mirror(directory: Path) -> None:
+    """Remove the mirror collection and the sync state (a copy of the account: no loss)."""
+    for name in ("collection.anki2", "collection.anki2-wal", "collection.anki2-shm",
+                 "collection.media.db2", "state.json"):
+        with contextlib.suppress(FileNotFoundError):
+            (directory / name).unlink()
+
+
 def login(directory: Path, creds: Login) -> Account:
     """Log in, keep the host key (mode 0600), and return the account.
 
@@ -318,12 +341,15 @@ def login(directory: Path, creds: Login) -> Account:
         SyncError: wrong user or password, or the server cannot be reached.
     """
     module = _anki()
+    import tempfile
+
     from anki.errors import NetworkError
     from anki.errors import SyncError as AnkiSyncError
 
     directory.mkdir(parents=True, exist_ok=True)
     endpoint = creds.server or None
-    col = module.Collection(str(directory / "collection.anki2"))
+    scratch = tempfile.TemporaryDirectory()  # logging in needs a collection, not the mirror
+    col = module.Collection(str(Path(scratch.name) / "login.anki2"))
     try:
         auth = col.sync_login(creds.user, creds.password, endpoint)
     except NetworkError as err:
@@ -334,13 +360,10 @@ def login(directory: Path, creds: Login) -> Account:
                         f"({_message(err)}); check the user name and password") from None
     finally:
         col.close()
+        scratch.cleanup()
     old = load_account(directory)
     if old is not None and (old.user, old.endpoint) != (creds.user, creds.server or ANKIWEB):
-        # another account: the mirror of the old one must not be synced with it
-        for name in ("collection.anki2", "collection.anki2-wal", "collection.media.db2",
-                     "state.json"):
-            with contextlib.suppress(FileNotFoundError):
-                (directory / name).unlink()
+        _forget_mirror(directory)  # another account: the old mirror must not sync with it
     account = Account(creds.user, creds.server or ANKIWEB, auth.hkey,
                       old.last_sync if old and old.user == creds.user else None)
     save_account(directory, account)
@@ -366,8 +389,26 @@ def sync(store: Store, settings: Settings, *, directory: Path, now: datetime, tz
 
     Raises:
         SyncError: the server cannot be reached, refuses, or demands a full
-            sync; the collection is open in Anki; a review session is running.
+            sync; the collection is open in Anki; a review session is running;
+            Anki reports any other error (nothing in the store is lost: the
+            answers pulled are merged in one transaction, the mirror is a copy).
     """
+    _anki()
+    from anki.errors import AnkiException
+
+    try:
+        return _sync(store, settings, directory=directory, now=now, tz=tz, account=account,
+                     collection=collection, download=download, log=log)
+    except AnkiException as err:
+        raise SyncError(f"Anki reported an error ({_message(err)}); nothing was lost. If it "
+                        f"happens again, study anki sync --download starts again from the "
+                        f"account's collection") from None
+
+
+def _sync(store: Store, settings: Settings, *, directory: Path, now: datetime, tz: tzinfo,
+         account: Account | None = None, collection: str | None = None,
+         download: bool = False, log: Log | None = None) -> SyncReport:
+    """``sync`` without the translation of Anki's own errors."""
     module = _anki()
     report = SyncReport()
     say = log or (lambda _line: None)
@@ -386,6 +427,8 @@ def sync(store: Store, settings: Settings, *, directory: Path, now: datetime, tz
 
         auth = SyncAuth(hkey=account.hkey, endpoint=account.endpoint or None)
         directory.mkdir(parents=True, exist_ok=True)
+        if download:
+            _forget_mirror(directory)  # even a damaged one: it is replaced
         col = module.Collection(str(directory / "collection.anki2"))
         try:
             if download:
@@ -490,10 +533,11 @@ def _exchange(store: Store, settings: Settings, col: Any, now: datetime, tz: tzi
     usn = state.get("revlog_usn")
     # the entries that came with this sync carry the server's usn; later ones a higher one
     seen_usn = col.db.scalar("SELECT max(usn) FROM revlog")
-    report.pulled = _pull(store, settings, col, anki_ids, now, usn)
-    report.suspended_in_anki = _pull_suspensions(store, col, anki_ids, cards)
-    if report.pulled or report.suspended_in_anki:
-        cards = CardMap.of(store)
+    report.pulled, touched = _pull(store, settings, col, anki_ids, now, usn)
+    suspended = _pull_suspensions(store, col, anki_ids, cards)
+    report.suspended_in_anki = len(suspended)
+    if touched or suspended:
+        cards.refresh(store, touched | set(suspended))
     signature = _signature(store)
     models_there = all(col.models.by_name(nt.name) for nt in NOTE_TYPES.values())
     if signature != state.get("signature") or not models_there:
@@ -521,12 +565,15 @@ def _anki_slots(col: Any) -> dict[tuple[str, int], int]:
 
 
 def _pull(store: Store, settings: Settings, col: Any, anki_ids: dict[int, str],
-          now: datetime, usn: int | None) -> int:
+          now: datetime, usn: int | None) -> tuple[int, set[str]]:
     """Answers given in Anki to Secretariat's cards, as review events, merged.
 
     Only revlog entries not yet synced (usn -1) or that came with a sync
     since the last one (usn above ``usn``: the server numbers each sync
     higher) are looked at; all when None.
+
+    Returns:
+        How many answers were new, and the cards they were given to.
     """
     conn = store.db.conn
     where = "" if usn is None else " WHERE usn = -1 OR usn > ?"
@@ -534,7 +581,7 @@ def _pull(store: Store, settings: Settings, col: Any, anki_ids: dict[int, str],
                       *([] if usn is None else [usn]))
     rows = [r for r in rows if r[1] in anki_ids and 1 <= r[2] <= 4 and r[4] in (0, 1, 2, 3)]
     if not rows:
-        return 0
+        return 0, set()
     keys = {anki_ids[r[1]] for r in rows}
     known = {e.anki_revlog_id for e in history.events(conn, keys)
              if e.anki_revlog_id is not None}
@@ -544,20 +591,22 @@ def _pull(store: Store, settings: Settings, col: Any, anki_ids: dict[int, str],
         rating=int(ease), duration_ms=int(duration), anki_revlog_id=int(rid))
         for rid, cid, ease, duration, _kind in sorted(rows) if rid not in known]
     if not fresh:
-        return 0
-    return history.merge_events(conn, fresh, settings, now)
+        return 0, set()
+    return history.merge_events(conn, fresh, settings, now), {e.card_key for e in fresh}
 
 
-def _pull_suspensions(store: Store, col: Any, anki_ids: dict[int, str], cards: CardMap) -> int:
-    """Cards suspended in Anki are suspended in the store too (a union of suspensions)."""
+def _pull_suspensions(store: Store, col: Any, anki_ids: dict[int, str],
+                      cards: CardMap) -> list[str]:
+    """Cards suspended in Anki are suspended in the store too (a union of suspensions);
+    returns their keys."""
     from study.scheduler import set_suspended
 
     wanted = [anki_ids[cid] for cid in col.find_cards("is:suspended")
               if cid in anki_ids and not cards.rows[anki_ids[cid]]["suspended"]
               and not cards.rows[anki_ids[cid]]["retired"]]
     if not wanted:
-        return 0
-    return len(set_suspended(store.db.conn, wanted, True))
+        return []
+    return set_suspended(store.db.conn, wanted, True)
 
 
 def _note_type(col: Any, nt: Any) -> dict[str, Any]:
@@ -725,8 +774,11 @@ def _push_schedule(col: Any, anki_ids: dict[int, str], cards: CardMap, settings:
 
     today = col.sched.today
     # read in bulk (col.db: the package reads cards one by one only); fetch the changed ones
+    if not anki_ids:
+        return 0
     current = {row[0]: row for row in col.db.all(
-        "SELECT id, type, queue, due, ivl, reps, lapses, data FROM cards")}
+        "SELECT id, type, queue, due, ivl, reps, lapses, data FROM cards WHERE id IN "
+        "(SELECT value FROM json_each(?))", json.dumps(list(anki_ids)))}
     changed = []
     for cid, key in anki_ids.items():
         row = cards.rows[key]

@@ -26,7 +26,7 @@ from helpers import facts_toml, json_of, run, store_from_toml
 from exports import sync as anki_sync
 from study import history
 from study.due import local_timezone
-from study.scheduler import answer, make_scheduler, undo
+from study.scheduler import answer, make_scheduler, set_suspended, undo
 from study.settings import Settings
 
 anki_collection = pytest.importorskip("anki.collection")
@@ -584,3 +584,30 @@ def test_without_the_anki_package_the_command_says_how_to_install_it(
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {anki_sync.INSTALL_HINT}"
     assert run("due").exit_code == 0
+
+
+@slow
+def test_a_damaged_mirror_is_an_error_not_a_traceback(side: Side) -> None:
+    side.sync()
+    side.answer(KEYS[0], 3)
+    (side.directory / "collection.anki2").write_bytes(b"not a collection" * 100)
+    with pytest.raises(anki_sync.SyncError, match="Anki reported an error"):
+        side.sync()
+    assert side.reviews() == {KEYS[0]: 1}
+    report = side.sync(download=True)  # the way out: the account's collection again
+    assert report.downloaded and report.pushed == 1
+
+
+@slow
+def test_suspensions_go_both_ways(side: Side, phone: Phone) -> None:
+    side.sync()
+    phone.sync()
+    phone.col.sched.suspend_cards([phone.card_of(KEYS[0], side).id])
+    phone.sync()
+    set_suspended(side.store.db.conn, [KEYS[1]], True)
+    report = side.sync()
+    assert report.suspended_in_anki == 1
+    assert side.card(KEYS[0])["suspended"] == 1
+    phone.sync()
+    assert phone.card_of(KEYS[1], side).queue == -1
+    same_state(side, phone)
