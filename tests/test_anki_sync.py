@@ -611,3 +611,50 @@ def test_suspensions_go_both_ways(side: Side, phone: Phone) -> None:
     phone.sync()
     assert phone.card_of(KEYS[1], side).queue == -1
     same_state(side, phone)
+
+
+def test_a_review_does_not_start_while_a_sync_runs(tmp_path: Path) -> None:
+    from study.live import exclusive
+
+    store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
+    with exclusive(str(tmp_path / "study.db")):
+        result = run("review", input=" 3q")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: a sync with Anki is running on this store; wait for it to finish and start "
+        "the review again")
+    assert run("review", input=" 3q").exit_code == 0  # the lock went with the sync
+
+
+@slow
+def test_the_password_is_asked_for_in_a_terminal(tmp_path: Path, server: Server,
+                                                 user: str) -> None:
+    import pexpect
+
+    store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
+    env = {**os.environ, "STUDY_DB": str(tmp_path / "study.db")}
+    env.pop("STUDY_NOW", None)
+    env.pop("STUDY_ANKI_PASSWORD", None)
+    study = str(Path(sys.executable).parent / "study")
+    child = pexpect.spawn(study, ["anki", "sync", "--server", server.url, "--user", user],
+                          env=env, encoding="utf-8", timeout=60)
+    try:
+        child.expect(f"Password for {user}: ")
+        child.sendline(PASSWORD)
+        child.expect("Synced: pulled 0 answers from Anki, pushed 0 answers, 2 notes added")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert PASSWORD not in child.before
+
+
+def test_without_a_terminal_or_the_variable_there_is_no_password(tmp_path: Path) -> None:
+    store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
+    result = run("anki", "sync", "--user", "me", input="")
+    assert result.exit_code == 1
+    assert result.output.strip() == ("Error: no password: set STUDY_ANKI_PASSWORD, or run the "
+                                     "command in a terminal to be asked for it")
+    usage = run("anki", "sync", "--server", "http://127.0.0.1:9/")
+    assert usage.exit_code == 2
+    assert "--server needs --user NAME" in usage.output
