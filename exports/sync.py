@@ -812,14 +812,21 @@ def _push_schedule(col: Any, anki_ids: dict[int, str], cards: CardMap, settings:
 # -- status ------------------------------------------------------------------
 
 def status(store: Store, directory: Path) -> dict[str, Any]:
-    """The account, the last sync, and the terminal answers waiting to be pushed."""
+    """The account, the last sync, and what waits to be pushed: terminal answers,
+    cards whose state changed, and whether any note's text changed."""
     account = load_account(directory)
     evs = history.events(store.db.conn)
     cancelled = {e.cancels for e in evs if e.kind == "undo"}
     pending = sum(1 for e in evs if e.kind == "review" and e.origin != "anki"
                   and e.anki_revlog_id is None and e.id not in cancelled)
+    state = _load_state(directory)
+    pushed = state.get("versions", {})
+    changed = sum(1 for key, version in store.db.execute("SELECT key, version FROM cards")
+                  if pushed.get(key) != version)
     return {"user": account.user if account else None,
             "server": account.server if account else None,
             "last_sync": account.last_sync if account else None,
             "pending_answers": pending,
+            "changed_cards": changed,
+            "notes_changed": state.get("signature") != _signature(store),
             "mirror": str(directory / "collection.anki2")}

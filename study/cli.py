@@ -807,8 +807,10 @@ def anki_status(obj: Context) -> None:
     else:
         click.echo(f"Account: {figures['user']} on {figures['server']}")
         click.echo(f"Last sync: {figures['last_sync'] or 'never'}")
-    n = figures["pending_answers"]
-    click.echo(f"Waiting to be pushed: {n} answer{'s' if n != 1 else ''}")
+    n, c = figures["pending_answers"], figures["changed_cards"]
+    click.echo(f"Waiting to be pushed: {n} answer{'s' if n != 1 else ''}, "
+               f"{c} card{'s' if c != 1 else ''} changed"
+               + (", notes changed" if figures["notes_changed"] else ""))
 
 
 @export.command("csv")

@@ -454,7 +454,11 @@ def test_the_command_keeps_only_the_host_key(tmp_path: Path, server: Server, use
     status = run("anki", "status")
     assert status.exit_code == 0
     assert f"Account: {user} on {server.url}" in status.output
-    assert "Waiting to be pushed: 0 answers" in status.output
+    assert "Waiting to be pushed: 0 answers, 0 cards changed\n" in status.output
+    answered = run("review", input=" 3q", env={"STUDY_NOW": ""})
+    assert answered.exit_code == 0, answered.output
+    status = run("anki", "status")
+    assert "Waiting to be pushed: 1 answer, 1 card changed\n" in status.output
 
 
 @slow
