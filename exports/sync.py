@@ -534,7 +534,7 @@ def _exchange(store: Store, settings: Settings, col: Any, now: datetime, tz: tzi
     # the entries that came with this sync carry the server's usn; later ones a higher one
     seen_usn = col.db.scalar("SELECT max(usn) FROM revlog")
     report.pulled, touched = _pull(store, settings, col, anki_ids, now, usn)
-    suspended = _pull_suspensions(store, col, anki_ids, cards)
+    suspended = _pull_suspensions(store, col, anki_ids, cards, state.get("versions", {}))
     report.suspended_in_anki = len(suspended)
     if touched or suspended:
         cards.refresh(store, touched | set(suspended))
@@ -595,18 +595,27 @@ def _pull(store: Store, settings: Settings, col: Any, anki_ids: dict[int, str],
     return history.merge_events(conn, fresh, settings, now), {e.card_key for e in fresh}
 
 
-def _pull_suspensions(store: Store, col: Any, anki_ids: dict[int, str],
-                      cards: CardMap) -> list[str]:
-    """Cards suspended in Anki are suspended in the store too (a union of suspensions);
-    returns their keys."""
+def _pull_suspensions(store: Store, col: Any, anki_ids: dict[int, str], cards: CardMap,
+                      pushed: dict[str, int]) -> list[str]:
+    """Suspensions made in Anki: a card suspended there is suspended in the store; one
+    unsuspended there is unsuspended if the store has not changed it since the last
+    sync (``pushed``: each card's version then). Returns the keys changed."""
     from study.scheduler import set_suspended
 
-    wanted = [anki_ids[cid] for cid in col.find_cards("is:suspended")
-              if cid in anki_ids and not cards.rows[anki_ids[cid]]["suspended"]
-              and not cards.rows[anki_ids[cid]]["retired"]]
-    if not wanted:
-        return []
-    return set_suspended(store.db.conn, wanted, True)
+    there = set(col.find_cards("is:suspended"))
+    suspend, unsuspend = [], []
+    for cid, key in anki_ids.items():
+        row = cards.rows[key]
+        if row["retired"]:
+            continue
+        if cid in there and not row["suspended"]:
+            suspend.append(key)
+        elif cid not in there and row["suspended"] and pushed.get(key) == row["version"]:
+            unsuspend.append(key)
+    changed = set_suspended(store.db.conn, suspend, True) if suspend else []
+    if unsuspend:
+        changed += set_suspended(store.db.conn, unsuspend, False)
+    return changed
 
 
 def _note_type(col: Any, nt: Any) -> dict[str, Any]:

@@ -615,6 +615,15 @@ def test_suspensions_go_both_ways(side: Side, phone: Phone) -> None:
     phone.sync()
     assert phone.card_of(KEYS[1], side).queue == -1
     same_state(side, phone)
+    # unsuspended on the phone, untouched in the terminal since: unsuspended here too
+    phone.col.sched.unsuspend_cards([phone.card_of(KEYS[1], side).id])
+    phone.sync()
+    assert side.sync().suspended_in_anki == 1
+    assert side.card(KEYS[1])["suspended"] == 0
+    assert side.card(KEYS[0])["suspended"] == 1
+    assert side.sync().suspended_in_anki == 0
+    phone.sync()
+    same_state(side, phone)
 
 
 def test_a_review_does_not_start_while_a_sync_runs(tmp_path: Path) -> None:
