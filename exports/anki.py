@@ -12,8 +12,14 @@ cards as their due position. The collection is then deflated into the zip
 (genanki stores it uncompressed), with fixed zip timestamps, so the same
 store always gives the same bytes.
 
+With ``now`` (as ``study export anki`` passes it), the cards carry their
+scheduling and the package the review history, and the decks use a
+"Secretariat" options preset (siblings buried) under its own id: a first
+import with "Import any learning progress" starts where the terminal is.
+
 Importing a newer export into Anki updates the notes whose records changed,
-in place; their cards and review history stay. A card the store retired
+in place; their cards and review history stay (Anki takes scheduling and
+history only for the cards it creates: ``exports.sync`` does the rest). A card the store retired
 keeps its Anki card, whose front is now empty (Anki's Tools > Empty Cards
 removes such cards).
 """
