@@ -34,7 +34,7 @@ anki_collection = pytest.importorskip("anki.collection")
 slow = pytest.mark.slow
 
 PASSWORD = "pw"
-USERS = 24
+USERS = 40
 
 
 def free_port() -> int:
@@ -213,14 +213,23 @@ def side(tmp_path: Path, server: Server, user: str) -> Side:
 
 @pytest.fixture
 def phone(tmp_path: Path, server: Server, user: str) -> Iterator[Phone]:
-    p = Phone(tmp_path / "phone" / "collection.anki2", server, user) if (
-        (tmp_path / "phone").mkdir() or True) else None
-    assert p is not None
+    (tmp_path / "phone").mkdir()
+    p = Phone(tmp_path / "phone" / "collection.anki2", server, user)
     yield p
     p.close()
 
 
-KEYS = [f"fact:f00{i}:forward" for i in range(4)]
+def _keys() -> list[str]:
+    """The card keys of the four facts, in the store's order (whatever the key format)."""
+    store = store_from_toml(Path(":memory:"), facts_toml(4), now())
+    try:
+        return [r["key"] for r in store.card_rows()]
+    finally:
+        store.close()
+
+
+KEYS = _keys()
+assert len(KEYS) == 4
 
 
 # -- scenarios -----------------------------------------------------------------
