@@ -109,7 +109,7 @@ def measure(work: Path, cards_wanted: int, row: Row) -> None:
         keys = [r[0] for r in store.db.execute("SELECT key FROM cards ORDER BY position")]
         times: dict[str, list[float]] = {"terminal": [], "phone": [], "nothing": []}
         for round_ in range(ROUNDS):
-            for key in keys[round_ * 100:(round_ + 1) * 100]:
+            for key in (keys[(round_ * 100 + i) % len(keys)] for i in range(100)):
                 version = store.db.execute("SELECT version FROM cards WHERE key = ?",
                                            [key]).fetchone()[0]
                 answer(store.db.conn, scheduler, settings, tz, key, version, 3,
@@ -118,7 +118,8 @@ def measure(work: Path, cards_wanted: int, row: Row) -> None:
             assert report.pushed == 100, report
             times["terminal"].append(took)
             phone.sync_collection(auth, False)
-            for cid in phone_cards[-(round_ + 1) * 100:][:100]:
+            for cid in (phone_cards[-1 - (round_ * 100 + i) % len(phone_cards)]
+                        for i in range(100)):
                 card = phone.get_card(cid)
                 card.start_timer()
                 phone.sched.answerCard(card, 3)
