@@ -307,6 +307,12 @@ def _connect(col: Any, auth: Any, what: str) -> Any:
         raise SyncError(f"cannot reach the sync server ({_message(err)}) while {what}; "
                         f"nothing was lost, run study anki sync again later") from None
     except AnkiSyncError as err:
+        from anki.errors import SyncErrorKind
+
+        if getattr(err, "kind", None) == SyncErrorKind.AUTH:
+            raise SyncError(f"the sync server no longer accepts the saved login "
+                            f"({_message(err)}); log in again with study anki sync --user "
+                            f"NAME; nothing was lost") from None
         raise SyncError(f"the sync server refused the sync ({_message(err)}) while {what}; "
                         f"nothing was lost") from None
 

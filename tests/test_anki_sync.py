@@ -691,3 +691,14 @@ def test_without_a_terminal_or_the_variable_there_is_no_password(tmp_path: Path)
     usage = run("anki", "sync", "--server", "http://127.0.0.1:9/")
     assert usage.exit_code == 2
     assert "--server needs --user NAME" in usage.output
+
+
+@slow
+def test_a_host_key_the_server_refuses_asks_for_a_new_login(side: Side) -> None:
+    account = side.login()
+    account.hkey = "0" * 40
+    anki_sync.save_account(side.directory, account)
+    with pytest.raises(anki_sync.SyncError, match="log in again with study anki sync --user"):
+        side.sync()
+    assert side.login().hkey != "0" * 40
+    assert side.sync().uploaded
