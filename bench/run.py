@@ -165,6 +165,15 @@ def main() -> None:
         from bench.listing import bench_listing
 
         bench_listing(work, row, (50_000 // scale, 500_000 // scale), 1 if args.quick else 3)
+        print("anki sync:", file=sys.stderr)
+        from bench.sync import bench_sync
+
+        try:
+            import anki.collection  # noqa: F401
+        except ImportError:
+            row("Anki sync", "skipped: the anki package is not installed")
+        else:
+            bench_sync(work, row, [2_000 // scale, 20_000 // scale])
     print(f"\nMachine: {platform.platform()}, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}\n")

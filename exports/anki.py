@@ -12,8 +12,14 @@ cards as their due position. The collection is then deflated into the zip
 (genanki stores it uncompressed), with fixed zip timestamps, so the same
 store always gives the same bytes.
 
+With ``now`` (as ``study export anki`` passes it), the cards carry their
+scheduling and the package the review history, and the decks use a
+"Secretariat" options preset (siblings buried) under its own id: a first
+import with "Import any learning progress" starts where the terminal is.
+
 Importing a newer export into Anki updates the notes whose records changed,
-in place; their cards and review history stay. A card the store retired
+in place; their cards and review history stay (Anki takes scheduling and
+history only for the cards it creates: ``exports.sync`` does the rest). A card the store retired
 keeps its Anki card, whose front is now empty (Anki's Tools > Empty Cards
 removes such cards).
 """
@@ -25,6 +31,8 @@ import json
 import os
 import sqlite3
 import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import genanki  # type: ignore[import-untyped]
@@ -40,9 +48,11 @@ from exports.notes import (
     NoteType,
     Progress,
     collect_notes,
+    namespaced,
     stable_id,
     template_label,
 )
+from study.settings import Settings
 
 #: The note types' modification time. Anki replaces its copy of a note type
 #: only by a newer one: move this forward whenever the templates or the CSS change.
@@ -94,7 +104,7 @@ hr#answer { border: 0; border-top: 1px solid var(--rule); margin: 0.9em auto; ma
 """
 
 
-def _front(note_type: NoteType, template: str) -> str:
+def front_template(note_type: NoteType, template: str) -> str:
     q = f"{template_label(template)} Question"
     return (f"{{{{#{q}}}}}\n"
             f'<div class="secretariat">\n'
@@ -104,7 +114,7 @@ def _front(note_type: NoteType, template: str) -> str:
             f"{{{{/{q}}}}}")
 
 
-def _back(template: str) -> str:
+def back_template(template: str) -> str:
     q, a = (f"{template_label(template)} {side}" for side in ("Question", "Answer"))
     return (f"{{{{#{q}}}}}\n"
             f"{{{{FrontSide}}}}\n"
@@ -126,8 +136,8 @@ def note_model(note_type: NoteType) -> genanki.Model:
         note_type.id,
         note_type.name,
         fields=[{"name": name} for name in note_type.fields],
-        templates=[{"name": template_label(t), "qfmt": _front(note_type, t),
-                    "afmt": _back(t)} for t in note_type.templates],
+        templates=[{"name": template_label(t), "qfmt": front_template(note_type, t),
+                    "afmt": back_template(t)} for t in note_type.templates],
         css=CSS,
         sort_field_index=note_type.fields.index(note_type.sort),
     )
@@ -143,8 +153,73 @@ def _decks(names: list[str]) -> dict[str, genanki.Deck]:
     return {name: genanki.Deck(stable_id(f"secretariat:deck:{name}"), name) for name in wanted}
 
 
-def collection_bytes(notes: list[ExportNote], progress: Progress | None = None) -> bytes:
-    """The package's SQLite collection (Anki schema 11, as genanki writes it)."""
+#: The id of the "Secretariat" deck-options preset in a package (its own, not Anki's Default).
+PRESET_ID = stable_id("secretariat:preset")
+PRESET_NAME = "Secretariat"
+
+
+@dataclass
+class Learnt:
+    """Where the learner stands: the cards' scheduling by store position, and the answers."""
+
+    crt: int
+    cards: dict[int, tuple[Any, ...]]
+    revlog: list[tuple[Any, ...]]
+    preset: dict[str, Any]
+
+
+def scheduling(store: Store, notes: list[ExportNote], now: datetime, tz: tzinfo,
+               settings: Settings) -> Learnt:
+    """The cards' scheduling (as Anki's card columns) and review history of ``notes``.
+
+    Day numbers count from the package's creation time, the start of the
+    study day of ``now``; Anki's importer shifts them to its own day count.
+    """
+    from exports.sync import anki_schedule
+    from study import history
+    from study.queue import study_day
+
+    day = study_day(now, tz, settings.rollover_hour)
+    positions = {pos: cid for n in notes for _o, cid, pos in n.cards}
+    rows = {r["key"]: r for r in store.card_rows() if r["position"] in positions}
+    cards: dict[int, tuple[Any, ...]] = {}
+    for row in rows.values():
+        want = anki_schedule(row, now=now, today=0, tz=tz, settings=settings)
+        data = "" if want["stability"] is None else json.dumps(
+            {"s": want["stability"], "d": want["difficulty"]}, separators=(",", ":"))
+        steps = settings.learning_steps if want["type"] == 1 else settings.relearning_steps
+        left = 0 if want["type"] in (0, 2) else max(1, len(steps) - int(row["step"] or 0))
+        cards[int(row["position"])] = (want["type"], want["queue"], want["due"], want["ivl"],
+                                       2500 if want["type"] == 2 else 0, want["reps"],
+                                       want["lapses"], left, data)
+    cid_of = {key: positions[int(r["position"])] for key, r in rows.items()}
+    revlog: list[tuple[Any, ...]] = []
+    taken: set[int] = set()
+    seen: dict[str, int] = {}
+    evs = history.events(store.db.conn, list(cid_of))
+    cancelled = {e.cancels for e in evs if e.kind == "undo"}
+    for e in evs:
+        if e.kind != "review" or e.id in cancelled or e.card_key not in cid_of:
+            continue
+        rid = e.anki_revlog_id or int(e.at.timestamp() * 1000)
+        while rid in taken:
+            rid += 1
+        taken.add(rid)
+        seen[e.card_key] = seen.get(e.card_key, 0) + 1
+        revlog.append((rid, cid_of[e.card_key], -1, int(e.rating or 1), 0, 0, 0,
+                       min(int(e.duration_ms or 0), 60_000), 0 if seen[e.card_key] == 1 else 1))
+    preset = {"name": PRESET_NAME, "id": PRESET_ID, "desiredRetention":
+              settings.desired_retention, "fsrsParams6": list(settings.parameters)}
+    return Learnt(int(day.start.timestamp()), cards, revlog, preset)
+
+
+def collection_bytes(notes: list[ExportNote], progress: Progress | None = None,
+                     learnt: Learnt | None = None) -> bytes:
+    """The package's SQLite collection (Anki schema 11, as genanki writes it).
+
+    With ``learnt``, the cards carry their scheduling and the package the
+    review history; the decks use the "Secretariat" preset (siblings buried).
+    """
     decks = _decks(list(dict.fromkeys(n.deck for n in notes)))
     root = decks[notes[0].deck.split("::")[0]]
     models = {nt.id: note_model(nt) for nt in NOTE_TYPES.values()
@@ -153,9 +228,22 @@ def collection_bytes(notes: list[ExportNote], progress: Progress | None = None) 
     try:
         conn.executescript(TABLES)
         conn.executescript(APKG_COL)
-        (decks_json, models_json), = conn.execute("SELECT decks, models FROM col")
+        (decks_json, models_json, dconf_json), = conn.execute(
+            "SELECT decks, models, dconf FROM col")
         all_decks = json.loads(decks_json)
-        all_decks.update({str(d.deck_id): d.to_json() for d in decks.values()})
+        all_decks.update({str(d.deck_id): {**d.to_json(), "conf": PRESET_ID}
+                          for d in decks.values()})
+        all_dconf = json.loads(dconf_json)
+        default = all_dconf["1"]
+        all_dconf[str(PRESET_ID)] = {
+            **default, "id": PRESET_ID, "name": PRESET_NAME, "mod": MODEL_MOD,
+            "new": {**default["new"], "bury": True}, "rev": {**default["rev"], "bury": True},
+            "buryInterdayLearning": True,
+            **(learnt.preset if learnt else {})}
+        conn.execute("UPDATE col SET dconf = ?", (json.dumps(all_dconf),))
+        if learnt is not None:
+            conn.execute("UPDATE col SET crt = ?", (learnt.crt,))
+            conn.executemany("INSERT INTO revlog VALUES (?,?,?,?,?,?,?,?,?)", learnt.revlog)
         all_models = json.loads(models_json)
         all_models.update({str(mid): m.to_json(MODEL_MOD, root.deck_id)
                            for mid, m in models.items()})
@@ -167,11 +255,19 @@ def collection_bytes(notes: list[ExportNote], progress: Progress | None = None) 
         total = len(notes)
         for done, n in enumerate(notes, start=1):
             mid = n.note_type.id
-            note_rows.append((n.id, n.guid, mid, n.mod, -1, f" {' '.join(n.tags)} ",
+            note_rows.append((n.id, n.guid, mid, n.mod, -1, f" {' '.join(namespaced(n.tags))} ",
                               "\x1f".join(n.fields), n.fields[sort_index[mid]], 0, 0, ""))
             did = decks[n.deck].deck_id
-            card_rows.extend((cid, n.id, did, ordinal, n.mod, -1, 0, 0, due,
-                              0, 0, 0, 0, 0, 0, 0, 0, "") for ordinal, cid, due in n.cards)
+            if learnt is None:
+                card_rows.extend((cid, n.id, did, ordinal, n.mod, -1, 0, 0, due,
+                                  0, 0, 0, 0, 0, 0, 0, 0, "") for ordinal, cid, due in n.cards)
+            else:
+                for ordinal, cid, due in n.cards:
+                    ctype, queue, cdue, ivl, factor, reps, lapses, left, data = learnt.cards.get(
+                        due, (0, 0, due, 0, 0, 0, 0, 0, ""))
+                    card_rows.append((cid, n.id, did, ordinal, n.mod, -1, ctype, queue,
+                                      due if ctype == 0 else cdue, ivl, factor, reps, lapses,
+                                      left, 0, 0, 0, data))
             if len(card_rows) >= 50_000 or done == total:
                 conn.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
                 conn.executemany("INSERT INTO cards VALUES "
@@ -201,7 +297,9 @@ def package_bytes(collection: bytes) -> bytes:
 
 def export_apkg(store: Store, path: str | os.PathLike[str], *, deck: str = "Secretariat",
                 split_by: str | None = None, tag: str | None = None, kind: str | None = None,
-                force: bool = False, progress: Progress | None = None) -> Exported:
+                force: bool = False, progress: Progress | None = None,
+                now: datetime | None = None, tz: tzinfo | None = None,
+                settings: Settings | None = None) -> Exported:
     """Write the store's cards (or a part) as an Anki package.
 
     Args:
@@ -214,6 +312,10 @@ def export_apkg(store: Store, path: str | os.PathLike[str], *, deck: str = "Secr
         force: overwrite ``path`` if it exists.
         progress: called as ``progress(done, total)``; the notes are counted
             twice, once built and once written (``total`` is twice the notes).
+        now: with ``tz`` and ``settings``, the cards carry their scheduling as
+            of ``now`` and the package the review history, so that a first
+            import with "Import any learning progress" starts where the
+            terminal is.
 
     Returns:
         How many notes and cards were written, and the decks.
@@ -228,7 +330,10 @@ def export_apkg(store: Store, path: str | os.PathLike[str], *, deck: str = "Secr
     twice = None if progress is None else _Doubled(progress)
     notes = collect_notes(store, deck=deck, split_by=split_by, tag=tag, kind=kind,
                           progress=twice.first if twice else None)
-    collection = collection_bytes(notes, twice.second if twice else None)
+    learnt = None
+    if now is not None:
+        learnt = scheduling(store, notes, now, tz or UTC, settings or Settings())
+    collection = collection_bytes(notes, twice.second if twice else None, learnt)
     write_atomic(path, package_bytes(collection), force=force)
     return Exported(len(notes), sum(len(n.cards) for n in notes),
                     tuple(dict.fromkeys(n.deck for n in notes)))

@@ -30,7 +30,7 @@ import os
 
 from cards.files import check_target, write_atomic
 from cards.store import Store
-from exports.notes import Exported, Progress, collect_notes
+from exports.notes import Exported, Progress, collect_notes, namespaced
 
 SEPARATORS = {"tab": "\t", "comma": ","}
 
@@ -84,7 +84,7 @@ def export_csv(store: Store, path: str | os.PathLike[str], *, deck: str = "Secre
     out.write(header(separator))
     writer = csv.writer(out, delimiter=SEPARATORS[separator], lineterminator="\n")
     for n in notes:
-        writer.writerow([n.note_type.name, n.deck, n.guid, " ".join(n.tags), *n.fields,
+        writer.writerow([n.note_type.name, n.deck, n.guid, " ".join(namespaced(n.tags)), *n.fields,
                          *[""] * (width - len(n.fields))])
     write_atomic(path, out.getvalue().encode("utf-8"), force=force)
     return Exported(len(notes), sum(len(n.cards) for n in notes),

@@ -28,7 +28,13 @@ Identity never depends on the clock or on chance:
   cards, so Anki, which updates a note only when the incoming one is newer,
   takes exactly the notes that changed.
 
-All text is HTML-escaped: a fact about ``<b>`` shows ``<b>``.
+All text is HTML-escaped, for ``<``, ``>`` and ``&`` only: a fact about
+``<b>`` shows ``<b>``, and quotes stay as they are, so that Anki's search
+finds ``People's``.
+
+A change to the exporter's own output bumps ``FORMAT_VERSION``: it is added
+(in seconds) to every note's modification time, so the change reaches notes
+that Anki already holds, and a later edit still reads as newer.
 """
 
 from __future__ import annotations
@@ -48,6 +54,10 @@ from cards.errors import CardsError
 from cards.generate import Records, context, event_span, organ_name, tenure_span, tenure_title
 from cards.records import Record
 from cards.store import Store
+
+#: Bumped with each change to the notes' own format (fields, escaping, tags),
+#: and added to their modification times (seconds), so that Anki takes the change.
+FORMAT_VERSION = 1  # 1: quotes no longer escaped, tags under Secretariat::
 
 #: Called as ``progress(done, total)`` while notes are built and written.
 Progress = Callable[[int, int], None]
@@ -154,7 +164,7 @@ class Exported:
 
 # -- text --------------------------------------------------------------------
 
-_SPECIAL = re.compile(r"[&<>\"'\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPECIAL = re.compile(r"[&<>\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -165,7 +175,7 @@ def text_html(text: str) -> str:
     """
     if _SPECIAL.search(text) is None:
         return text
-    escaped = html.escape(_CONTROL.sub("", text), quote=True)
+    escaped = html.escape(_CONTROL.sub("", text), quote=False)
     if "\n" in escaped or "\r" in escaped:
         escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
     return escaped
@@ -198,6 +208,11 @@ def note_guid(key: str) -> str:
     return "".join(reversed(digits))
 
 
+def note_key(record_kind: str, record_id: str) -> str:
+    """The stable key of the note of a record's cards (``tenure:ID``, ``succession:A+B``)."""
+    return f"{record_kind}:{record_id}"
+
+
 def anki_tag(tag: str) -> str:
     """A tag as Anki keeps it: no spaces (they become '_'), no quotes or control
     characters, ``::`` for hierarchy with no empty levels. Empty if nothing is left."""
@@ -208,6 +223,15 @@ def anki_tag(tag: str) -> str:
         if part:
             parts.append(part)
     return "::".join(parts)
+
+
+#: Secretariat's tags in Anki live under this, apart from the learner's own.
+TAG_ROOT = "Secretariat"
+
+
+def namespaced(tags: tuple[str, ...]) -> list[str]:
+    """Tags as Anki holds them: ``ussr`` -> ``Secretariat::ussr``."""
+    return [f"{TAG_ROOT}::{t}" for t in tags]
 
 
 def anki_tags(tags: list[str], kind: str) -> tuple[str, ...]:
@@ -442,14 +466,14 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
         tags = tag_sets.get((live[0][_TAGS], rkind))
         if tags is None:
             tags = tag_sets[live[0][_TAGS], rkind] = anki_tags(json.loads(live[0][_TAGS]), rkind)
-        key = f"{rkind}:{rid}"
+        key = note_key(rkind, rid)
         place = ordinals[rkind]
         out.append(ExportNote(
             note_type=note_type,
             key=key,
             guid=note_guid(key),
             id=_unique(clock.card_id(rows[0]), note_ids),  # rows are in the store's order
-            mod=int(clock.seconds(max(stamps))),
+            mod=int(clock.seconds(max(stamps))) + FORMAT_VERSION,
             fields=(text_html(key), *map(text_html, data), *texts,
                     *_context_fields(contexts, rkind, rid, own)),
             tags=tags,

@@ -733,7 +733,7 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
 
     # recorded as running, so that `study undo` elsewhere leaves this session's answers alone
     conn = store.db.conn
-    live_id = until_unlocked(lambda: begin_session(conn, os.getpid(), _host(), now()), say)
+    live_id = until_unlocked(lambda: begin_session(conn, os.getpid(), _host(), now(), _alive), say)
     try:
         session = ReviewSession(store, settings, tz, Filters(tag, kind),
                                 Limits(new_limit, limit), order, live_id)
@@ -1198,8 +1198,10 @@ def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: st
                 kind: str | None, force: bool, quiet: bool) -> None:
     """Write an Anki package (.apkg): a note per record, the store's cards.
 
-    Importing a newer export into Anki updates the notes that changed, in
-    place, and keeps your reviews.
+    The cards carry their scheduling and review history: a first import
+    with "Import any learning progress" starts where the terminal is.
+    Importing a newer export updates the notes that changed, in place, and
+    keeps your Anki reviews (but adds no new history: use study anki sync).
 
     \b
     Example:
@@ -1209,11 +1211,113 @@ def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: st
     from exports.anki import export_apkg
 
     _warn_extension(out, (".apkg",), "an Anki package")
-    warn_unknown_tag(obj.store(), tag)
+    store = obj.store()
+    warn_unknown_tag(store, tag)
+    settings = _settings(store.config())
     with _export_progress(quiet) as progress:
-        result = export_apkg(obj.store(), out, deck=deck, split_by=split_by, tag=tag,
-                             kind=kind, force=force, progress=progress)
+        result = export_apkg(store, out, deck=deck, split_by=split_by, tag=tag,
+                             kind=kind, force=force, progress=progress, now=now(),
+                             tz=local_timezone(settings.timezone), settings=settings)
     echo(f"Wrote {out}: {result.summary()}")
+
+
+# -- Anki sync ---------------------------------------------------------------
+
+@cli.group()
+def anki() -> None:
+    """Sync reviews both ways with Anki and AnkiDroid (AnkiWeb or your own server).
+
+    \b
+    Example:
+      study anki sync --user me@example.org
+      study anki sync
+      study anki status
+    """
+
+
+@anki.command("sync")
+@click.option("--user", metavar="NAME", help="Log in as NAME (the first time, or to switch).")
+@click.option("--server", metavar="URL",
+              help="A self-hosted sync server (default: AnkiWeb), with --user.")
+@click.option("--collection", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Sync with a local Anki collection file (collection.anki2) instead.")
+@click.option("--download", is_flag=True,
+              help="Replace the mirror by the account's collection first (when Anki asks "
+                   "for a full sync); your answers are pushed again.")
+@pass_ctx
+def anki_sync(obj: Context, user: str | None, server: str | None, collection: str | None,
+              download: bool) -> None:
+    """Sync with Anki: push notes and terminal answers, pull answers given in Anki.
+
+    The password comes from a prompt, or from STUDY_ANKI_PASSWORD; only the
+    host key is kept (mode 0600), never the password. The first sync
+    downloads the account's collection (on an empty account, uploads the
+    notes so that a phone can download them).
+
+    \b
+    Example:
+      study anki sync --user me@example.org
+      study anki sync --server http://192.168.1.5:8080/ --user me
+      study anki sync
+      study anki sync --collection ~/.local/share/Anki2/User\\ 1/collection.anki2
+    """
+    from exports import sync as anki_sync_
+    from study.live import Process
+
+    if server and not user:
+        raise click.UsageError("--server needs --user NAME (the account on that server)")
+    if collection and (user or download):
+        raise click.UsageError("--collection works on a local file: no --user or --download")
+    anki_sync_._anki()  # says how to install the anki package when it is missing
+    store = obj.store()
+    settings = _settings(store.config())
+    directory = anki_sync_.sync_dir(obj.db_path)
+    account = None
+    if collection is None:
+        if user:
+            password = os.environ.get("STUDY_ANKI_PASSWORD")
+            if password is None:
+                if not interactive():
+                    raise click.ClickException(
+                        "no password: set STUDY_ANKI_PASSWORD, or run the command in a "
+                        "terminal to be asked for it")
+                password = click.prompt(f"Password for {user}", hide_input=True)
+            account = anki_sync_.login(directory, anki_sync_.Login(user, password, server))
+            echo(f"Logged in as {user} on {account.server}", err=True)
+        else:
+            account = anki_sync_.load_account(directory)
+    report = anki_sync_.sync(store, settings, directory=directory, now=now(),
+                             tz=local_timezone(settings.timezone), account=account,
+                             collection=collection, download=download,
+                             log=lambda line: echo(line, err=True),
+                             process=Process(os.getpid(), _host(), _alive))
+    echo(f"Synced: {report.summary()}")
+    if report.uploaded:
+        echo("The account was empty: uploaded the notes; sync your phone to get them.")
+
+
+@anki.command("status")
+@pass_ctx
+def anki_status(obj: Context) -> None:
+    """The Anki account, the last sync, and what waits to be pushed.
+
+    \b
+    Example:
+      study anki status
+    """
+    from exports.sync import status as sync_status
+    from exports.sync import sync_dir
+
+    figures = sync_status(obj.store(), sync_dir(obj.db_path))
+    if figures["user"] is None:
+        echo("Not logged in: run study anki sync --user NAME")
+    else:
+        echo(f"Account: {figures['user']} on {figures['server']}")
+        echo(f"Last sync: {figures['last_sync'] or 'never'}")
+    n, c = figures["pending_answers"], figures["changed_cards"]
+    echo(f"Waiting to be pushed: {n} answer{'s' if n != 1 else ''}, "
+               f"{c} card{'s' if c != 1 else ''} changed"
+               + (", notes changed" if figures["notes_changed"] else ""))
 
 
 @export.command("csv")

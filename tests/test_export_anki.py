@@ -20,6 +20,7 @@ from cards.generate import context
 from cards.store import Store
 from exports.anki import export_apkg
 from exports.notes import (
+    FORMAT_VERSION,
     NOTE_TYPES,
     Contexts,
     NothingToExport,
@@ -114,7 +115,7 @@ def test_rendered_cards_show_the_store_texts(store: Store, tmp_path: Path) -> No
             "Which body is the Politburo part of?",
             ["Communist Party of the Soviet Union (CPSU)", "Politburo: since March 1919"]),
         "organ:nkvd:successor": (
-            "Which body replaced the People&#x27;s Commissariat for Internal Affairs (NKVD)?",
+            "Which body replaced the People's Commissariat for Internal Affairs (NKVD)?",
             ["Ministry of Internal Affairs (MVD)", "Reorganised several times."]),
         "event:secret-speech:date": (
             "When did this take place: Secret Speech?",
@@ -125,7 +126,7 @@ def test_rendered_cards_show_the_store_texts(store: Store, tmp_path: Path) -> No
             ["Secret Speech"]),
         "fact:nomenklatura:reverse": (
             "Which question has this answer: The list of posts filled only with the "
-            "party&#x27;s approval",
+            "party's approval",
             ["What was the nomenklatura?"]),
     }
     for key, (question, answers) in expected.items():
@@ -151,8 +152,8 @@ def test_html_in_a_fact_renders_as_text(store: Store, tmp_path: Path) -> None:
     card = anki_cards(col)["fact:markup:forward"]
     front, back = visible(card.question()), visible(card.answer())
     assert ("Which tag does &lt;script&gt;alert(1)&lt;/script&gt; use, &amp; is "
-            "&lt;b&gt;this&lt;/b&gt; &quot;bold&quot;?") in front
-    assert "&lt;b&gt;script&lt;/b&gt; &amp; &#x27;no&#x27;" in back
+            "&lt;b&gt;this&lt;/b&gt; \"bold\"?") in front
+    assert "&lt;b&gt;script&lt;/b&gt; &amp; 'no'" in back
     assert "<script>" not in front + back
     assert "<b>" not in front + back
     col.close()
@@ -270,7 +271,7 @@ def test_ids_come_from_names_and_keys(store: Store, tmp_path: Path) -> None:
     assert tenure.guid == genanki.guid_for("secretariat", "tenure:stalin-gensec")
     assert tenure.note_type.id == stable_id("secretariat:model:tenure")
     assert 1 << 30 <= tenure.note_type.id < 1 << 31
-    assert tenure.mod == int(T0.timestamp())
+    assert tenure.mod == int(T0.timestamp()) + FORMAT_VERSION
     assert len({nt.id for nt in NOTE_TYPES.values()}) == len(NOTE_TYPES)
     # a note's id is a time in milliseconds: Anki refuses ids later than tomorrow
     assert abs(tenure.id / 1000 - T0.timestamp()) < 3600
@@ -326,8 +327,10 @@ def test_tags_are_valid_for_anki(store: Store, tmp_path: Path) -> None:
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "out.apkg")
     note = anki_cards(col)["tenure:stalin-gensec:holder"].note()
-    assert sorted(note.tags) == ["history::soviet", "leaders_of_the_party", "tenure", "ussr"]
-    assert anki_cards(col)["organ:cpsu:founded"].note().tags == ["organ"]
+    assert sorted(note.tags) == ["Secretariat::history::soviet",
+                                 "Secretariat::leaders_of_the_party", "Secretariat::tenure",
+                                 "Secretariat::ussr"]
+    assert anki_cards(col)["organ:cpsu:founded"].note().tags == ["Secretariat::organ"]
     col.close()
     assert anki_tag(' a "b"  c ') == "a_b_c"
     assert anki_tag("::x:: y z ::") == "x::y_z"
@@ -438,3 +441,57 @@ def test_command_reports_a_bad_selection(db: str, tmp_path: Path, args: list[str
     assert errors[0].startswith(f"Error: {message}")  # after a warning about an unknown tag
     assert not out.exists()
     assert leftovers(tmp_path) == []
+
+
+# -- learning progress in the package ------------------------------------------
+
+def test_the_package_carries_scheduling_history_and_the_preset(store: Store,
+                                                               tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from study.queue import study_day
+    from study.scheduler import answer
+    from study.settings import Settings
+
+    settings = Settings(timezone="UTC", fuzz=False)
+    now = datetime.now(UTC).replace(microsecond=0)
+    export_apkg(store, tmp_path / "before.apkg", now=now, tz=UTC, settings=settings)
+    conn = store.db.conn
+    reviewed = {}
+    for key, rating, days in (("tenure:stalin-gensec:holder", 3, 0),
+                              ("tenure:stalin-gensec:holder", 3, 2),
+                              ("organ:cpsu:founded", 4, 0), ("organ:politburo:parent", 1, 0)):
+        version = store.card_rows("key = ?", [key])[0]["version"]
+        answer(conn, settings, UTC, key, version, rating,
+               now - timedelta(days=3 - days), 5000)
+        reviewed[key] = reviewed.get(key, 0) + 1
+    export_apkg(store, tmp_path / "after.apkg", now=now, tz=UTC, settings=settings)
+    assert (tmp_path / "before.apkg").read_bytes() != (tmp_path / "after.apkg").read_bytes()
+
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    request = ImportAnkiPackageRequest(
+        package_path=str(tmp_path / "after.apkg"),
+        options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True))
+    col.import_anki_package(request)
+    cards = anki_cards(col)
+    for key, count in reviewed.items():
+        card, row = cards[key], store.card_rows("key = ?", [key])[0]
+        assert col.db.scalar("SELECT count() FROM revlog WHERE cid = ?", card.id) == count
+        assert (card.reps, card.lapses) == (row["reps"], row["lapses"])
+        assert card.memory_state is not None
+        assert card.memory_state.stability == pytest.approx(row["stability"], abs=0.001)
+        if row["state"] == "review":
+            assert card.type == card.queue == 2
+            due = datetime.fromisoformat(row["due"])
+            days_ahead = (study_day(due, UTC, 4).date - study_day(now, UTC, 4).date).days
+            assert card.due - col.sched.today == days_ahead
+    untouched = cards["event:secret-speech:date"]
+    assert (untouched.type, untouched.reps) == (0, 0)
+    assert col.db.scalar("SELECT count() FROM revlog") == sum(reviewed.values())
+    preset = col.decks.config_dict_for_deck_id(col.decks.id_for_name("Secretariat"))
+    assert preset["name"] == "Secretariat"
+    assert preset["new"]["bury"] and preset["rev"]["bury"]
+    assert preset["id"] != 1
+    # quotes are not entities: Anki's search finds them
+    assert col.find_notes("People's")
+    col.close()

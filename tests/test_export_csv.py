@@ -111,7 +111,8 @@ def test_header_and_rows(store: Store, tmp_path: Path) -> None:
     assert len({len(row) for row in rows}) == 1
     notes = collect_notes(store)
     for row, note in zip(rows, notes, strict=True):
-        assert row[:4] == [note.note_type.name, "Secretariat", note.guid, " ".join(note.tags)]
+        assert row[:4] == [note.note_type.name, "Secretariat", note.guid,
+                           " ".join(f"Secretariat::{t}" for t in note.tags)]
         assert tuple(row[4:4 + len(note.fields)]) == note.fields
         assert not any(row[4 + len(note.fields):])
 
