@@ -181,6 +181,35 @@ def test_study_undo_leaves_a_running_sessions_answers_alone(tmp_path: Path) -> N
                         lambda pid: True) == set()
 
 
+def test_a_sync_and_a_review_session_keep_out_of_each_other(tmp_path: Path) -> None:
+    store = store_from_toml(tmp_path / "s.db", facts_toml(3))
+    conn = store.db.conn
+    alive = {10, 20}
+    mine = live.begin(conn, 10, "here", T0, alive.__contains__)
+    with pytest.raises(live.Busy, match="a review session is running on this store"):
+        live.begin_sync(conn, 20, "here", T0, alive.__contains__)
+    live.end(conn, mine)
+    mark = live.begin_sync(conn, 20, "here", T0, alive.__contains__)
+    assert mark.startswith(live.SYNC)
+    # the sync's mark is no review session: `study undo` does not count it
+    assert live.running(conn, T0, "here", alive.__contains__) == set()
+    assert live.syncing(conn, T0, "here", alive.__contains__) == {mark}
+    with pytest.raises(live.Busy, match="a sync with Anki is running on this store"):
+        live.begin(conn, 10, "here", T0, alive.__contains__)
+    assert conn.execute("SELECT id FROM sessions").fetchall() == [(mark,)]
+    # a sync whose process died leaves nothing in the way
+    alive.discard(20)
+    session = live.begin(conn, 10, "here", T0, alive.__contains__)
+    assert conn.execute("SELECT id FROM sessions").fetchall() == [(session,)]
+    # nor does one on another host whose heartbeat is older than STALE_AFTER
+    live.end(conn, session)
+    live.begin_sync(conn, 30, "elsewhere", T0, alive.__contains__)
+    with pytest.raises(live.Busy):
+        live.begin(conn, 10, "here", T0 + timedelta(hours=1), alive.__contains__)
+    live.begin(conn, 10, "here", T0 + live.STALE_AFTER + timedelta(minutes=1),
+               alive.__contains__)
+
+
 def _wait_for(predicate: object, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():  # type: ignore[operator]
