@@ -308,6 +308,36 @@ def test_both_between_syncs_the_same_card_too(side: Side, phone: Phone) -> None:
 
 
 @slow
+def test_pulled_answers_are_events_of_the_log_and_manual_entries_are_not(
+        side: Side, phone: Phone) -> None:
+    side.sync()
+    phone.sync()
+    mine = side.answer(KEYS[2], 3)
+    phone.answer(KEYS[0], side, 3)
+    # a due date set by hand is a revlog entry of type Manual with rating 0: not an answer
+    phone.col.sched.set_due_date([phone.card_of(KEYS[1], side).id], "5")
+    assert phone.col.db.scalar("SELECT count(*) FROM revlog WHERE ease = 0") >= 1
+    phone.sync()
+    report = side.sync()
+    assert (report.pulled, report.pushed) == (1, 1)
+    conn = side.store.db.conn
+    rows = conn.execute("SELECT card_key, kind, origin, device, live, anki_revlog_id "
+                        "FROM reviews ORDER BY reviewed_at, event_id").fetchall()
+    pulled = [r for r in rows if r[2] == "anki"]
+    assert [(r[0], r[1], r[3], r[4]) for r in pulled] == [(KEYS[0], "review", "anki", 1)]
+    assert pulled[0][5] is not None
+    # the terminal answer pushed to Anki carries its revlog id, so it never comes back
+    pushed = conn.execute("SELECT anki_revlog_id FROM reviews WHERE id = ?", [mine]).fetchone()
+    assert pushed[0] is not None
+    assert phone.col.db.scalar("SELECT count(*) FROM revlog WHERE id = ?", pushed[0]) == 0
+    phone.sync()
+    assert phone.col.db.scalar("SELECT count(*) FROM revlog WHERE id = ?", pushed[0]) == 1
+    assert side.reviews() == {KEYS[0]: 1, KEYS[2]: 1}
+    quiet(side)
+    assert side.reviews() == {KEYS[0]: 1, KEYS[2]: 1}
+
+
+@slow
 def test_undo_on_either_side_before_the_sync(side: Side, phone: Phone) -> None:
     side.sync()
     phone.sync()
