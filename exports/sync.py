@@ -599,16 +599,38 @@ def _pull(store: Store, settings: Settings, col: Any, anki_ids: dict[int, str],
     if not rows:
         return 0, set()
     keys = {anki_ids[r[1]] for r in rows}
-    known = {e.anki_revlog_id for e in history.events(conn, keys)
-             if e.anki_revlog_id is not None}
-    fresh = [history.Event(
-        id=f"anki-{rid}-{cid}", card_key=anki_ids[cid], kind="review",
-        at=datetime.fromtimestamp(rid / 1000, UTC), device="anki", origin="anki",
-        rating=int(ease), duration_ms=int(duration), anki_revlog_id=int(rid))
-        for rid, cid, ease, duration, _kind in sorted(rows) if rid not in known]
-    if not fresh:
+    stored = history.events(conn, keys)
+    known = {e.anki_revlog_id for e in stored if e.anki_revlog_id is not None}
+    # terminal answers not linked to a revlog entry here, but perhaps pushed by another
+    # store whose log was merged into this one: the entry is then that answer, not a new one
+    unlinked: dict[tuple[str, int], list[history.Event]] = {}
+    for e in stored:
+        if e.kind == "review" and e.origin != "anki" and e.anki_revlog_id is None:
+            unlinked.setdefault((e.card_key, int(e.rating or 0)), []).append(e)
+    links: list[tuple[str, int]] = []
+    fresh = []
+    for rid, cid, ease, duration, _kind in sorted(rows):
+        if rid in known:
+            continue
+        key = anki_ids[cid]
+        same = unlinked.get((key, int(ease)), [])
+        # _push_answers gives an answer the revlog id of its time in ms, moved up if taken
+        match = next((e for e in same if 0 <= rid - _millis(e.at) < PUSH_SLACK_MS), None)
+        if match is not None:
+            same.remove(match)
+            links.append((match.id, int(rid)))
+            continue
+        fresh.append(history.Event(
+            id=f"anki-{rid}-{cid}", card_key=key, kind="review",
+            at=datetime.fromtimestamp(rid / 1000, UTC), device="anki", origin="anki",
+            rating=int(ease), duration_ms=int(duration), anki_revlog_id=int(rid)))
+    if not fresh and not links:
         return 0, set()
-    return history.merge_events(conn, fresh, settings, now), {e.card_key for e in fresh}
+    with history.write(conn):
+        for event_id, rid in links:
+            history.set_anki_revlog_id(conn, event_id, rid)
+        new = history.merge_events(conn, fresh, settings, now) if fresh else 0
+    return new, {e.card_key for e in fresh}
 
 
 def _pull_suspensions(store: Store, col: Any, anki_ids: dict[int, str], cards: CardMap,
@@ -744,6 +766,16 @@ def _push_notes(store: Store, settings: Settings, col: Any, report: SyncReport) 
     report.notes_updated = len(updates) - report.retired
 
 
+#: How far above an answer's time in ms ``_push_answers`` may move its revlog id (when
+#: the id is taken); a pulled entry this close to an unlinked answer of the same card and
+#: rating is that answer.
+PUSH_SLACK_MS = 1000
+
+
+def _millis(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
 def _push_answers(store: Store, col: Any, anki_ids: dict[int, str]) -> int:
     """Terminal answers to the cards ``anki_ids`` as revlog entries; the store
     remembers each entry's id."""
@@ -772,7 +804,7 @@ def _push_answers(store: Store, col: Any, anki_ids: dict[int, str]) -> int:
                 continue
             rid = e.anki_revlog_id  # pushed before, but the mirror was replaced since
         else:
-            rid = int(e.at.timestamp() * 1000)
+            rid = _millis(e.at)
             while rid in taken:
                 rid += 1
             remember.append((e.id, rid))

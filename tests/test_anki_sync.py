@@ -338,6 +338,30 @@ def test_pulled_answers_are_events_of_the_log_and_manual_entries_are_not(
 
 
 @slow
+def test_a_log_merged_before_the_sync_is_not_counted_twice(tmp_path: Path, server: Server,
+                                                          user: str, phone: Phone) -> None:
+    from study.logfile import export_log, read_log
+
+    laptop = Side(tmp_path / "laptop.db", server, user)
+    desktop = Side(tmp_path / "desktop.db", server, user)
+    laptop.sync()
+    desktop.sync()
+    laptop.answer(KEYS[0], 3)
+    # the laptop's log reaches the desktop before the laptop syncs with Anki
+    export_log(laptop.store.db.conn, tmp_path / "laptop.jsonl")
+    history.merge_events(desktop.store.db.conn, read_log(tmp_path / "laptop.jsonl"),
+                         SETTINGS, now())
+    assert laptop.sync().pushed == 1
+    report = desktop.sync()
+    assert (report.pulled, report.pushed) == (0, 0)
+    assert desktop.reviews() == {KEYS[0]: 1}
+    phone.sync()
+    assert phone.reviews(desktop) == {KEYS[0]: 1}
+    quiet(desktop)
+    quiet(laptop)
+
+
+@slow
 def test_undo_on_either_side_before_the_sync(side: Side, phone: Phone) -> None:
     side.sync()
     phone.sync()
