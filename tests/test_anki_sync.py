@@ -31,8 +31,6 @@ from study.settings import Settings
 
 anki_collection = pytest.importorskip("anki.collection")
 
-slow = pytest.mark.slow
-
 PASSWORD = "pw"
 USERS = 40
 
@@ -234,7 +232,7 @@ assert len(KEYS) == 4
 
 # -- scenarios -----------------------------------------------------------------
 
-@slow
+@pytest.mark.slow
 def test_a_fresh_account_gets_the_notes_and_the_phone_downloads_them(side: Side,
                                                                       phone: Phone) -> None:
     report = side.sync()
@@ -249,7 +247,7 @@ def test_a_fresh_account_gets_the_notes_and_the_phone_downloads_them(side: Side,
             again.cards_scheduled) == (0, 0, 0, 0, 0)
 
 
-@slow
+@pytest.mark.slow
 def test_the_phone_first(side: Side, phone: Phone) -> None:
     side.sync()
     phone.sync()
@@ -269,7 +267,7 @@ def test_the_phone_first(side: Side, phone: Phone) -> None:
     assert (listed[KEYS[2]]["state"], listed[KEYS[2]]["reps"]) == ("new", 0)
 
 
-@slow
+@pytest.mark.slow
 def test_the_terminal_first(side: Side, phone: Phone) -> None:
     side.sync()
     phone.sync()
@@ -283,7 +281,7 @@ def test_the_terminal_first(side: Side, phone: Phone) -> None:
     assert side.sync().pulled == 0  # its own answers do not come back as new ones
 
 
-@slow
+@pytest.mark.slow
 def test_both_between_syncs_the_same_card_too(side: Side, phone: Phone) -> None:
     side.sync()
     phone.sync()
@@ -307,7 +305,7 @@ def test_both_between_syncs_the_same_card_too(side: Side, phone: Phone) -> None:
         replayed["state"], replayed["reps"], replayed["due"])
 
 
-@slow
+@pytest.mark.slow
 def test_pulled_answers_are_events_of_the_log_and_manual_entries_are_not(
         side: Side, phone: Phone) -> None:
     side.sync()
@@ -337,7 +335,7 @@ def test_pulled_answers_are_events_of_the_log_and_manual_entries_are_not(
     assert side.reviews() == {KEYS[0]: 1, KEYS[2]: 1}
 
 
-@slow
+@pytest.mark.slow
 def test_a_log_merged_before_the_sync_is_not_counted_twice(tmp_path: Path, server: Server,
                                                           user: str, phone: Phone) -> None:
     from study.logfile import export_log, read_log
@@ -361,7 +359,7 @@ def test_a_log_merged_before_the_sync_is_not_counted_twice(tmp_path: Path, serve
     quiet(laptop)
 
 
-@slow
+@pytest.mark.slow
 def test_undo_on_either_side_before_the_sync(side: Side, phone: Phone) -> None:
     side.sync()
     phone.sync()
@@ -381,7 +379,7 @@ def test_undo_on_either_side_before_the_sync(side: Side, phone: Phone) -> None:
     quiet(side)
 
 
-@slow
+@pytest.mark.slow
 def test_an_edited_fact_is_due_again_on_both_sides(side: Side, phone: Phone,
                                                    tmp_path: Path) -> None:
     side.sync()
@@ -407,7 +405,7 @@ def test_an_edited_fact_is_due_again_on_both_sides(side: Side, phone: Phone,
     quiet(side)
 
 
-@slow
+@pytest.mark.slow
 def test_a_removed_record_is_tagged_retired_and_suspended(side: Side, phone: Phone) -> None:
     side.sync()
     phone.sync()
@@ -426,7 +424,7 @@ def test_a_removed_record_is_tagged_retired_and_suspended(side: Side, phone: Pho
     assert side.sync().retired == 0  # tagged once
 
 
-@slow
+@pytest.mark.slow
 def test_the_learners_own_things_stay_as_they_were(side: Side, phone: Phone) -> None:
     # the learner's account already holds a deck of their own, with reviews and a preset
     col = phone.col
@@ -484,7 +482,7 @@ def _theirs(col: Any) -> Any:
             col.get_config("fsrs", None))
 
 
-@slow
+@pytest.mark.slow
 def test_the_first_sync_downloads_a_non_empty_account_and_never_uploads_over_it(
         side: Side, phone: Phone) -> None:
     col = phone.col
@@ -499,7 +497,7 @@ def test_the_first_sync_downloads_a_non_empty_account_and_never_uploads_over_it(
     same_state(side, phone)
 
 
-@slow
+@pytest.mark.slow
 def test_a_wrong_password_says_so_and_keeps_nothing(tmp_path: Path, server: Server,
                                                     user: str) -> None:
     store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
@@ -512,7 +510,7 @@ def test_a_wrong_password_says_so_and_keeps_nothing(tmp_path: Path, server: Serv
     assert not (tmp_path / "study.db.anki" / "account.json").exists()
 
 
-@slow
+@pytest.mark.slow
 def test_the_command_keeps_only_the_host_key(tmp_path: Path, server: Server, user: str) -> None:
     store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
     env = {"STUDY_ANKI_PASSWORD": PASSWORD, "STUDY_NOW": ""}
@@ -535,7 +533,7 @@ def test_the_command_keeps_only_the_host_key(tmp_path: Path, server: Server, use
     assert "Waiting to be pushed: 1 answer, 1 card changed\n" in status.output
 
 
-@slow
+@pytest.mark.slow
 def test_not_logged_in(tmp_path: Path) -> None:
     store_from_toml(tmp_path / "study.db", facts_toml(2), now()).close()
     result = run("anki", "sync")
@@ -543,7 +541,7 @@ def test_not_logged_in(tmp_path: Path) -> None:
     assert "Error: not logged in: run study anki sync --user NAME" in result.output
 
 
-@slow
+@pytest.mark.slow
 def test_the_server_stopped_mid_way(tmp_path: Path, server: Server, user: str,
                                     tmp_path_factory: pytest.TempPathFactory) -> None:
     own = Server(tmp_path_factory.mktemp("own-server"))
@@ -576,7 +574,7 @@ def test_the_server_stopped_mid_way(tmp_path: Path, server: Server, user: str,
         own.stop()
 
 
-@slow
+@pytest.mark.slow
 def test_a_full_sync_demanded_is_refused_then_download_recovers(side: Side,
                                                                 phone: Phone) -> None:
     side.sync()
@@ -601,7 +599,7 @@ def test_a_full_sync_demanded_is_refused_then_download_recovers(side: Side,
     same_state(side, phone)
 
 
-@slow
+@pytest.mark.slow
 def test_a_local_collection_file_and_anki_holding_it_open(side: Side, tmp_path: Path) -> None:
     path = tmp_path / "desktop" / "collection.anki2"
     path.parent.mkdir()
@@ -623,7 +621,7 @@ def test_a_local_collection_file_and_anki_holding_it_open(side: Side, tmp_path: 
         desktop.close()
 
 
-@slow
+@pytest.mark.slow
 def test_a_sync_during_a_review_session_is_refused(tmp_path: Path, server: Server,
                                                    user: str) -> None:
     import pexpect
@@ -664,7 +662,7 @@ def test_without_the_anki_package_the_command_says_how_to_install_it(
     assert run("due").exit_code == 0
 
 
-@slow
+@pytest.mark.slow
 def test_a_damaged_mirror_is_an_error_not_a_traceback(side: Side) -> None:
     side.sync()
     side.answer(KEYS[0], 3)
@@ -676,7 +674,7 @@ def test_a_damaged_mirror_is_an_error_not_a_traceback(side: Side) -> None:
     assert report.downloaded and report.pushed == 1
 
 
-@slow
+@pytest.mark.slow
 def test_suspensions_go_both_ways(side: Side, phone: Phone) -> None:
     side.sync()
     phone.sync()
@@ -721,7 +719,7 @@ def test_a_review_does_not_start_while_a_sync_runs(tmp_path: Path) -> None:
     store.close()
 
 
-@slow
+@pytest.mark.slow
 def test_a_dead_sync_does_not_block_a_review(tmp_path: Path) -> None:
     import socket
 
@@ -737,7 +735,7 @@ def test_a_dead_sync_does_not_block_a_review(tmp_path: Path) -> None:
     assert run("review", input=" 3q").exit_code == 0
 
 
-@slow
+@pytest.mark.slow
 def test_the_password_is_asked_for_in_a_terminal(tmp_path: Path, server: Server,
                                                  user: str) -> None:
     import pexpect
@@ -771,7 +769,7 @@ def test_without_a_terminal_or_the_variable_there_is_no_password(tmp_path: Path)
     assert "--server needs --user NAME" in usage.output
 
 
-@slow
+@pytest.mark.slow
 def test_a_host_key_the_server_refuses_asks_for_a_new_login(side: Side) -> None:
     account = side.login()
     account.hkey = "0" * 40
