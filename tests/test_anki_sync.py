@@ -380,6 +380,24 @@ def test_undo_on_either_side_before_the_sync(side: Side, phone: Phone) -> None:
 
 
 @pytest.mark.slow
+def test_an_answer_undone_after_the_sync_is_not_pulled_back(side: Side, phone: Phone) -> None:
+    side.sync()
+    phone.sync()
+    review = side.answer(KEYS[0], 4)
+    assert side.sync().pushed == 1
+    undo(side.store.db.conn, review)  # a tombstone; the answer keeps its revlog id
+    report = side.sync()
+    assert (report.pulled, report.pushed) == (0, 0)
+    assert side.card(KEYS[0])["state"] == "new" and side.reviews() == {}
+    phone.sync()
+    # Anki's history keeps the entry (a sync never removes one); the scheduling follows
+    assert phone.reviews(side) == {KEYS[0]: 1}
+    assert phone.card_of(KEYS[0], side).type == 0
+    quiet(side)
+    assert side.reviews() == {}
+
+
+@pytest.mark.slow
 def test_an_edited_fact_is_due_again_on_both_sides(side: Side, phone: Phone,
                                                    tmp_path: Path) -> None:
     side.sync()
