@@ -23,7 +23,7 @@ DB_HELP = "Store file (default: $STUDY_DB, else study.db in the user data direct
 
 def now() -> datetime:
     """The current time (UTC); ``STUDY_NOW`` fixes it, for tests and demos."""
-    from study.due import clock
+    from study.clock import now as clock
 
     return clock()
 
@@ -392,7 +392,7 @@ def check(obj: Context) -> None:
 # -- review ------------------------------------------------------------------
 
 def local_timezone(name: str) -> Any:
-    from study.due import local_timezone as resolve
+    from study.clock import local_timezone as resolve
 
     return resolve(name)
 
@@ -476,12 +476,16 @@ def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
       study due --json
     """
     from cards.db import connect_current
-    from study.due import counts_for, render
+    from study.due import counts_for, day_settings, render
+    from study.queue import Filters
 
     conn = connect_current(obj.db_path) if Path(obj.db_path).exists() else None
     if conn is None:
         conn = obj.store().db.conn
-    click.echo(render(counts_for(conn, now(), tag, kind), as_json))
+    settings = day_settings(conn)
+    counts = counts_for(conn, now(), local_timezone(settings.timezone), settings,
+                        Filters(tag, kind))
+    click.echo(render(counts, as_json))
 
 
 @cli.command()
