@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -77,14 +78,28 @@ def bench_due(db: Path, runs: int) -> None:
         f"{t['ratio']:.2f}x `python -c pass` ({t['bare'] * 1000:.0f} ms); target <= 2.5x")
 
 
-def bench_answer(db: Path, answers: int) -> None:
+def bench_answer(db: Path, answers: int, ties: int = 9_000) -> None:
+    """Answer ``answers`` cards in-process; first ``ties`` review cards get one due time.
+
+    That is the head of the queue after an edit reset many cards: each card
+    shown is picked from a group of thousands that tie on their due time.
+    """
+    import sqlite3
     from zoneinfo import ZoneInfo
 
+    from cards.db import iso
     from cards.store import Store
     from study.session import ReviewSession
     from study.settings import Settings
     from study.terminal import PlainView
 
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE cards SET due = ? WHERE key IN (SELECT key FROM cards "
+                     "WHERE state = 'review' ORDER BY position LIMIT ?)",
+                     [iso(NOW - timedelta(days=5)), ties])
+    reviews = conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+    conn.close()
     store = Store.open(db)
     session = ReviewSession(store, Settings(reviews_per_day=99_999), ZoneInfo("UTC"))
     view = PlainView(StringIO())
@@ -101,8 +116,9 @@ def bench_answer(db: Path, answers: int) -> None:
     gaps.sort()
     median = statistics.median(gaps) * 1000
     p95 = gaps[int(len(gaps) * 0.95)] * 1000
-    row(f"answer -> next card shown ({answers} answers)",
-        f"median {median:.1f} ms, p95 {p95:.1f} ms", "target median < 5 ms")
+    row(f"answer -> next card shown ({answers} answers, {reviews:,} reviews, "
+        f"{ties:,} cards tied on one due time)",
+        f"median {median:.1f} ms, p95 {p95:.1f} ms", "target p95 < 5 ms")
     store.close()
 
 

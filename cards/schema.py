@@ -117,5 +117,21 @@ def m001_initial(db: Database) -> None:
     """)
 
 
-MIGRATIONS = [m001_initial]
+@migrations()
+def m002_queue_order(db: Database) -> None:
+    """An index in the order the queue shows cards: by due time, then position.
+
+    ``cards_queue`` ended at ``due``, so picking the next of thousands of cards
+    due at the same time sorted all of them, for every card shown; walking
+    ``(state, due, position)`` reads one row. ``buried_until`` stays last so
+    that the counts need no table lookups.
+    """
+    _run(db, """
+    DROP INDEX IF EXISTS cards_queue;
+    CREATE INDEX IF NOT EXISTS cards_due
+        ON cards(retired, suspended, state, due, position, buried_until);
+    """)
+
+
+MIGRATIONS = [m001_initial, m002_queue_order]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

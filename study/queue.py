@@ -180,6 +180,17 @@ class Queue:
         dues = [card["due"] for card in firsts if card]
         return min(dues) if dues else None
 
+    def _earliest(self, due_sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The learning or relearning card due first (then by position) with ``due_sql``.
+
+        One query per state, each walking the ``cards_due`` index and reading
+        one row: ``state IN (...)`` would sort every such card.
+        """
+        firsts = [self._first(f"c.state = '{state}' AND {due_sql}", "c.due, c.position", params)
+                  for state in ("learning", "relearning")]
+        cards = [card for card in firsts if card]
+        return min(cards, key=lambda card: (card["due"], card["position"])) if cards else None
+
     def _first(self, state_sql: str, order: str, params: dict[str, Any]) -> dict[str, Any] | None:
         cur = self.conn.execute(
             f"SELECT c.* FROM cards c WHERE {self._where(state_sql)} ORDER BY {order} LIMIT 1",
@@ -194,7 +205,7 @@ class Queue:
         #: what the header shows with this card (counted once per card shown)
         self.last_counts, p = self._today(now)
         reviews, new = self.last_counts.review, self.last_counts.new
-        card = self._first("c.state IN ('learning', 'relearning') AND c.due <= :now", "c.due", p)
+        card = self._earliest("c.due <= :now", p)
         if card:
             return card, "learning"
         # spread new cards evenly: one after every (reviews in this stretch / new) reviews
@@ -209,8 +220,7 @@ class Queue:
             if card:
                 return card, "review"
         ahead = iso(now + timedelta(minutes=self.settings.learn_ahead_minutes))
-        card = self._first("c.state IN ('learning', 'relearning') AND c.due <= :ahead", "c.due",
-                           {**p, "ahead": ahead})
+        card = self._earliest("c.due <= :ahead", {**p, "ahead": ahead})
         if card:
             return card, "learning"
         return None
