@@ -80,7 +80,8 @@ class Filters(NamedTuple):
     def sql(self) -> str:
         parts = []
         if self.tag:
-            parts.append("(EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag)"
+            # card_tags holds each tag with its ancestors: 'ussr' matches 'ussr::party'
+            parts.append("(EXISTS (SELECT 1 FROM card_tags WHERE tag = :tag AND card = c.key)"
                          " OR (:tag = 'leech' AND c.leech = 1))")
         if self.kind:
             parts.append("c.kind = :kind")

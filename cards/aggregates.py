@@ -1,0 +1,163 @@
+"""Hourly totals of the review history, and each card's tags as rows, kept by SQLite.
+
+``study stats`` needs a year of answers by study day, kind, tag and outcome.
+Scanning every answer grows with the history (a million answers a year is
+a real learner's few years), so the store keeps totals by UTC hour, and
+the figures read at most 8,760 hours a kind and outcome.
+
+Hours, not study days: a study day depends on the time zone and rollover
+hour, which the learner may change; an hour does not. A day boundary that
+is not on a whole UTC hour (a zone such as Asia/Kolkata) splits one hour,
+whose answers ``study.stats`` reads from ``reviews`` itself.
+
+Triggers keep both tables exact whoever writes (the review session, undo,
+an import, a merge of another device's history, the sqlite3 shell):
+
+- ``card_tags`` holds each card's tags and their ancestors (``ussr::party``
+  also gives ``ussr``), from the JSON list in ``cards.tags``.
+- ``review_hours`` holds, for each tag (``''`` for every answer), UTC hour
+  (``YYYY-MM-DDTHH``), card kind, whether the card was a review card before
+  the answer and whether the answer was not Again: the number of answers and
+  their milliseconds. A row of ``reviews`` counts once in each of the card's
+  tags and once under ``''``; deleting it takes it out again; a card's tag
+  added or removed moves its whole history in or out of that tag.
+
+Whoever changes what a row of ``reviews`` means (an undo that is a new row
+rather than a deletion, say) must replace the ``reviews_hours_*`` triggers in a
+new migration, or call ``rebuild_aggregates`` after such writes;
+``rebuild_aggregates`` recounts from ``reviews`` and ``cards`` alone, and a test
+compares the kept totals with it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+#: The tags of each card in ``cards.tags`` (a JSON list), with every ancestor:
+#: for ``a::b::c``, the prefixes ending before each ``::`` and the tag itself.
+#: ``json_quote`` escapes quotes and backslashes, and no escape holds ``::``.
+_CARD_TAGS = """
+SELECT DISTINCT substr(t.value, 1, (SELECT SUM(length(s2.value)) FROM json_each(
+           '[' || replace(json_quote(t.value), '::', '","') || ']') s2
+           WHERE s2.key <= s1.key) + 2 * s1.key) AS tag, {card}.key AS card
+FROM {source}json_each({card}.tags) t,
+     json_each('[' || replace(json_quote(t.value), '::', '","') || ']') s1
+WHERE t.type = 'text'
+"""
+
+#: One answer's place in the totals (``r`` is the row of ``reviews``).
+_HOUR = "substr({r}.reviewed_at, 1, 13)"
+_KIND = "COALESCE((SELECT c.kind FROM cards c WHERE c.key = {r}.card_key), '')"
+_WAS_REVIEW = "COALESCE(json_extract({r}.state_before, '$.state') = 'review', 0)"
+_PASSED = "({r}.rating > 1)"
+
+
+def _place(r: str) -> str:
+    """Hour, kind, was-review and passed of the answer in row ``r``."""
+    return ", ".join(e.format(r=r) for e in (_HOUR, _KIND, _WAS_REVIEW, _PASSED))
+_UPSERT = ("ON CONFLICT DO UPDATE SET answers = answers + excluded.answers, "
+           "ms = ms + excluded.ms")
+_COLUMNS = "(tag, hour, kind, was_review, passed, answers, ms)"
+
+
+def _one_answer(row: str, sign: str) -> str:
+    """Add (sign '+') or take out (sign '-') one row of reviews, in '' and each tag."""
+    return (f"INSERT INTO review_hours {_COLUMNS} "
+            f"SELECT g.tag, {_place(row)}, {sign}1, {sign}{row}.duration_ms "
+            f"FROM (SELECT '' AS tag UNION ALL "
+            f"SELECT tag FROM card_tags WHERE card = {row}.card_key) g WHERE true {_UPSERT}")
+
+
+def _card_history(tag: str, card: str, sign: str) -> str:
+    """Add or take out a card's whole history under one tag."""
+    return (f"INSERT INTO review_hours {_COLUMNS} "
+            f"SELECT {tag}, {_place('r')}, {sign}COUNT(*), "
+            f"{sign}SUM(r.duration_ms) FROM reviews r WHERE r.card_key = {card} "
+            f"GROUP BY 2, 3, 4, 5 {_UPSERT}")
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS card_tags (
+    tag TEXT NOT NULL, card TEXT NOT NULL, PRIMARY KEY (tag, card)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS card_tags_card ON card_tags(card);
+CREATE TABLE IF NOT EXISTS review_hours (
+    tag TEXT NOT NULL, hour TEXT NOT NULL, kind TEXT NOT NULL,
+    was_review INTEGER NOT NULL, passed INTEGER NOT NULL,
+    answers INTEGER NOT NULL, ms INTEGER NOT NULL,
+    PRIMARY KEY (tag, hour, kind, was_review, passed)) WITHOUT ROWID;
+"""
+
+TRIGGERS = {
+    "cards_tags_insert": f"""AFTER INSERT ON cards BEGIN
+        INSERT OR IGNORE INTO card_tags (tag, card) {_CARD_TAGS.format(source='', card='NEW')};
+    END""",
+    "cards_tags_update": f"""AFTER UPDATE OF tags ON cards WHEN OLD.tags IS NOT NEW.tags BEGIN
+        DELETE FROM card_tags WHERE card = OLD.key AND tag NOT IN (
+            SELECT tag FROM ({_CARD_TAGS.format(source='', card='NEW')}));
+        INSERT OR IGNORE INTO card_tags (tag, card) {_CARD_TAGS.format(source='', card='NEW')};
+    END""",
+    "cards_tags_delete": """AFTER DELETE ON cards BEGIN
+        DELETE FROM card_tags WHERE card = OLD.key;
+    END""",
+    "card_tags_history_in": f"""AFTER INSERT ON card_tags BEGIN
+        {_card_history('NEW.tag', 'NEW.card', '')};
+    END""",
+    "card_tags_history_out": f"""AFTER DELETE ON card_tags BEGIN
+        {_card_history('OLD.tag', 'OLD.card', '-')};
+    END""",
+    "reviews_hours_insert": f"""AFTER INSERT ON reviews BEGIN
+        {_one_answer('NEW', '')};
+    END""",
+    "reviews_hours_delete": f"""AFTER DELETE ON reviews BEGIN
+        {_one_answer('OLD', '-')};
+    END""",
+    "reviews_hours_update": f"""AFTER UPDATE ON reviews BEGIN
+        {_one_answer('OLD', '-')};
+        {_one_answer('NEW', '')};
+    END""",
+}
+
+
+def _statements(script: str) -> list[str]:
+    return [s for s in script.split(";\n") if s.strip()]
+
+
+def install(conn: sqlite3.Connection) -> None:
+    """Create the tables and triggers, and fill them from the store (for a migration)."""
+    for statement in _statements(SCHEMA):
+        conn.execute(statement)
+    for name in TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    rebuild_aggregates(conn)
+    for name, body in TRIGGERS.items():
+        conn.execute(f"CREATE TRIGGER {name} {body}")
+
+
+def rebuild_aggregates(conn: sqlite3.Connection) -> None:
+    """Recount ``card_tags`` and ``review_hours`` from ``cards`` and ``reviews``.
+
+    Exact whatever was written before; one pass over the history. Run it
+    inside the caller's transaction (the triggers on ``card_tags`` are set
+    aside meanwhile and put back as they were).
+    """
+    held = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'card_tags'")]
+    for name in held:
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.execute("DELETE FROM card_tags")
+    conn.execute("DELETE FROM review_hours")
+    conn.execute(f"INSERT OR IGNORE INTO card_tags (tag, card) "
+                 f"{_CARD_TAGS.format(source='cards, ', card='cards')}")
+    conn.execute(recount_sql("review_hours"))
+    for name in held:
+        conn.execute(f"CREATE TRIGGER {name} {TRIGGERS[name]}")
+
+
+def recount_sql(into: str) -> str:
+    """SQL that writes the exact totals, recounted from ``reviews``, into table ``into``."""
+    return (f"INSERT INTO {into} {_COLUMNS} "
+            f"SELECT g.tag, {_place('r')}, COUNT(*), "
+            f"SUM(r.duration_ms) FROM reviews r JOIN cards c ON c.key = r.card_key "
+            f"JOIN (SELECT '' AS tag, key AS card FROM cards UNION ALL "
+            f"SELECT tag, card FROM card_tags) g ON g.card = r.card_key "
+            f"GROUP BY 1, 2, 3, 4, 5")
