@@ -14,7 +14,9 @@ Triggers keep both tables exact whoever writes (the review session, undo,
 an import, a merge of another device's history, the sqlite3 shell):
 
 - ``card_tags`` holds each card's tags and their ancestors (``ussr::party``
-  also gives ``ussr``), from the JSON list in ``cards.tags``.
+  also gives ``ussr``), from the JSON list in ``cards.tags``, with a copy of
+  the card's kind, retired, suspended, state and due: the cards of a tag are
+  then one index range, as all cards are in ``cards_due``.
 - ``review_hours`` holds, for each tag (``''`` for every answer), UTC hour
   (``YYYY-MM-DDTHH``), card kind, whether the card was a review card before
   the answer and whether the answer was not Again: the number of answers and
@@ -39,7 +41,8 @@ import sqlite3
 _CARD_TAGS = """
 SELECT DISTINCT substr(t.value, 1, (SELECT SUM(length(s2.value)) FROM json_each(
            '[' || replace(json_quote(t.value), '::', '","') || ']') s2
-           WHERE s2.key <= s1.key) + 2 * s1.key) AS tag, {card}.key AS card
+           WHERE s2.key <= s1.key) + 2 * s1.key) AS tag, {card}.key AS card,
+       {card}.kind, {card}.retired, {card}.suspended, {card}.state, {card}.due
 FROM {source}json_each({card}.tags) t,
      json_each('[' || replace(json_quote(t.value), '::', '","') || ']') s1
 WHERE t.type = 'text'
@@ -76,10 +79,16 @@ def _card_history(tag: str, card: str, sign: str) -> str:
             f"GROUP BY 2, 3, 4, 5 {_UPSERT}")
 
 
+_TAG_COLUMNS = "(tag, card, kind, retired, suspended, state, due)"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS card_tags (
-    tag TEXT NOT NULL, card TEXT NOT NULL, PRIMARY KEY (tag, card)) WITHOUT ROWID;
+    tag TEXT NOT NULL, card TEXT NOT NULL, kind TEXT NOT NULL, retired INTEGER NOT NULL,
+    suspended INTEGER NOT NULL, state TEXT NOT NULL, due TEXT,
+    PRIMARY KEY (tag, card)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS card_tags_card ON card_tags(card);
+CREATE INDEX IF NOT EXISTS card_tags_cards
+    ON card_tags(tag, retired, suspended, state, due, kind);
 CREATE TABLE IF NOT EXISTS review_hours (
     tag TEXT NOT NULL, hour TEXT NOT NULL, kind TEXT NOT NULL,
     was_review INTEGER NOT NULL, passed INTEGER NOT NULL,
@@ -89,12 +98,20 @@ CREATE TABLE IF NOT EXISTS review_hours (
 
 TRIGGERS = {
     "cards_tags_insert": f"""AFTER INSERT ON cards BEGIN
-        INSERT OR IGNORE INTO card_tags (tag, card) {_CARD_TAGS.format(source='', card='NEW')};
+        INSERT OR IGNORE INTO card_tags {_TAG_COLUMNS}
+        {_CARD_TAGS.format(source='', card='NEW')};
     END""",
     "cards_tags_update": f"""AFTER UPDATE OF tags ON cards WHEN OLD.tags IS NOT NEW.tags BEGIN
         DELETE FROM card_tags WHERE card = OLD.key AND tag NOT IN (
             SELECT tag FROM ({_CARD_TAGS.format(source='', card='NEW')}));
-        INSERT OR IGNORE INTO card_tags (tag, card) {_CARD_TAGS.format(source='', card='NEW')};
+        INSERT OR IGNORE INTO card_tags {_TAG_COLUMNS}
+        {_CARD_TAGS.format(source='', card='NEW')};
+    END""",
+    "cards_tags_state": """AFTER UPDATE OF retired, suspended, state, due ON cards
+        WHEN OLD.retired IS NOT NEW.retired OR OLD.suspended IS NOT NEW.suspended
+            OR OLD.state IS NOT NEW.state OR OLD.due IS NOT NEW.due BEGIN
+        UPDATE card_tags SET retired = NEW.retired, suspended = NEW.suspended,
+            state = NEW.state, due = NEW.due WHERE card = NEW.key;
     END""",
     "cards_tags_delete": """AFTER DELETE ON cards BEGIN
         DELETE FROM card_tags WHERE card = OLD.key;
@@ -146,7 +163,7 @@ def rebuild_aggregates(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP TRIGGER {name}")
     conn.execute("DELETE FROM card_tags")
     conn.execute("DELETE FROM review_hours")
-    conn.execute(f"INSERT OR IGNORE INTO card_tags (tag, card) "
+    conn.execute(f"INSERT OR IGNORE INTO card_tags {_TAG_COLUMNS} "
                  f"{_CARD_TAGS.format(source='cards, ', card='cards')}")
     conn.execute(recount_sql("review_hours"))
     for name in held:

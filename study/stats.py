@@ -89,13 +89,12 @@ def _narrow(filters: Filters) -> str:
 
 
 def _card_source(filters: Filters) -> tuple[str, str]:
-    """FROM and WHERE for the cards the filters keep, each walking an index that covers
-    the card figures: ``cards_due`` for all, ``cards_kind`` by kind, and ``card_tags``
-    joined to ``cards_tagged`` by tag (CROSS JOIN keeps that order; a ``--tag leech``
-    looks at every card)."""
+    """FROM and WHERE for the cards the filters keep, each an index range that covers the
+    card figures: ``cards_due`` for all, ``cards_kind`` by kind, and by tag ``card_tags``,
+    which copies the columns needed (a ``--tag leech`` looks at every card)."""
     if filters.tag and filters.tag != "leech":
         kind = " AND c.kind = :kind" if filters.kind else ""
-        return "card_tags t CROSS JOIN cards c ON c.key = t.card", f"t.tag = :tag{kind}"
+        return "card_tags c", f"c.tag = :tag{kind}"
     return "cards c", filters.sql()
 
 
@@ -191,23 +190,25 @@ def compute(conn: sqlite3.Connection, now: datetime, tz: tzinfo, rollover_hour: 
         f"FROM reviews r WHERE r.reviewed_at >= :today AND r.reviewed_at < :end "
         f"{_narrow(filters)}", params).fetchone()
 
-    # every card figure in one pass over an index (see _card_source)
+    # cards by state, then those due in the next 30 days: each walks an index (_card_source)
     due_days = [today.date + timedelta(days=n) for n in range(DUE_DAYS + 1)]
     due_starts = [iso(day_start(d, tz, rollover_hour)) for d in due_days]
     due_starts[0] = ""  # overdue cards count today
-    day_due = _bucket("c.due", due_starts[:-1], list(range(DUE_DAYS)), params, "d")
     source, narrowed = _card_source(filters)
     cards = {"new": 0, "learning": 0, "review": 0, "suspended": 0}
-    due = [0] * DUE_DAYS
-    for suspended, state, day, n in conn.execute(
-            f"SELECT c.suspended, c.state, CASE WHEN c.suspended = 0 AND c.state != 'new' "
-            f"AND c.due < :due_end THEN {day_due} ELSE -1 END, COUNT(*) FROM {source} "
-            f"WHERE c.retired = 0 AND {narrowed} GROUP BY 1, 2, 3",
-            {**params, "due_end": due_starts[-1]}):
+    for suspended, state, n in conn.execute(
+            f"SELECT c.suspended, c.state, COUNT(*) FROM {source} "
+            f"WHERE c.retired = 0 AND {narrowed} GROUP BY 1, 2", params):
         name = "suspended" if suspended else "learning" if state == "relearning" else state
         cards[name] = cards.get(name, 0) + n
-        if day >= 0:
-            due[day] += n
+    day_due = _bucket("c.due", due_starts[:-1], list(range(DUE_DAYS)), params, "d")
+    due = [0] * DUE_DAYS
+    for day, n in conn.execute(
+            f"SELECT {day_due}, COUNT(*) FROM {source} WHERE c.retired = 0 "
+            f"AND c.suspended = 0 AND c.state IN ('learning', 'relearning', 'review') "
+            f"AND c.due < :due_end AND {narrowed} GROUP BY 1",
+            {**params, "due_end": due_starts[-1]}):
+        due[day] = n
     leeches = [{"key": key, "question": question} for key, question in conn.execute(
         f"SELECT c.key, c.question FROM cards c INDEXED BY cards_leech "
         f"WHERE c.retired = 0 AND c.leech = 1 AND {where} ORDER BY c.key", params)]

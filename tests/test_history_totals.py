@@ -96,6 +96,12 @@ def test_totals_equal_a_recount_after_answers_undo_merges_and_tag_edits(tmp_path
                                "fact:kolkhoz:forward": ["economy"]}
     assert kept(conn) == recounted(conn)
 
+    stale = conn.execute(
+        "SELECT COUNT(*) FROM card_tags t JOIN cards c ON c.key = t.card WHERE "
+        "t.kind IS NOT c.kind OR t.retired IS NOT c.retired OR t.suspended IS NOT c.suspended "
+        "OR t.state IS NOT c.state OR t.due IS NOT c.due").fetchone()[0]
+    assert stale == 0  # the copies of the cards' columns follow every answer
+
     with store.transaction():
         conn.execute("UPDATE review_hours SET answers = answers + 5")  # damage, then repair
         rebuild_aggregates(conn)
