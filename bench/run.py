@@ -2,6 +2,7 @@
 
     python bench/run.py            # the sizes the issues ask for
     python bench/run.py --quick    # a tenth of them, for a smoke test
+    python bench/run.py --scaling  # each measure at several sizes, with its growth exponent
 
 Not part of the test run. Prints a Markdown table with the machine it ran on.
 """
@@ -78,11 +79,12 @@ def bench_due(db: Path, runs: int) -> None:
         f"{t['ratio']:.2f}x `python -c pass` ({t['bare'] * 1000:.0f} ms); target <= 2.5x")
 
 
-def bench_answer(db: Path, answers: int, ties: int = 9_000) -> None:
-    """Answer ``answers`` cards in-process; first ``ties`` review cards get one due time.
+def answer_gaps(db: Path, answers: int, ties: int = 9_000) -> list[float]:
+    """Seconds from each answer to the next card drawn, sorted; ``ties`` review cards
+    first get one due time, at the head of the queue.
 
-    That is the head of the queue after an edit reset many cards: each card
-    shown is picked from a group of thousands that tie on their due time.
+    That is the queue after an edit reset many cards: each card shown is
+    picked from a group of thousands that tie on their due time.
     """
     import sqlite3
     from zoneinfo import ZoneInfo
@@ -98,7 +100,6 @@ def bench_answer(db: Path, answers: int, ties: int = 9_000) -> None:
         conn.execute("UPDATE cards SET due = ? WHERE key IN (SELECT key FROM cards "
                      "WHERE state = 'review' ORDER BY position LIMIT ?)",
                      [iso(NOW - timedelta(days=5)), ties])
-    reviews = conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
     conn.close()
     store = Store.open(db)
     session = ReviewSession(store, Settings(reviews_per_day=99_999), ZoneInfo("UTC"))
@@ -113,13 +114,22 @@ def bench_answer(db: Path, answers: int, ties: int = 9_000) -> None:
         assert shown is not None
         view.card(shown.counts or session.counts(NOW), i, shown)
         gaps.append(time.perf_counter() - t0)
-    gaps.sort()
+    store.close()
+    return sorted(gaps)
+
+
+def bench_answer(db: Path, answers: int, ties: int = 9_000) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    reviews = conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+    conn.close()
+    gaps = answer_gaps(db, answers, ties)
     median = statistics.median(gaps) * 1000
     p95 = gaps[int(len(gaps) * 0.95)] * 1000
     row(f"answer -> next card shown ({answers} answers, {reviews:,} reviews, "
         f"{ties:,} cards tied on one due time)",
         f"median {median:.1f} ms, p95 {p95:.1f} ms", "target p95 < 5 ms")
-    store.close()
 
 
 def bench_export(notes: int, rounds: int) -> None:
@@ -142,7 +152,18 @@ def bench_export(notes: int, rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument("--scaling", action="store_true",
+                        help="each measure at several sizes, with its growth exponent")
     args = parser.parse_args()
+    if args.scaling:
+        from bench.scaling import main as scaling
+
+        table = scaling(args.quick)
+        print(f"\nMachine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+              f"Python {platform.python_version()}, {os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.1f}\n")
+        print("\n".join(table))
+        return
     scale = 10 if args.quick else 1
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
