@@ -24,6 +24,8 @@ else:
     from cards.tuples import NamedTuple
 
 ACTIVE = "c.retired = 0 AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= :now)"
+#: Counts capped at most this many cards stop at the cap (see ``Queue._count``).
+CAPPED_COUNT = 1000
 KIND_NAMES = {"tenures": "tenure", "successions": "succession", "organs": "organ",
               "events": "event", "facts": "fact"}
 
@@ -113,9 +115,15 @@ class Counts(NamedTuple):
 
 def done_today(conn: sqlite3.Connection, day: Day) -> tuple[int, int]:
     """(new cards introduced, review cards answered) in this study day."""
+    # the scheduler writes the snapshot with "state" first: a prefix test settles most
+    # rows without parsing JSON (the queue asks this for every card shown)
     row = conn.execute(
-        "SELECT COALESCE(SUM(json_extract(state_before, '$.state') = 'new'), 0), "
-        "COALESCE(SUM(json_extract(state_before, '$.state') = 'review'), 0) "
+        "SELECT COALESCE(SUM(CASE WHEN substr(state_before, 1, 10) = '{\"state\": ' "
+        "THEN substr(state_before, 11, 5) = '\"new\"' "
+        "ELSE json_extract(state_before, '$.state') = 'new' END), 0), "
+        "COALESCE(SUM(CASE WHEN substr(state_before, 1, 10) = '{\"state\": ' "
+        "THEN substr(state_before, 11, 8) = '\"review\"' "
+        "ELSE json_extract(state_before, '$.state') = 'review' END), 0) "
         "FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ?",
         [iso(day.start), iso(day.end)]).fetchone()
     return int(row[0]), int(row[1])
@@ -145,9 +153,15 @@ class Queue:
         return f"{ACTIVE} AND {self.filters.sql()} AND {state_sql}"
 
     def _count(self, state_sql: str, params: dict[str, Any], cap: int | None = None) -> int:
-        limit = "" if cap is None else f" LIMIT {max(0, cap)}"
-        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM cards c WHERE {self._where(state_sql)}{limit})"
-        return int(self.conn.execute(sql, params).fetchone()[0])
+        """Matching cards, at most ``cap``: a small cap stops the count early; a plain
+        COUNT(*) counts about twice as fast a row (no subquery), so it does the rest."""
+        if cap is not None and cap <= CAPPED_COUNT:
+            sql = (f"SELECT COUNT(*) FROM (SELECT 1 FROM cards c WHERE {self._where(state_sql)} "
+                   f"LIMIT {max(0, cap)})")
+        else:
+            sql = f"SELECT COUNT(*) FROM cards c WHERE {self._where(state_sql)}"
+        n = int(self.conn.execute(sql, params).fetchone()[0])
+        return n if cap is None else min(n, max(0, cap))
 
     def left(self, now: datetime) -> tuple[int, int]:
         """(new, reviews) still allowed: by this session's own limits, else by today's."""
