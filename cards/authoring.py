@@ -18,6 +18,7 @@ from typing import Any
 import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
 from cards.errors import InvalidInput, Problem
+from cards.files import InputFileError, read_input
 from cards.records import KINDS, Kind, Record, normalise
 from cards.store import Store
 
@@ -199,11 +200,11 @@ def read_files(paths: Iterable[str | Path]) -> tuple[list[Located], list[Problem
     for path in paths:
         name = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            problems.append(Problem(name, None, None, None, None, "no such file"))
+            text = read_input(path).decode("utf-8")
+        except InputFileError as err:
+            problems.append(Problem(name, None, None, None, None, err.reason))
             continue
-        except (OSError, UnicodeDecodeError) as err:
+        except UnicodeDecodeError as err:
             problems.append(Problem(name, None, None, None, None, f"cannot read: {err}"))
             continue
         f, p = read_text(text, name)

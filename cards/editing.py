@@ -15,6 +15,14 @@ class RecordExists(InvalidInput):
     """A record with that id already exists."""
 
 
+class EditGivenUp(InvalidInput):
+    """The learner stopped editing a record that still has problems; nothing was saved."""
+
+    def __init__(self, problems: list[Problem], text: str) -> None:
+        super().__init__(problems)
+        self.text = text
+
+
 def add_record(store: Store, kind: str, record: Record, now: datetime) -> dict[str, int]:
     """Add one new record and generate its cards.
 
@@ -43,14 +51,17 @@ def edit_record(store: Store, kind: str, rid: str, now: datetime,
 
     Raises:
         UnknownRecord: no such record.
-        InvalidInput: the edit had problems and the user gave up.
+        EditGivenUp: the edit had problems and the user gave up (the text is kept
+            in the error).
     """
     original = store.get(kind, rid)
-    text = record_toml(kind, original)
+    text = unchanged = record_toml(kind, original)
     name = f"{kind} '{rid}' (edited)"
     while True:
         edited = edit(text)
-        if edited is None or edited.strip() == text.strip():
+        if edited is None:  # the editor was closed without saving: the text shown stands
+            edited = text
+        if edited.strip() == unchanged.strip():
             return f"No changes to {kind} '{rid}'"
         items, problems = read_text(edited, name)
         if not problems:
@@ -67,12 +78,13 @@ def edit_record(store: Store, kind: str, rid: str, now: datetime,
             if again(problems):
                 text = edited
                 continue
-            raise InvalidInput(problems)
+            raise EditGivenUp(problems, edited)
         record = items[0].record
         if record == original:
             return f"No changes to {kind} '{rid}'"
         with store.transaction():
             store.put_many([(kind, record)], now)
             cards = store.sync_cards(now)
-        return (f"Saved {kind} '{rid}' ({cards['changed']} cards reworded, "
-                f"{cards['added']} new, {cards['retired']} retired)")
+        reworded = f"{cards['changed']} card{'' if cards['changed'] == 1 else 's'} reworded"
+        return (f"Saved {kind} '{rid}' ({reworded}, {cards['added']} new, "
+                f"{cards['retired']} retired)")

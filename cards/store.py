@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from cards import schema
 from cards.db import BUSY_TIMEOUT_MS, SCHEMA_VERSION, iso
 from cards.errors import RecordInUse, StoreError, UnknownRecord
+from cards.files import file_kind
 from cards.generate import Records, generate
 from cards.records import KINDS, Kind, Record
 
@@ -55,11 +56,14 @@ class Store:
         path = str(path)
         if path != ":memory:":
             p = Path(path)
+            if p.exists() and p.is_dir():
+                raise StoreError(f"{path}: is a directory, expected a store file")
+            if p.exists() and not p.is_file():  # SQLite would put its journal beside it
+                raise StoreError(f"{path}: not a regular file ({file_kind(p)}); "
+                                 f"a store is a regular file")
             if p.exists() and not os.access(p, os.W_OK):
                 raise StoreError(f"{path}: the store is read-only; Secretariat needs to "
                                  f"write to it")
-            if p.exists() and p.is_dir():
-                raise StoreError(f"{path}: is a directory, expected a store file")
             if not p.parent.exists():
                 p.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -96,12 +100,13 @@ class Store:
                     conn.backup(backup)
                 backup.close()
             if pending:
+                # All pending migrations in one transaction, under the write lock:
+                # apply() reads what is pending again under the lock (another
+                # process may have migrated meanwhile) and runs each migration
+                # with its record in a savepoint of this transaction.
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    # re-read under the write lock: another process may have migrated
-                    for migration in schema.migrations.pending(db):
-                        migration.fn(db)
-                        schema.migrations._record_applied(db, migration.name)
+                    schema.migrations.apply(db)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     conn.execute("COMMIT")
                 except BaseException:
@@ -148,6 +153,11 @@ class Store:
             self.db.execute("INSERT INTO config (key, value) VALUES (?, ?) "
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                             [key, json.dumps(value)])
+
+    def reset_config(self, keys: list[str]) -> None:
+        """Forget the stored values of ``keys``: their defaults apply again."""
+        with self.transaction():
+            self.db.conn.executemany("DELETE FROM config WHERE key = ?", [(k,) for k in keys])
 
     # -- records -----------------------------------------------------------
 

@@ -33,8 +33,24 @@ def interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
+def edit_text(text: str) -> str | None:
+    """``text`` edited in the user's editor (see study.editor); None if left unchanged."""
+    from study.editor import NoEditor, choose_editor
+
+    try:
+        editor = choose_editor(os.environ)
+    except NoEditor as err:
+        raise click.ClickException(str(err)) from None
+    return click.edit(text, editor=editor, extension=".toml")
+
+
 def default_db() -> str:
     return os.environ.get("STUDY_DB") or str(Path(click.get_app_dir("secretariat")) / "study.db")
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 card', '2 cards', '1 person', '3 people'."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
 class InputProblems(click.ClickException):
@@ -51,6 +67,10 @@ class InputProblems(click.ClickException):
         n = len(self.problems)
         click.echo(f"Error: {n} problem{'s' if n != 1 else ''} in the input; nothing was written.",
                    file=out)
+
+
+class EditKept(CardsError):
+    """An edit given up during review; the message says where it is kept."""
 
 
 def fail(err: CardsError) -> NoReturn:
@@ -213,7 +233,8 @@ def _add_command(kind_name: str) -> click.Command:
         from cards.editing import add_record
 
         cards = add_record(store, kind.name, loc.record, now())
-        click.echo(f"Added {kind.name} '{loc.record['id']}' ({cards['added']} new cards)")
+        click.echo(f"Added {kind.name} '{loc.record['id']}' "
+                   f"({plural(cards['added'], 'new card')})")
 
     params: list[click.Parameter] = []
     for f in kind.all_fields:
@@ -274,11 +295,17 @@ def edit(obj: Context, kind: str, record_id: str) -> None:
     Example:
       study edit person stalin
     """
-    from cards.editing import edit_record
+    from cards.editing import EditGivenUp, edit_record
 
-    result = edit_record(obj.store(), kind, record_id, now(),
-                         edit=lambda text: click.edit(text, extension=".toml"),
-                         again=lambda problems: _again(problems))
+    try:
+        result = edit_record(obj.store(), kind, record_id, now(),
+                             edit=edit_text,
+                             again=lambda problems: _again(problems))
+    except EditGivenUp as err:
+        if not interactive():
+            raise  # the problems have not been shown: the error lists them
+        raise click.ClickException(f"{kind} '{record_id}' was not saved. "
+                                   f"{keep_edit(kind, record_id, err.text)}") from None
     click.echo(result)
 
 
@@ -289,6 +316,16 @@ def _again(problems: list[Any]) -> bool:
     for p in problems:
         click.echo(str(p), err=True)
     return click.confirm("Edit again?", default=True, err=True)
+
+
+def keep_edit(kind: str, record_id: str, text: str) -> str:
+    """Keep an edit given up in a file; says where, and how to use it."""
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix=f"study-edit-{kind}-{record_id}-", suffix=".toml")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    return f"Your edit is kept in {path}: fix it, then `study import {path}`."
 
 
 @cli.command()
@@ -305,41 +342,118 @@ def remove(obj: Context, kind: str, record_id: str) -> None:
       study remove fact nomenklatura
     """
     retired = obj.store().remove(kind, record_id, now())
-    click.echo(f"Removed {kind} '{record_id}'; {retired} cards retired")
+    click.echo(f"Removed {kind} '{record_id}'; {plural(retired, 'card')} retired")
+
+
+KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
+                            "tenures", "successions", "organs", "events", "facts"])
 
 
 LIST_CHOICE = click.Choice([*PLURALS, "cards"])
+STATE_CHOICE = click.Choice(["new", "learning", "review", "suspended", "buried", "leech"])
+
+
+def echo_json_rows(rows: Any) -> None:
+    """Print rows as one JSON array, a row at a time, so that memory stays flat."""
+    out = sys.stdout
+    first = True
+    for row in rows:
+        out.write(("[\n" if first else ",\n") + json.dumps(row, ensure_ascii=False))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+    out.flush()
+
+
+def warn_unknown_tag(store: Any, tag: str | None) -> None:
+    """Warn on stderr about a --tag that no record carries, with the closest ones."""
+    if tag:
+        from cards.listing import unknown_tag
+
+        warning = unknown_tag(store, tag)
+        if warning:
+            click.echo(f"Warning: {warning}", err=True)
 
 
 @cli.command("list")
 @click.argument("kind", type=LIST_CHOICE)
 @click.option("--search", "-s", metavar="TEXT", help="Only entries containing TEXT (any case).")
 @click.option("--tag", "-t", metavar="TAG", help="Only records with this tag.")
+@click.option("--state", type=STATE_CHOICE, help="Cards only: only cards in this state.")
+@click.option("--kind", "-k", "card_kind", type=KIND_FILTER, help="Cards only: only this kind.")
+@click.option("--due", metavar="WHEN",
+              help="Cards only: only cards due by WHEN: now, today, tomorrow or Nd (7d).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @pass_ctx
-def list_(obj: Context, kind: str, search: str | None, tag: str | None, as_json: bool) -> None:
+def list_(obj: Context, kind: str, search: str | None, tag: str | None, state: str | None,
+          card_kind: str | None, due: str | None, as_json: bool) -> None:
     """List records or cards: a table, or JSON with --json.
 
     KIND is one of people, organs, offices, tenures, events, facts, cards.
+    Cards show their state (new, learning, review, suspended, buried,
+    leech) and when they are due.
 
     \b
     Example:
       study list tenures --tag ussr
+      study list cards --state learning --due today
       study list cards --search Stalin --json
     """
-    from cards.listing import list_cards, list_records
+    from cards.listing import iter_cards, iter_records
 
+    if kind != "cards" and (state or card_kind or due):
+        raise click.UsageError("--state, --kind and --due apply to `study list cards` only")
     store = obj.store()
+    warn_unknown_tag(store, tag)
+    moment = now()
+    settings = _settings(store.config())
+    tz = local_timezone(settings.timezone)
     if kind == "cards":
-        rows = list_cards(store, search=search, tag=tag)
+        from study.queue import KIND_NAMES, due_cutoff
+
+        cutoff = None
+        if due:
+            try:
+                cutoff = due_cutoff(due, moment, tz, settings.rollover_hour)
+            except ValueError as err:
+                raise click.BadParameter(str(err), param_hint="'--due'") from None
+        rows = iter_cards(store, search=search, tag=tag, state=state,
+                          kind=KIND_NAMES.get(card_kind or "", card_kind),
+                          due_before=cutoff, now=moment)
     else:
-        rows = list_records(store, PLURALS[kind].name, search=search, tag=tag)
+        rows = iter_records(store, PLURALS[kind].name, search=search, tag=tag)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo_json_rows(rows)
         return
     from study.screen import print_table
 
-    print_table(kind, rows)
+    shown = list(rows)
+    print_table(kind, shown, now=moment, tz=tz)
+    if not shown and store.is_empty():
+        from study.terminal import EMPTY
+
+        click.echo(EMPTY, err=True)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_ctx
+def tags(obj: Context, as_json: bool) -> None:
+    """List the tags, with how many records and cards carry each.
+
+    \b
+    Example:
+      study tags
+      study list cards --tag ussr
+    """
+    from cards.listing import tag_counts
+
+    counts = tag_counts(obj.store())
+    if as_json:
+        echo_json_rows({"tag": t, "records": r, "cards": c} for t, r, c in counts)
+        return
+    from study.screen import print_tags
+
+    print_tags(counts)
 
 
 @cli.command()
@@ -358,7 +472,9 @@ def dump(obj: Context, file: str, tag: str | None, force: bool) -> None:
     from cards.authoring import dump_toml
     from cards.files import write_atomic
 
-    text = dump_toml(obj.store().all_records(), tag)
+    store = obj.store()
+    warn_unknown_tag(store, tag)
+    text = dump_toml(store.all_records(), tag)
     if file == "-":
         click.echo(text, nl=False)
         return
@@ -384,7 +500,7 @@ def check(obj: Context) -> None:
         click.echo(str(f))
     errors = sum(f.level == "error" for f in findings)
     warnings = len(findings) - errors
-    click.echo(f"{errors} errors, {warnings} warnings")
+    click.echo(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
     if errors:
         sys.exit(1)
 
@@ -401,10 +517,6 @@ def _settings(config: dict[str, Any]) -> Any:
     from study.settings import Settings
 
     return Settings.from_config(config)
-
-
-KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
-                            "tenures", "successions", "organs", "events", "facts"])
 
 
 @cli.command()
@@ -441,6 +553,7 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
     from study.terminal import run, stdin_frontend
 
     store = obj.store()
+    warn_unknown_tag(store, tag)
     settings = _settings(store.config())
     tz = local_timezone(settings.timezone)
     session = ReviewSession(store, settings, tz, Filters(tag, kind), Limits(new_limit, limit),
@@ -454,8 +567,13 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
         if kind_ == "succession":
             first, second = rid.split("+")
             kind_, rid = "tenure", second if card["template"] == "successor" else first
-        return edit_record(session.store, kind_, rid, now(),
-                           edit=lambda text: click.edit(text, extension=".toml"), again=_again)
+        from cards.editing import EditGivenUp
+
+        try:
+            return edit_record(session.store, kind_, rid, now(),
+                               edit=edit_text, again=_again)
+        except EditGivenUp as err:
+            raise EditKept(f"{kind_} '{rid}'. {keep_edit(kind_, rid, err.text)}") from None
 
     run(session, stdin_frontend(now, time.monotonic, tz, edit, type_answers))
 
@@ -497,70 +615,123 @@ def undo(obj: Context) -> None:
     Example:
       study undo
     """
+    from study.scheduler import RATINGS
     from study.scheduler import undo as undo_last
 
-    review = undo_last(obj.store().db.conn)
-    click.echo(f"Undid the answer {review['rating']} to {review['card_key']} "
-               f"given at {review['reviewed_at']}")
+    store = obj.store()
+    review = undo_last(store.db.conn)
+    tz = local_timezone(_settings(store.config()).timezone)
+    given = datetime.fromisoformat(review["reviewed_at"]).astimezone(tz)
+    moment = now().astimezone(tz)
+    when = given.strftime("%H:%M") + ("" if given.date() == moment.date() else
+                                     given.strftime(" on %a %d %b %Y"))
+    rating = review["rating"]
+    click.echo(f"Undid your answer {rating} {RATINGS.get(rating, '?')} to {review['card_key']}, "
+               f"given at {when}")
+    card = store.db.execute("SELECT question FROM cards WHERE key = ?",
+                            [review["card_key"]]).fetchone()
+    if card:
+        click.echo(f"  Q: {card[0]}")
 
 
-@cli.command()
-@click.argument("keys", nargs=-1, required=True)
-@pass_ctx
-def suspend(obj: Context, keys: tuple[str, ...]) -> None:
-    """Suspend cards: they are not shown until unsuspended.
+def _suspension(suspend: bool) -> click.Command:
+    verb = "Suspend" if suspend else "Unsuspend"
 
-    \b
-    Example:
-      study suspend organ:pravda:founded
-    """
-    from study.scheduler import set_suspended
+    @pass_ctx
+    def command(obj: Context, targets: tuple[str, ...], tag: str | None,
+                search: str | None) -> None:
+        from cards.listing import select_cards
+        from study.scheduler import set_suspended
 
-    changed = set_suspended(obj.store().db.conn, list(keys), True)
-    click.echo(f"Suspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
+        if not (targets or tag or search):
+            raise click.UsageError("name the cards: KEY, KIND:ID, --tag TAG or --search TEXT")
+        store = obj.store()
+        warn_unknown_tag(store, tag)
+        keys = select_cards(store, list(targets), tag=tag, search=search)
+        changed = set_suspended(store.db.conn, keys, suspend)
+        unchanged = len(keys) - len(changed)
+        already = (f" ({unchanged} already {'suspended' if suspend else 'not suspended'})"
+                   if unchanged else "")
+        click.echo(f"{verb}ed {plural(len(changed), 'card')}{already}")
+
+    doc = ("Suspend cards: they are not shown until unsuspended.\n\n"
+           if suspend else "Unsuspend cards (leeches too).\n\n")
+    doc += ("Name cards by key, all the cards of a record by KIND:ID, or choose them\n"
+            "with --tag and --search.\n\n"
+            f"\b\nExample:\n  study {verb.lower()} organ:pravda:founded\n"
+            f"  study {verb.lower()} person:stalin\n  study {verb.lower()} --tag purges")
+    return click.Command(
+        verb.lower(), callback=command, help=doc, short_help=doc.split("\n")[0],
+        params=[click.Argument(["targets"], nargs=-1, metavar="[KEY|KIND:ID]..."),
+                click.Option(["--tag", "-t"], metavar="TAG",
+                             help="Cards of records with this tag."),
+                click.Option(["--search", "-s"], metavar="TEXT",
+                             help="Cards whose key, question or answer contains TEXT.")])
 
 
-@cli.command()
-@click.argument("keys", nargs=-1, required=True)
-@pass_ctx
-def unsuspend(obj: Context, keys: tuple[str, ...]) -> None:
-    """Unsuspend cards (leeches too).
+suspend = _suspension(True)
+unsuspend = _suspension(False)
+cli.add_command(suspend)
+cli.add_command(unsuspend)
 
-    \b
-    Example:
-      study unsuspend organ:pravda:founded
-    """
-    from study.scheduler import set_suspended
 
-    changed = set_suspended(obj.store().db.conn, list(keys), False)
-    click.echo(f"Unsuspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
+def _shown(key: str, value: Any) -> str:
+    """A setting as `study config` shows it, which `study config set` accepts back."""
+    if key == "parameters":
+        return " ".join(f"{v:g}" for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 @cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON for scripts.")
 @click.pass_context
-def config(ctx: click.Context) -> None:
+def config(ctx: click.Context, as_json: bool) -> None:
     """Show the scheduler settings; `study config set KEY VALUE` changes one.
 
     \b
     Example:
       study config
+      study config get new_per_day
       study config set desired_retention 0.85
       study config set learning_steps '1m 10m 1h'
+      study config reset new_per_day
     """
-    if ctx.invoked_subcommand is None:
-        from study.settings import DESCRIPTIONS
+    if ctx.invoked_subcommand is not None:
+        if as_json:
+            raise click.UsageError("--json goes with `study config` alone")
+        return
+    from study.settings import DESCRIPTIONS
 
-        values = _settings(ctx.obj.store().config()).to_config()
-        for key, description in DESCRIPTIONS.items():
-            value = values[key]
-            shown = " ".join(f"{v:g}" for v in value) if key == "parameters" else value
-            if isinstance(shown, bool):
-                shown = str(shown).lower()
-            click.echo(f"{key} = {shown}")
-            click.echo(f"    {description}")
+    values = _settings(ctx.obj.store().config()).to_config()
+    if as_json:
+        click.echo(json.dumps({key: values[key] for key in DESCRIPTIONS}, indent=2,
+                              ensure_ascii=False))
+        return
+    for key, description in DESCRIPTIONS.items():
+        click.echo(f"{key} = {_shown(key, values[key])}")
+        click.echo(f"    {description}")
 
 
-@config.command("set")
+@config.command("get")
+@click.argument("key")
+@pass_ctx
+def config_get(obj: Context, key: str) -> None:
+    """Print one setting's value.
+
+    \b
+    Example:
+      study config get desired_retention
+    """
+    from study.settings import known_setting
+
+    known_setting(key)
+    click.echo(_shown(key, _settings(obj.store().config()).to_config()[key]))
+
+
+# a value may start with '-' ("-5" gets the range error, not "No such option")
+@config.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value")
 @pass_ctx
@@ -570,12 +741,40 @@ def config_set(obj: Context, key: str, value: str) -> None:
     \b
     Example:
       study config set new_per_day 10
+      study config set fuzz off
     """
     from study.settings import parse_setting
 
     parsed = parse_setting(key, value)
-    obj.store().set_config(key, parsed)
-    click.echo(f"{key} = {value}")
+    store = obj.store()
+    store.set_config(key, parsed)
+    click.echo(f"{key} = {_shown(key, _settings(store.config()).to_config()[key])}")
+
+
+@config.command("reset")
+@click.argument("keys", nargs=-1, metavar="KEY...")
+@click.option("--all", "every", is_flag=True, help="Reset every setting.")
+@pass_ctx
+def config_reset(obj: Context, keys: tuple[str, ...], every: bool) -> None:
+    """Give settings back their default values (the FSRS parameters too, with --all).
+
+    \b
+    Example:
+      study config reset new_per_day
+      study config reset --all
+    """
+    from study.settings import DESCRIPTIONS, known_setting
+
+    if every == bool(keys):
+        raise click.UsageError("name the settings to reset, or give --all")
+    for key in keys:
+        known_setting(key)
+    store = obj.store()
+    chosen = list(DESCRIPTIONS) if every else list(keys)
+    store.reset_config(chosen)
+    values = _settings(store.config()).to_config()
+    for key in chosen:
+        click.echo(f"{key} = {_shown(key, values[key])}")
 
 
 # -- optimize ----------------------------------------------------------------
@@ -604,7 +803,7 @@ def optimize(obj: Context, dry_run: bool) -> None:
         result = fit(store.db.conn, settings.parameters, progress, now=now(),
                      tz=local_timezone(settings.timezone), rollover_hour=settings.rollover_hour,
                      relearning_steps=len(settings.relearning_steps))
-    click.echo(f"Fitted to {result.items:,} answers on {result.cards:,} cards:")
+    click.echo(f"Fitted to {plural(result.items, 'answer')} on {plural(result.cards, 'card')}:")
     click.echo(f"  {'parameters':<12}{'log loss':>10}{'RMSE (bins)':>13}")
     for name, metrics in (("current", result.current), ("fitted", result.fitted)):
         click.echo(f"  {name:<12}{metrics.log_loss:>10.4f}{metrics.rmse:>13.4f}")
@@ -688,6 +887,14 @@ def _export_progress(quiet: bool) -> Any:
     return bar()
 
 
+def _warn_extension(out: str, extensions: tuple[str, ...], what: str) -> None:
+    from cards.files import extension_warning
+
+    warning = extension_warning(out, extensions, what)
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
+
+
 @export.command("anki")
 @click.argument("out", type=click.Path(dir_okay=False))
 @_export_options
@@ -706,6 +913,8 @@ def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: st
     """
     from exports.anki import export_apkg
 
+    _warn_extension(out, (".apkg",), "an Anki package")
+    warn_unknown_tag(obj.store(), tag)
     with _export_progress(quiet) as progress:
         result = export_apkg(obj.store(), out, deck=deck, split_by=split_by, tag=tag,
                              kind=kind, force=force, progress=progress)
@@ -731,6 +940,8 @@ def export_csv(obj: Context, out: str, deck: str, split_by: str | None, tag: str
     """
     from exports.csv import export_csv as write_csv
 
+    _warn_extension(out, (".csv", ".tsv", ".txt"), "a file for Anki's text import")
+    warn_unknown_tag(obj.store(), tag)
     with _export_progress(quiet) as progress:
         result = write_csv(obj.store(), out, deck=deck, split_by=split_by, tag=tag, kind=kind,
                            separator=separator, force=force, progress=progress)
@@ -762,6 +973,7 @@ def stats(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> Non
     from study.stats import compute, render
 
     store = obj.store()
+    warn_unknown_tag(store, tag)
     settings = _settings(store.config())
     tz = local_timezone(settings.timezone)
     figures = compute(store.db.conn, now(), tz, settings.rollover_hour, Filters(tag, kind))

@@ -144,14 +144,24 @@ def _int(text: str, low: int, high: int) -> int:
     return value
 
 
+def known_setting(key: str) -> str:
+    """``key`` if it names a setting.
+
+    Raises:
+        BadSetting: it does not, with the names that do.
+    """
+    if key not in DESCRIPTIONS:
+        raise BadSetting(f"unknown setting {key!r}, expected one of: {', '.join(DESCRIPTIONS)}")
+    return key
+
+
 def parse_setting(key: str, text: str) -> Any:
     """Parse and validate ``study config set KEY VALUE``; returns the JSON value to store.
 
     Raises:
         BadSetting: an unknown key or a value out of range, with what is expected.
     """
-    if key not in DESCRIPTIONS:
-        raise BadSetting(f"unknown setting {key!r}, expected one of: {', '.join(DESCRIPTIONS)}")
+    known_setting(key)
     if key == "desired_retention":
         try:
             value = float(text)

@@ -440,7 +440,7 @@ def test_remove_retires_cards_and_keeps_reviews(own: Path) -> None:
     add_review(own, "fact:state-farm:forward")
     result = run("remove", "fact", "state-farm")
     assert result.exit_code == 0
-    assert result.stdout == "Removed fact 'state-farm'; 1 cards retired\n"
+    assert result.stdout == "Removed fact 'state-farm'; 1 card retired\n"
     assert json_of("list", "facts", "--json") == []
     assert "fact:state-farm:forward" not in {c["key"] for c in json_of("list", "cards", "--json")}
     assert sql(own, "SELECT retired, reps FROM cards WHERE key = 'fact:state-farm:forward'") == [
@@ -558,7 +558,8 @@ def test_list_table(own: Path, kind: str) -> None:
     result = run("list", kind)
     assert result.exit_code == 0
     count = len(json_of("list", kind, "--json"))
-    assert result.stdout.splitlines()[0].strip() == f"{count} {kind}"
+    singular = {"people": "person"}.get(kind, kind.removesuffix("s"))
+    assert result.stdout.splitlines()[0].strip() == f"{count} {kind if count != 1 else singular}"
     assert "┃" in result.stdout
 
 
@@ -765,7 +766,7 @@ def test_check_reports_every_inconsistency(db: Path, tmp_path: Path) -> None:
         "error: organ 'o2': succeeded_by goes round in a cycle: o2 -> o2",
         "error: event 'ev': is dated outside the life of organ 'o1'",
         "warning: tenure 'a--vice--1945': has no end, but a died 1950",
-        "5 errors, 1 warnings",
+        "5 errors, 1 warning",
     ]
 
 
@@ -925,7 +926,7 @@ def test_edit_again_after_a_problem(own: Path) -> None:
     with Store.open(own) as store:
         result = edit_record(store, "fact", "state-farm", T0, edit=lambda text: next(texts),
                              again=again)
-        assert result == "Saved fact 'state-farm' (1 cards reworded, 0 new, 0 retired)"
+        assert result == "Saved fact 'state-farm' (1 card reworded, 0 new, 0 retired)"
         assert store.get("fact", "state-farm")["answer"] == "A state farm (sovkhoz)"
     assert told == [["fact 'state-farm' (edited):3: fact 'state-farm': question: "
                      "is a number, expected a string"]]

@@ -134,6 +134,18 @@ def test_command_writes_the_csv(store: Store, tmp_path: Path) -> None:
     assert result.output == f"Error: {out}: already exists; use --force to overwrite it\n"
     result = study("--db", db, "export", "csv", str(tmp_path / "new.csv"), "--tag", "none")
     assert result.exit_code == 1
-    assert result.output == "Error: nothing to export: no cards match --tag none\n"
+    assert result.output == ("Warning: no record has the tag 'none'; `study tags` lists them\n"
+                             "Error: nothing to export: no cards match --tag none\n")
     assert not (tmp_path / "new.csv").exists()
     assert leftovers(tmp_path) == []
+
+
+def test_the_csv_export_does_not_load_genanki() -> None:
+    """Only the .apkg needs genanki; `study export csv` must not pay for loading it."""
+    import subprocess
+    import sys
+
+    probe = "import sys, exports.csv; print(sorted(m for m in sys.modules if 'genanki' in m))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

@@ -199,6 +199,36 @@ def test_a_failed_migration_changes_nothing(tmp_path: Path,
     conn.close()
 
 
+
+def test_pending_migrations_commit_together(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two pending migrations, the second fails: the first is undone too, and not recorded."""
+    path = fixture_copy(tmp_path)
+    original = list(sqlite3.connect(path).iterdump())
+
+    def m998_fine(db: object) -> None:
+        db.execute("CREATE TABLE fine (id INTEGER)")  # type: ignore[attr-defined]
+
+    def m999_broken(db: object) -> None:
+        raise sqlite3.OperationalError("disk full, say")
+
+    monkeypatch.setattr(schema, "migrations", schema.Migrations("secretariat"))
+    for migration in [*schema.MIGRATIONS, m998_fine, m999_broken]:
+        schema.migrations()(migration)
+    monkeypatch.setattr("cards.store.SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    with pytest.raises(Exception, match="disk full"):
+        Store.open(path)
+    assert list(sqlite3.connect(path).iterdump()) == original
+
+
+def test_every_migration_is_recorded_by_name(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "new.db")
+    assert [m.name for m in schema.migrations.applied(store.db)] == [
+        m.__name__ for m in schema.MIGRATIONS]
+    assert schema.migrations.pending(store.db) == []
+    store.close()
+
+
 # -- fuzzed authoring files -------------------------------------------------------
 
 KINDS = ["person", "organ", "office", "tenure", "event", "fact", "persons", "note"]
