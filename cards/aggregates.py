@@ -10,8 +10,9 @@ hour, which the learner may change; an hour does not. A day boundary that
 is not on a whole UTC hour (a zone such as Asia/Kolkata) splits one hour,
 whose answers ``study.stats`` reads from ``reviews`` itself.
 
-Triggers keep both tables exact whoever writes (the review session, undo,
-an import, a merge of another device's history, the sqlite3 shell):
+Triggers on ``cards`` and ``reviews`` keep both tables exact whoever writes
+(the review session, undo, an import, a merge of another device's history,
+the sqlite3 shell):
 
 - ``card_tags`` holds each card's tags and their ancestors (``ussr::party``
   also gives ``ussr``), from the JSON list in ``cards.tags``, with a copy of
@@ -21,8 +22,10 @@ an import, a merge of another device's history, the sqlite3 shell):
   (``YYYY-MM-DDTHH``), card kind, whether the card was a review card before
   the answer and whether the answer was not Again: the number of answers and
   their milliseconds. A row of ``reviews`` counts once in each of the card's
-  tags and once under ``''``; deleting it takes it out again; a card's tag
-  added or removed moves its whole history in or out of that tag.
+  tags and once under ``''``; deleting it takes it out again; a tag added to
+  or removed from ``cards.tags`` moves the card's whole history in or out.
+  A new card has no answers (``reviews.card_key`` references it), so adding
+  one costs two small inserts.
 
 Whoever changes what a row of ``reviews`` means (an undo that is a new row
 rather than a deletion, say) must replace the ``reviews_hours_*`` triggers in a
@@ -39,14 +42,32 @@ import sqlite3
 #: for ``a::b::c``, the prefixes ending before each ``::`` and the tag itself.
 #: ``json_quote`` escapes quotes and backslashes, and no escape holds ``::``.
 _CARD_TAGS = """
-SELECT DISTINCT substr(t.value, 1, (SELECT SUM(length(s2.value)) FROM json_each(
+SELECT t.value AS tag, {card}.key AS card,
+       {card}.kind, {card}.retired, {card}.suspended, {card}.state, {card}.due
+FROM {source}json_each({card}.tags) t WHERE t.type = 'text'
+"""
+_ANCESTORS = """
+SELECT substr(t.value, 1, (SELECT SUM(length(s2.value)) FROM json_each(
            '[' || replace(json_quote(t.value), '::', '","') || ']') s2
            WHERE s2.key <= s1.key) + 2 * s1.key) AS tag, {card}.key AS card,
        {card}.kind, {card}.retired, {card}.suspended, {card}.state, {card}.due
 FROM {source}json_each({card}.tags) t,
      json_each('[' || replace(json_quote(t.value), '::', '","') || ']') s1
-WHERE t.type = 'text'
+WHERE t.type = 'text' AND instr(t.value, '::')
 """
+
+
+def _insert_tags(source: str, card: str) -> list[str]:
+    """Statements that add the card's tags, then their ancestors (few tags have any)."""
+    return [f"INSERT OR IGNORE INTO card_tags {_TAG_COLUMNS} "
+            f"{sql.format(source=source, card=card)}" for sql in (_CARD_TAGS, _ANCESTORS)]
+
+
+def _new_tags(card: str) -> str:
+    """The tags (with ancestors) of the card row ``card``, as a subquery of one column."""
+    return (f"SELECT tag FROM ({_CARD_TAGS.format(source='', card=card)} UNION "
+            f"{_ANCESTORS.format(source='', card=card)})")
+
 
 #: One answer's place in the totals (``r`` is the row of ``reviews``).
 _HOUR = "substr({r}.reviewed_at, 1, 13)"
@@ -71,12 +92,12 @@ def _one_answer(row: str, sign: str) -> str:
             f"SELECT tag FROM card_tags WHERE card = {row}.card_key) g WHERE true {_UPSERT}")
 
 
-def _card_history(tag: str, card: str, sign: str) -> str:
-    """Add or take out a card's whole history under one tag."""
+def _card_history(tags: str, card: str, sign: str) -> str:
+    """Add or take out a card's whole history under each of ``tags`` (a subquery)."""
     return (f"INSERT INTO review_hours {_COLUMNS} "
-            f"SELECT {tag}, {_place('r')}, {sign}COUNT(*), "
-            f"{sign}SUM(r.duration_ms) FROM reviews r WHERE r.card_key = {card} "
-            f"GROUP BY 2, 3, 4, 5 {_UPSERT}")
+            f"SELECT g.tag, {_place('r')}, {sign}COUNT(*), {sign}SUM(r.duration_ms) "
+            f"FROM ({tags}) g, reviews r WHERE r.card_key = {card} "
+            f"GROUP BY 1, 2, 3, 4, 5 {_UPSERT}")
 
 
 _TAG_COLUMNS = "(tag, card, kind, retired, suspended, state, due)"
@@ -85,8 +106,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS card_tags (
     tag TEXT NOT NULL, card TEXT NOT NULL, kind TEXT NOT NULL, retired INTEGER NOT NULL,
     suspended INTEGER NOT NULL, state TEXT NOT NULL, due TEXT,
-    PRIMARY KEY (tag, card)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS card_tags_card ON card_tags(card);
+    PRIMARY KEY (card, tag)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS card_tags_cards
     ON card_tags(tag, retired, suspended, state, due, kind);
 CREATE TABLE IF NOT EXISTS review_hours (
@@ -97,15 +117,18 @@ CREATE TABLE IF NOT EXISTS review_hours (
 """
 
 TRIGGERS = {
+    # a new card has no answers yet (reviews.card_key references cards.key)
     "cards_tags_insert": f"""AFTER INSERT ON cards BEGIN
-        INSERT OR IGNORE INTO card_tags {_TAG_COLUMNS}
-        {_CARD_TAGS.format(source='', card='NEW')};
+        {';'.join(_insert_tags('', 'NEW'))};
     END""",
+    # a tag removed takes the card's answers out of it; a tag added brings them in
     "cards_tags_update": f"""AFTER UPDATE OF tags ON cards WHEN OLD.tags IS NOT NEW.tags BEGIN
-        DELETE FROM card_tags WHERE card = OLD.key AND tag NOT IN (
-            SELECT tag FROM ({_CARD_TAGS.format(source='', card='NEW')}));
-        INSERT OR IGNORE INTO card_tags {_TAG_COLUMNS}
-        {_CARD_TAGS.format(source='', card='NEW')};
+        {_card_history(f"SELECT tag FROM card_tags WHERE card = OLD.key AND tag NOT IN "
+                       f"({_new_tags('NEW')})", 'OLD.key', '-')};
+        {_card_history(f"{_new_tags('NEW')} EXCEPT SELECT tag FROM card_tags "
+                       f"WHERE card = OLD.key", 'NEW.key', '')};
+        DELETE FROM card_tags WHERE card = OLD.key AND tag NOT IN ({_new_tags('NEW')});
+        {';'.join(_insert_tags('', 'NEW'))};
     END""",
     "cards_tags_state": """AFTER UPDATE OF retired, suspended, state, due ON cards
         WHEN OLD.retired IS NOT NEW.retired OR OLD.suspended IS NOT NEW.suspended
@@ -113,14 +136,9 @@ TRIGGERS = {
         UPDATE card_tags SET retired = NEW.retired, suspended = NEW.suspended,
             state = NEW.state, due = NEW.due WHERE card = NEW.key;
     END""",
-    "cards_tags_delete": """AFTER DELETE ON cards BEGIN
+    "cards_tags_delete": f"""AFTER DELETE ON cards BEGIN
+        {_card_history("SELECT tag FROM card_tags WHERE card = OLD.key", 'OLD.key', '-')};
         DELETE FROM card_tags WHERE card = OLD.key;
-    END""",
-    "card_tags_history_in": f"""AFTER INSERT ON card_tags BEGIN
-        {_card_history('NEW.tag', 'NEW.card', '')};
-    END""",
-    "card_tags_history_out": f"""AFTER DELETE ON card_tags BEGIN
-        {_card_history('OLD.tag', 'OLD.card', '-')};
     END""",
     "reviews_hours_insert": f"""AFTER INSERT ON reviews BEGIN
         {_one_answer('NEW', '')};
@@ -143,7 +161,7 @@ def install(conn: sqlite3.Connection) -> None:
     """Create the tables and triggers, and fill them from the store (for a migration)."""
     for statement in _statements(SCHEMA):
         conn.execute(statement)
-    for name in TRIGGERS:
+    for name in (*TRIGGERS, "card_tags_history_in", "card_tags_history_out"):
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
     rebuild_aggregates(conn)
     for name, body in TRIGGERS.items():
@@ -153,21 +171,14 @@ def install(conn: sqlite3.Connection) -> None:
 def rebuild_aggregates(conn: sqlite3.Connection) -> None:
     """Recount ``card_tags`` and ``review_hours`` from ``cards`` and ``reviews``.
 
-    Exact whatever was written before; one pass over the history. Run it
-    inside the caller's transaction (the triggers on ``card_tags`` are set
-    aside meanwhile and put back as they were).
+    Exact whatever was written before; one pass over the cards and one over the
+    history. Run it inside the caller's transaction.
     """
-    held = [name for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'card_tags'")]
-    for name in held:
-        conn.execute(f"DROP TRIGGER {name}")
     conn.execute("DELETE FROM card_tags")
     conn.execute("DELETE FROM review_hours")
-    conn.execute(f"INSERT OR IGNORE INTO card_tags {_TAG_COLUMNS} "
-                 f"{_CARD_TAGS.format(source='cards, ', card='cards')}")
+    for statement in _insert_tags("cards, ", "cards"):
+        conn.execute(statement)
     conn.execute(recount_sql("review_hours"))
-    for name in held:
-        conn.execute(f"CREATE TRIGGER {name} {TRIGGERS[name]}")
 
 
 def recount_sql(into: str) -> str:
