@@ -148,7 +148,6 @@ def m003_history_totals(db: Database) -> None:
     _run(db, """
     CREATE INDEX IF NOT EXISTS cards_leech ON cards(key) WHERE leech = 1;
     CREATE INDEX IF NOT EXISTS cards_kind ON cards(kind, retired, suspended, state, due);
-    CREATE INDEX IF NOT EXISTS cards_tagged ON cards(key, retired, suspended, state, due, kind);
     """)
 
 
