@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,14 +37,25 @@ def regular_install(where: Path) -> Path:
 
 def round_robin(commands: dict[str, list[str]], env: dict[str, str],
                 runs: int) -> dict[str, list[float]]:
-    """Wall times of each command, run in turn ``runs`` times (after one warm-up round)."""
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    """Wall times of each command, run in turn ``runs`` times (after one warm-up round);
+    also, under ``NAME cpu``, the CPU time (user + system) each run used.
+
+    On a loaded machine the wall time includes waiting for a core; the CPU
+    time does not, so its ratio is the steadier figure.
+    """
+    times: dict[str, list[float]] = {key: [] for name in commands
+                                     for key in (name, f"{name} cpu")}
     for i in range(runs + 1):
         for name, cmd in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if i:
-                times[name].append(time.perf_counter() - t0)
+                times[name].append(wall)
+                times[f"{name} cpu"].append(after.ru_utime - before.ru_utime
+                                            + after.ru_stime - before.ru_stime)
     return times
 
 
@@ -58,8 +70,10 @@ def measure(db: Path, now: str, runs: int = 30) -> dict[str, float]:
         json.loads(out.stdout)  # the fast path answered, without any dependency installed
         times = round_robin({"bare": [str(bin_dir / "python"), "-c", "pass"],
                              "due": study}, env, runs)
-    bare, due = (statistics.median(times[k]) for k in ("bare", "due"))
-    return {"bare": bare, "due": due, "ratio": due / bare}
+    bare, due, bare_cpu, due_cpu = (statistics.median(times[k]) for k in
+                                    ("bare", "due", "bare cpu", "due cpu"))
+    return {"bare": bare, "due": due, "ratio": due / bare, "bare_cpu": bare_cpu,
+            "due_cpu": due_cpu, "cpu_ratio": due_cpu / bare_cpu}
 
 
 if __name__ == "__main__":
@@ -69,4 +83,6 @@ if __name__ == "__main__":
     result = measure(Path(sys.argv[1]), NOW.isoformat(), int(sys.argv[2]) if len(sys.argv) > 2
                      else 30)
     print(f"study due --json {result['due'] * 1000:.1f} ms, python -c pass "
-          f"{result['bare'] * 1000:.1f} ms: {result['ratio']:.2f}x")
+          f"{result['bare'] * 1000:.1f} ms: {result['ratio']:.2f}x; CPU time "
+          f"{result['due_cpu'] * 1000:.1f} ms vs {result['bare_cpu'] * 1000:.1f} ms: "
+          f"{result['cpu_ratio']:.2f}x")
