@@ -29,7 +29,7 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
 
 def now() -> datetime:
     """The current time (UTC); ``STUDY_NOW`` fixes it, for tests and demos."""
-    from study.due import clock
+    from study.clock import now as clock
 
     return clock()
 
@@ -661,7 +661,7 @@ def check(obj: Context) -> None:
 # -- review ------------------------------------------------------------------
 
 def local_timezone(name: str) -> Any:
-    from study.due import local_timezone as resolve
+    from study.clock import local_timezone as resolve
 
     return resolve(name)
 
@@ -758,14 +758,18 @@ def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
       study due --json
     """
     from cards.db import connect_current
-    from study.due import counts_for, render
+    from study.due import counts_for, day_settings, render
+    from study.queue import Filters
 
     if tag:  # not the fast path (which takes no --tag): the store may be opened
         warn_unknown_tag(obj.store(), tag)
     conn = connect_current(obj.db_path) if Path(obj.db_path).exists() else None
     if conn is None:
         conn = obj.store().db.conn
-    echo(render(counts_for(conn, now(), tag, kind), as_json))
+    settings = day_settings(conn)
+    counts = counts_for(conn, now(), local_timezone(settings.timezone), settings,
+                        Filters(tag, kind))
+    echo(render(counts, as_json))
 
 
 @cli.command()

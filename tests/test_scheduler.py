@@ -411,3 +411,24 @@ def test_every_moment_lies_inside_its_study_day(zone: str, rollover: int) -> Non
             assert previous.end == day.start
             assert day.date.toordinal() - previous.date.toordinal() == 1
         previous = day
+
+
+def test_cards_tied_on_due_time_come_by_position_without_sorting_them(tmp_path: Path) -> None:
+    """After an edit resets many cards to one due time, each pick walks an index (issue 11)."""
+    store = store_from_toml(tmp_path / "s.db", facts_toml(30))
+    conn = store.db.conn
+    due = (T0 - timedelta(hours=1)).isoformat(timespec="microseconds")
+    for state in ("review", "learning", "relearning"):
+        conn.execute("UPDATE cards SET state = ?, due = ?, stability = 3, difficulty = 5, "
+                     "last_review = ?, step = 0", [state, due, due])
+        sess = session(store, Settings(reviews_per_day=999))
+        first = conn.execute("SELECT MIN(position) FROM cards").fetchone()[0]
+        picked = [sess.next(T0).card["position"] for _ in range(3)]  # type: ignore[union-attr]
+        assert picked == [first] * 3  # the same card until answered: lowest position first
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        sess.next(T0)
+        conn.set_trace_callback(None)
+        for sql in (s for s in statements if "LIMIT 1" in s):
+            for *_, detail in conn.execute(f"EXPLAIN QUERY PLAN {sql}"):
+                assert "TEMP B-TREE" not in detail, (state, sql, detail)
