@@ -17,9 +17,12 @@ from typing import Any
 
 import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
+from cards.card_checks import card_warnings
 from cards.errors import InvalidInput, Problem
+from cards.generate import generate_checked
 from cards.records import KINDS, Kind, Record, normalise
 from cards.store import Store
+from cards.tags import has_tag
 
 _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
@@ -258,6 +261,8 @@ class ImportReport:
     dry_run: bool = False
     kept: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
+    #: the quality gate's warnings on the imported records' hand-written cards
+    warnings: list[Problem] = field(default_factory=list)
 
     def summary(self) -> str:
         verb = "would add" if self.dry_run else "added"
@@ -308,13 +313,20 @@ def import_records(store: Store, items: list[Located], now: datetime,
                 writes.append((loc.kind, loc.record))
             else:
                 report.unchanged.append(ref)
+        for kind, rec in writes:
+            current[kind][rec["id"]] = rec
+        # the card checks run on the records as they would be, before anything is written
+        result = generate_checked(current)
+        located = {(loc.kind, loc.record["id"]): loc for loc in items}
+        for w in card_warnings(result):
+            found = located.get((w.kind, w.id))
+            if found is not None:
+                report.warnings.append(found.problem(w.field, f"warning: {w.message}"))
         if dry_run:
             return report
         if writes:
             store.put_many(writes, now)
-            for kind, rec in writes:
-                current[kind][rec["id"]] = rec
-        report.cards = store.sync_cards(now, current)
+        report.cards = store.sync_cards(now, current, result.cards)
     return report
 
 
@@ -366,7 +378,7 @@ def dump_toml(records: dict[str, dict[str, Record]], tag: str | None = None) -> 
             (so that the file imports on its own).
     """
     chosen = {kind: {rid for rid, r in records[kind].items()
-                     if tag is None or tag in r.get("tags", [])} for kind in KINDS}
+                     if tag is None or has_tag(r.get("tags", []), tag)} for kind in KINDS}
     todo = [(kind, rid) for kind, ids in chosen.items() for rid in ids]
     while todo:
         kind, rid = todo.pop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from cards.card_checks import check_cards
 from cards.dates import PartialDate, parse_optional
 from cards.generate import Records
 
@@ -105,5 +106,6 @@ def check(records: Records) -> list[Finding]:
                     end is None or _outside(end, founded, dissolved)):
                 found.append(Finding("error", "event", e["id"],
                                      f"is dated outside the life of organ '{oid}'"))
+    found.extend(Finding("warning", w.kind, w.id, w.message) for w in check_cards(records))
     found.sort(key=lambda f: f.level != "error")
     return found

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 #: The number of migrations in ``cards.schema``; written to PRAGMA user_version.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 

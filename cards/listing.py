@@ -8,6 +8,7 @@ from typing import Any
 
 from cards.records import KINDS, Record
 from cards.store import Store
+from cards.tags import has_tag
 
 CARD_STATE_FIELDS = ("state", "due", "reps", "lapses", "suspended", "stability", "difficulty")
 
@@ -22,7 +23,7 @@ def list_records(store: Store, kind: str, search: str | None = None,
     """The records of ``kind`` (TOML field names), filtered."""
     out = []
     for rec in store.records(kind).values():
-        if tag and tag not in rec.get("tags", []):
+        if tag and not has_tag(rec.get("tags", []), tag):
             continue
         if search and not _matches(list(rec.values()), search):
             continue
@@ -42,12 +43,14 @@ def list_cards(store: Store, search: str | None = None, tag: str | None = None,
     out = []
     for row in rows:
         tags = json.loads(row["tags"]) + (["leech"] if row["leech"] else [])
-        if tag and tag not in tags:
+        if tag and not has_tag(tags, tag):
             continue
         if search and not _matches([row["question"], row["answer"], row["key"]], search):
             continue
-        siblings = sorted({k for g in json.loads(row["siblings"]) for k in groups[g]}
-                          - {row["key"]})
+        mine = json.loads(row["siblings"])
+        siblings = sorted({k for g in mine for k in groups[g]} - {row["key"]})
+        links = sorted({k for g in mine if g.startswith("link:") for k in groups[g]}
+                       - {row["key"]})
         card = {
             "key": row["key"],
             "kind": row["kind"],
@@ -56,6 +59,7 @@ def list_cards(store: Store, search: str | None = None, tag: str | None = None,
             "question": row["question"],
             "answer": row["answer"],
             "siblings": siblings,
+            "links": links,
             "tags": tags,
         }
         card.update({f: row[f] for f in CARD_STATE_FIELDS})

@@ -117,5 +117,57 @@ def m001_initial(db: Database) -> None:
     """)
 
 
-MIGRATIONS = [m001_initial]
+#: Card keys whose template was renamed: ``(family, old template, new template)``.
+#: Template names are unique across families; the organ's "successor" clashed
+#: with the succession family's.
+RENAMED_TEMPLATES = (("organ", "successor", "replaced-by"),)
+
+#: Set by a migration when the stored cards must be regenerated from the records
+#: (``Store.regenerate_if_stale``); the migration itself never runs the generator.
+STALE_CARDS = "cards_stale"
+
+
+@migrations()
+def m_card_families(db: Database) -> None:
+    """Card families: the new authoring fields, renamed card keys, answer hashes of facts.
+
+    New columns for ``person.summary``, ``organ.summary``, ``office.succeeded_by``,
+    ``tenure.title``, ``tenure.informal``, ``event.question`` and
+    ``fact.reverse_question``. Keys of renamed templates are renamed in
+    ``cards``, ``card_groups`` and ``reviews`` (history kept). Answer hashes
+    are now made from the facts an answer derives from: every card's hash is
+    cleared, and a card reviewed since its answer last changed has its
+    reviewed hash cleared too, so that the next regeneration adopts the new
+    hash without showing the card as changed.
+    """
+    _run(db, f"""
+    ALTER TABLE people ADD COLUMN summary TEXT;
+    ALTER TABLE organs ADD COLUMN summary TEXT;
+    ALTER TABLE offices ADD COLUMN succeeded_by TEXT REFERENCES offices(id) {_REF};
+    ALTER TABLE tenures ADD COLUMN title TEXT;
+    ALTER TABLE tenures ADD COLUMN informal INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE events ADD COLUMN question TEXT;
+    ALTER TABLE facts ADD COLUMN reverse_question TEXT
+    """)
+    # the keys are referenced by card_groups and reviews: check them at commit
+    db.execute("PRAGMA defer_foreign_keys = ON")
+    for family, old, new in RENAMED_TEMPLATES:
+        prefix, suffix = f"{family}:", f":{old}"
+        where = "substr({col}, 1, :plen) = :prefix AND substr({col}, -:slen) = :suffix"
+        renamed = "substr({col}, 1, length({col}) - :slen) || :new"
+        params = {"prefix": prefix, "plen": len(prefix), "suffix": suffix, "slen": len(suffix),
+                  "new": f":{new}"}
+        db.execute(f"UPDATE cards SET key = {renamed.format(col='key')}, template = :template "
+                   f"WHERE {where.format(col='key')}", {**params, "template": new})
+        db.execute(f"UPDATE card_groups SET key = {renamed.format(col='key')} "
+                   f"WHERE {where.format(col='key')}", params)
+        db.execute(f"UPDATE reviews SET card_key = {renamed.format(col='card_key')} "
+                   f"WHERE {where.format(col='card_key')}", params)
+    db.execute("UPDATE cards SET reviewed_hash = CASE WHEN reviewed_hash = answer_hash "
+               "THEN '' ELSE reviewed_hash END, answer_hash = ''")
+    db.execute("INSERT INTO config (key, value) VALUES (?, 'true') "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [STALE_CARDS])
+
+
+MIGRATIONS = [m001_initial, m_card_families]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

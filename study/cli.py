@@ -74,6 +74,7 @@ class Context:
             fresh = self.db_path == ":memory:" or not Path(self.db_path).exists()
             try:
                 self._store = Store.open(self.db_path)
+                self._store.regenerate_if_stale(now())  # after an upgrade of the card families
                 if fresh and create_with_starter:
                     from cards.starter import load_starter
 
@@ -176,6 +177,8 @@ def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
     if dry_run and obj.db_path != ":memory:" and not Path(obj.db_path).exists():
         obj.db_path = ":memory:"  # what the store would be: the starter deck, then the files
     report = load_and_import(obj.store(), files, now(), dry_run)
+    for warning in report.warnings:
+        click.echo(str(warning), err=True)
     click.echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
     if dry_run:
         for label, refs in (("add", report.added), ("change", report.changed)):
@@ -403,8 +406,32 @@ def _settings(config: dict[str, Any]) -> Any:
     return Settings.from_config(config)
 
 
-KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
-                            "tenures", "successions", "organs", "events", "facts"])
+def _kind_choices() -> list[str]:
+    """Every card family's name and plural (``tenure``, ``tenures``, ``as-of``, ...)."""
+    from cards.registry import FAMILIES, load
+
+    load()
+    names = list(FAMILIES)
+    names += [f.plural.lower().replace(" ", "-") for f in FAMILIES.values()]
+    return list(dict.fromkeys(names))
+
+
+def _family_names() -> list[str]:
+    from cards.registry import family_names
+
+    return family_names()
+
+
+def _family_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--kind`` as the family's name (``tenures`` -> ``tenure``)."""
+    if value is None:
+        return None
+    from cards.registry import family_of
+
+    return family_of(value).name
+
+
+KIND_FILTER = click.Choice(_kind_choices())
 
 
 @cli.command()
@@ -415,7 +442,8 @@ KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
               help="Reviews in this session, whatever today's limit (default: what is left "
                    "of the daily limit).")
 @click.option("--tag", "-t", metavar="TAG", help="Only cards of records with this tag.")
-@click.option("--kind", "-k", type=KIND_FILTER, help="Only cards of this kind.")
+@click.option("--kind", "-k", type=KIND_FILTER, callback=_family_name,
+              help="Only cards of this kind.")
 @click.option("--order", type=click.Choice(["added", "random"]), default="added",
               show_default=True, help="Order of new cards.")
 @click.option("--type", "type_answers", is_flag=True, help="Type each answer; it is checked.")
@@ -450,10 +478,10 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
         from cards.editing import edit_record
 
         card = showing.card
-        kind_, rid = card["record_kind"], card["record_id"]
-        if kind_ == "succession":
-            first, second = rid.split("+")
-            kind_, rid = "tenure", second if card["template"] == "successor" else first
+        from cards.registry import FAMILIES
+
+        kind_, rid = FAMILIES[card["record_kind"]].edit_target(card["record_id"],
+                                                               card["template"])
         return edit_record(session.store, kind_, rid, now(),
                            edit=lambda text: click.edit(text, extension=".toml"), again=_again)
 
@@ -463,7 +491,8 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--tag", "-t", metavar="TAG", help="Only cards of records with this tag.")
-@click.option("--kind", "-k", type=KIND_FILTER, help="Only cards of this kind.")
+@click.option("--kind", "-k", type=KIND_FILTER, callback=_family_name,
+              help="Only cards of this kind.")
 @pass_ctx
 def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
     """How many cards are there to study today, after the daily limits.
@@ -634,8 +663,7 @@ def _optimize_progress() -> Any:
 
 # -- export ------------------------------------------------------------------
 
-EXPORT_KINDS = click.Choice(["tenure", "succession", "organ", "event", "fact",
-                             "tenures", "successions", "organs", "events", "facts"])
+EXPORT_KINDS = KIND_FILTER
 
 
 @cli.group()
@@ -657,8 +685,8 @@ def _export_options(command: Any) -> Any:
         click.option("--split-by", type=click.Choice(["kind"]),
                      help="One subdeck per kind: Secretariat::Tenures, ..."),
         click.option("--tag", "-t", metavar="TAG", help="Only records with this tag."),
-        click.option("--kind", "-k", type=EXPORT_KINDS, metavar="KIND",
-                     help="Only cards of this kind: tenure, succession, organ, event or fact."),
+        click.option("--kind", "-k", type=EXPORT_KINDS, metavar="KIND", callback=_family_name,
+                     help="Only cards of this kind: " + ", ".join(_family_names()) + "."),
         click.option("--force", is_flag=True, help="Overwrite OUT if it exists."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
     )):
@@ -738,7 +766,8 @@ def export_csv(obj: Context, out: str, deck: str, split_by: str | None, tag: str
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON for scripts.")
 @click.option("--tag", "-t", metavar="TAG", help="Only cards of records with this tag.")
-@click.option("--kind", "-k", type=KIND_FILTER, help="Only cards of this kind.")
+@click.option("--kind", "-k", type=KIND_FILTER, callback=_family_name,
+              help="Only cards of this kind.")
 @pass_ctx
 def stats(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
     """Your progress: answers a day, retention, cards by state, what falls due.

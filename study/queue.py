@@ -18,8 +18,15 @@ from cards.db import iso, row_dict
 from study.settings import Settings
 
 ACTIVE = "c.retired = 0 AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= :now)"
+#: Plurals the queue accepts for ``--kind`` without loading the registry (the
+#: command layer passes family names; these keep old spellings working).
 KIND_NAMES = {"tenures": "tenure", "successions": "succession", "organs": "organ",
-              "events": "event", "facts": "fact"}
+              "events": "event", "facts": "fact", "people": "person", "offices": "office"}
+
+
+#: A card carries tag :tag or a tag below it (``ussr`` matches ``ussr::party``).
+TAG_MATCH = ("EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag "
+             "OR substr(value, 1, length(:tag) + 2) = :tag || '::')")
 
 
 class Day(NamedTuple):
@@ -74,8 +81,7 @@ class Filters(NamedTuple):
     def sql(self) -> str:
         parts = []
         if self.tag:
-            parts.append("(EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag)"
-                         " OR (:tag = 'leech' AND c.leech = 1))")
+            parts.append(f"({TAG_MATCH} OR (:tag = 'leech' AND c.leech = 1))")
         if self.kind:
             parts.append("c.kind = :kind")
         return " AND ".join(parts) or "1"

@@ -20,11 +20,21 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from cards.db import iso
-from study.queue import KIND_NAMES, Filters, day_start, study_day
+from study.queue import Filters, day_start, study_day
+
+
+def _families() -> tuple[tuple[str, ...], dict[str, str]]:
+    """Card kinds (the registry's families) in the order they are shown, and their plurals."""
+    from cards.registry import FAMILIES, load
+
+    load()
+    return tuple(FAMILIES), {f.name: f.plural for f in FAMILIES.values()}
+
 
 #: Card kinds in the order they are shown.
-KINDS = ("tenure", "organ", "event", "fact", "succession")
-PLURALS = {singular: plural for plural, singular in KIND_NAMES.items()}
+KINDS, PLURALS = _families()
+#: Bits of a cell that hold the kind code (codes 1..len(KINDS); 0: a retired family).
+KIND_BITS = max(3, len(KINDS).bit_length())
 #: True retention is given for these periods: study days ending with today.
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
 CALENDAR_DAYS = 365
@@ -132,7 +142,8 @@ def compute(conn: sqlite3.Connection, now: datetime, tz: tzinfo, rollover_hour: 
         edges, labels = [starts[-1 - n] for n in lengths] + [starts[-1]], [*lengths[1:], 0]
     ago = _bucket("r.reviewed_at", edges, labels, params, "e")
     cells = conn.execute(
-        f"SELECT cell, COUNT(*) FROM (SELECT ((({ago}) * 8 + {_kind_code(params)}) * 2 "
+        f"SELECT cell, COUNT(*) FROM (SELECT ((({ago}) * {1 << KIND_BITS} + "
+        f"{_kind_code(params)}) * 2 "
         f"+ {WAS_REVIEW}) * 2 + (r.rating > 1) AS cell FROM reviews r NOT INDEXED "
         f"WHERE r.reviewed_at >= :start AND r.reviewed_at < :end {narrow} "
         f"LIMIT -1 OFFSET 0) GROUP BY cell", params).fetchall()
@@ -140,7 +151,8 @@ def compute(conn: sqlite3.Connection, now: datetime, tz: tzinfo, rollover_hour: 
     periods = {name: [0, 0] for name in PERIODS}
     kinds = [[0, 0] for _ in range(len(KINDS) + 1)]  # by kind code
     for cell, n in cells:
-        days_ago, kind, was_review, passed = cell >> 5, cell >> 2 & 7, cell >> 1 & 1, cell & 1
+        days_ago, kind = cell >> (KIND_BITS + 2), cell >> 2 & ((1 << KIND_BITS) - 1)
+        was_review, passed = cell >> 1 & 1, cell & 1
         if narrowed:
             calendar[days_ago] += n
         if was_review:

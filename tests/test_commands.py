@@ -152,7 +152,8 @@ def test_init_again_updates_the_starter_and_leaves_the_user_alone(own: Path,
                                                                   tmp_path: Path) -> None:
     db = own
     assert run("init").exit_code == 0
-    starter_key = json_of("list", "cards", "--json")[0]["key"]
+    starter_key = next(c["key"] for c in json_of("list", "cards", "--json")
+                       if "mine" not in c["tags"])
     add_review(db, starter_key)
     add_review(db, f"tenure:{MOLOTOV_TENURE}:holder")
     # the user changed a starter record, and added and removed one of their own
@@ -220,33 +221,35 @@ ADD_CASES: list[tuple[str, list[str], dict[str, Any]]] = [
                 "--tag", "ussr", "--tag", "mine", "--source", "https://example.org/lk",
                 "--note", "Last of the old guard."],
      {"id": "kaganovich", "name": "Lazar Kaganovich", "aliases": ["Iron Lazar", "Kaganovich"],
-      "born": "1893-11-22", "died": "1991-07-25", "tags": ["ussr", "mine"],
+      "born": "1893-11-22", "died": "1991-07-25", "summary": None, "tags": ["ussr", "mine"],
       "source": "https://example.org/lk", "note": "Last of the old guard."}),
     ("organ", ["--id", "mgb", "--name", "Ministry of State Security", "--short", "MGB",
                "--kind", "security service", "--part-of", "sovcom", "--succeeded-by",
                "sovcom", "--founded", "1946-03", "--dissolved", "1953-03"],
      {"id": "mgb", "name": "Ministry of State Security", "short": "MGB",
       "kind": "security service", "part_of": "sovcom", "succeeded_by": "sovcom",
-      "founded": "1946-03", "dissolved": "1953-03", "tags": [], "source": None, "note": None}),
+      "founded": "1946-03", "dissolved": "1953-03", "summary": None, "tags": [], "source": None,
+      "note": None}),
     ("office", ["--id", "mgb-minister", "--title", "Minister of State Security",
                 "--organ", "sovcom"],
      {"id": "mgb-minister", "title": "Minister of State Security", "organ": "sovcom",
-      "tags": [], "source": None, "note": None}),
+      "succeeded_by": None, "tags": [], "source": None, "note": None}),
     ("tenure", ["--person", "molotov", "--office", "sovcom-chair", "--start", "1941-05",
                 "--end", "1941-06", "--acting"],
      {"id": "molotov--sovcom-chair--1941-05", "person": "molotov",
       "office": "sovcom-chair", "start": "1941-05", "end": "1941-06", "acting": True,
-      "tags": [], "source": None, "note": None}),
+      "informal": False, "title": None, "tags": [], "source": None, "note": None}),
     ("event", ["--id", "purge", "--name", "Great Purge", "--start", "1936-08", "--end",
                "1938-11", "--place", "USSR", "--person", "molotov", "--organ", "sovcom",
                "--summary", "Mass repression."],
      {"id": "purge", "name": "Great Purge", "date": None, "start": "1936-08",
       "end": "1938-11", "place": "USSR", "people": ["molotov"], "organs": ["sovcom"],
-      "summary": "Mass repression.", "tags": [], "source": None, "note": None}),
+      "summary": "Mass repression.", "question": None, "tags": [], "source": None,
+      "note": None}),
     ("fact", ["--id", "collective-farm", "--question", "What is a kolkhoz?", "--answer",
               "A collective farm", "--reverse"],
      {"id": "collective-farm", "question": "What is a kolkhoz?", "answer": "A collective farm",
-      "reverse": True, "tags": [], "source": None, "note": None}),
+      "reverse": True, "reverse_question": None, "tags": [], "source": None, "note": None}),
 ]
 
 
@@ -359,7 +362,8 @@ def test_edit_saves_a_valid_edit(own: Path, tmp_path: Path) -> None:
     result = run("edit", "person", "molotov",
                  env=editor(tmp_path, "s/Vyacheslav Molotov/V. M. Molotov/"))
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Saved person 'molotov' (3 cards reworded, 0 new, 0 retired)\n"
+    # the tenure's three cards, "Who was ...?" and the tenure's two as-of cards
+    assert result.stdout == "Saved person 'molotov' (6 cards reworded, 0 new, 0 retired)\n"
     assert json_of("list", "people", "--json")[0]["name"] == "V. M. Molotov"
     card = {c["key"]: c for c in json_of("list", "cards", "--json")}[key]
     assert (card["answer"], card["reps"]) == ("V. M. Molotov", 1)
@@ -493,24 +497,26 @@ def test_remove_usage_errors(own: Path) -> None:
 
 @pytest.mark.parametrize(("kind", "first"), [
     ("people", {"id": "molotov", "name": "Vyacheslav Molotov", "aliases": [],
-                "born": "1890-03-09", "died": "1986-11-08", "tags": ["mine"], "source": None,
-                "note": None}),
+                "born": "1890-03-09", "died": "1986-11-08", "summary": None, "tags": ["mine"],
+                "source": None, "note": None}),
     ("organs", {"id": "sovcom", "name": "Council of People's Commissars",
                 "short": "Sovnarkom", "kind": None, "part_of": None, "succeeded_by": None,
-                "founded": None, "dissolved": None, "tags": ["mine"], "source": None,
-                "note": None}),
+                "founded": None, "dissolved": None, "summary": None, "tags": ["mine"],
+                "source": None, "note": None}),
     ("offices", {"id": "sovcom-chair",
                  "title": "Chairman of the Council of People's Commissars",
-                 "organ": "sovcom", "tags": ["mine"], "source": None, "note": None}),
+                 "organ": "sovcom", "succeeded_by": None, "tags": ["mine"], "source": None,
+                 "note": None}),
     ("tenures", {"id": MOLOTOV_TENURE, "person": "molotov", "office": "sovcom-chair",
-                 "start": "1930-12-19", "end": "1941-05-06", "acting": False, "tags": ["mine"],
-                 "source": None, "note": None}),
+                 "start": "1930-12-19", "end": "1941-05-06", "acting": False, "informal": False,
+                 "title": None, "tags": ["mine"], "source": None, "note": None}),
     ("events", {"id": "pact", "name": "Molotov–Ribbentrop Pact", "date": "1939-08-23",
                 "start": None, "end": None, "place": None, "people": ["molotov"],
                 "organs": [], "summary": "A non-aggression treaty with a secret protocol.",
-                "tags": [], "source": None, "note": None}),
+                "question": None, "tags": [], "source": None, "note": None}),
     ("facts", {"id": "state-farm", "question": "What is a sovkhoz?", "answer": "A state farm",
-               "reverse": False, "tags": ["mine"], "source": None, "note": None}),
+               "reverse": False, "reverse_question": None, "tags": ["mine"], "source": None,
+               "note": None}),
 ])
 def test_list_json_uses_the_toml_field_names(own: Path, kind: str,
                                              first: dict[str, Any]) -> None:
@@ -519,23 +525,32 @@ def test_list_json_uses_the_toml_field_names(own: Path, kind: str,
 
 def test_list_cards_json(own: Path) -> None:
     cards = json_of("list", "cards", "--json")
-    assert [c["key"] for c in cards] == [
+    keys = [c["key"] for c in cards]
+    as_of = [k for k in keys if k.startswith("as-of:")]
+    assert keys == [
         "organ:sovcom:expansion",
         f"tenure:{MOLOTOV_TENURE}:holder", f"tenure:{MOLOTOV_TENURE}:office",
         f"tenure:{MOLOTOV_TENURE}:dates",
-        "event:pact:date", "event:pact:identify", "fact:state-farm:forward"]
+        "event:pact:date", "event:pact:identify", "fact:state-farm:forward",
+        "person:molotov:who", *as_of]
+    assert len(as_of) == 2
     holder = cards[1]
     assert holder["record"] == {"kind": "tenure", "id": MOLOTOV_TENURE}
     assert holder["question"] == ("Who was Chairman of the Council of People's Commissars "
-                                  "from 19 December 1930 to 6 May 1941?")
+                                  "from 1930 to 1941?")
     assert holder["answer"] == "Vyacheslav Molotov"
-    assert holder["siblings"] == [f"tenure:{MOLOTOV_TENURE}:dates",
-                                  f"tenure:{MOLOTOV_TENURE}:office"]
+    # the tenure's cards, and "Who was Vyacheslav Molotov?", linked: it names the answer
+    assert holder["siblings"] == sorted([f"tenure:{MOLOTOV_TENURE}:dates",
+                                         f"tenure:{MOLOTOV_TENURE}:office",
+                                         "person:molotov:who", *as_of])
+    # links: the cards that share a leak's group with it (buried together)
+    assert holder["links"] == sorted(["person:molotov:who", *as_of])
     assert holder["tags"] == ["mine"]
     assert holder["state"] == "new"
-    assert cards[-1]["siblings"] == []
+    assert cards[6]["siblings"] == [] and cards[6]["links"] == []
     for card in cards:
-        assert {"key", "record", "question", "answer", "siblings"} <= card.keys()
+        assert {"key", "state", "reps", "record", "question", "answer", "siblings",
+                "links"} <= card.keys()
 
 
 def test_list_search_and_tag(own: Path) -> None:
@@ -549,7 +564,9 @@ def test_list_search_and_tag(own: Path) -> None:
     assert keys == ["fact:state-farm:forward"]
     keys = [c["key"] for c in json_of("list", "cards", "--json", "-t", "mine", "-s", "1930")]
     assert keys == [f"tenure:{MOLOTOV_TENURE}:holder", f"tenure:{MOLOTOV_TENURE}:office",
-                    f"tenure:{MOLOTOV_TENURE}:dates"]
+                    f"tenure:{MOLOTOV_TENURE}:dates", "person:molotov:who",
+                    *(k for k in keys if k.startswith("as-of:"))]  # the tenure's id in the key
+    assert len(keys) == 6
 
 
 @pytest.mark.parametrize("kind", ["people", "organs", "offices", "tenures", "events", "facts",
