@@ -168,6 +168,11 @@ def link(specs: list[CardSpec], pairs: Iterable[tuple[CardSpec, CardSpec]] = ()
     return out, {k: sorted(v) for k, v in links.items()}
 
 
+def _own(card: CardSpec) -> set[str]:
+    """A card's own sibling groups: its records', not those of its links."""
+    return {g for g in card.siblings if not g.startswith("link:")}
+
+
 def text_leaks(specs: list[CardSpec]) -> list[tuple[CardSpec, CardSpec]]:
     """Hand-written cards whose question holds another card's answer as words,
     or whose answer stands in another card's question (for ``study check``).
@@ -188,9 +193,9 @@ def text_leaks(specs: list[CardSpec]) -> list[tuple[CardSpec, CardSpec]]:
             continue
         q = normal(s.question)
         padded = f" {q} "
+        mine = _own(s)
         for w in set(q.split()):
             for a, other in by_first.get(w, ()):
-                if other.key != s.key and not set(other.siblings) & set(s.siblings) \
-                        and f" {a} " in padded:
+                if other.key != s.key and not _own(other) & mine and f" {a} " in padded:
                     found.append((s, other))
     return found
