@@ -1,16 +1,16 @@
 """The quality gate as checks: what ``study check``, ``import`` and ``add`` report on cards.
 
 Generated cards never fail the gate (it drops them); cards written by hand
-(facts) that give their answer away, share a question with another answer,
-or hold another card's answer in their question are reported as warnings
-against the record they come from.
+(facts) that give their answer away or share a question with another answer
+are reported as warnings against the record they come from. A leak is not
+reported: the gate links the two cards, and the review buries them together.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cards.gate import GateResult, text_leaks
+from cards.gate import GateResult
 from cards.registry import FAMILIES, Records
 
 
@@ -29,19 +29,13 @@ def _field(template: str) -> str:
 
 
 def card_warnings(result: GateResult) -> list[CardWarning]:
-    """Warnings on hand-written cards: giveaways, ambiguous questions, leaks."""
+    """Warnings on hand-written cards: giveaways and ambiguous questions."""
     out: list[CardWarning] = []
     for problem in result.warnings:
         card = problem.card
         kind, rid = FAMILIES[card.kind].parts(card.record_id)[0]
         out.append(CardWarning(kind, rid, _field(card.template),
                                f"card {card.key}: {problem.check}: {problem.message}"))
-    for card, other in text_leaks(result.cards):
-        kind, rid = FAMILIES[card.kind].parts(card.record_id)[0]
-        out.append(CardWarning(kind, rid, _field(card.template),
-                               f"card {card.key}: leak: its question names the answer of "
-                               f"{other.key} ({other.answer!r}); the two are shown on "
-                               f"different days"))
     return out
 
 

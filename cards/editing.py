@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from cards.authoring import check_references, read_text, record_toml
+from cards.card_checks import card_warnings
 from cards.errors import InvalidInput, Problem
+from cards.generate import generate_checked
 from cards.records import Record
 from cards.store import Store
 
@@ -15,8 +18,12 @@ class RecordExists(InvalidInput):
     """A record with that id already exists."""
 
 
-def add_record(store: Store, kind: str, record: Record, now: datetime) -> dict[str, int]:
+def add_record(store: Store, kind: str, record: Record, now: datetime) -> dict[str, Any]:
     """Add one new record and generate its cards.
+
+    Returns:
+        The card counts of ``Store.sync_cards`` and ``warnings``: the quality
+        gate's warnings on the record's hand-written cards.
 
     Raises:
         InvalidInput: the id is taken.
@@ -25,8 +32,15 @@ def add_record(store: Store, kind: str, record: Record, now: datetime) -> dict[s
         if store.exists(kind, record["id"]):
             raise RecordExists([Problem("study add", None, kind, record["id"], "id",
                                         "already exists; use `study edit` to change it")])
+        records = store.all_records()
+        records[kind][record["id"]] = record
+        # the card checks run before anything is written
+        result = generate_checked(records)
+        warnings = [Problem("study add", None, w.kind, w.id, w.field, f"warning: {w.message}")
+                    for w in card_warnings(result) if (w.kind, w.id) == (kind, record["id"])]
         store.put_many([(kind, record)], now)
-        return store.sync_cards(now)
+        counts = store.sync_cards(now, records, result.cards)
+        return {**counts, "warnings": warnings}
 
 
 def edit_record(store: Store, kind: str, rid: str, now: datetime,

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from cards.registry import CardSpec
 
@@ -31,11 +31,17 @@ STOPWORDS = frozenset(
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 
 
+_ASCII_PUNCT = re.compile(r"[^a-z0-9]+")
+
+
 @functools.lru_cache(maxsize=262144)
 def normal(text: str) -> str:
     """Casefolded, without accents or punctuation, single-spaced."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if text.isascii():  # most texts: no accents to strip
+        return _ASCII_PUNCT.sub(" ", text.lower()).strip()
+    decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed != text:  # accents (or compatibility forms) to strip
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_PUNCT.sub(" ", text.casefold()).split())
 
 
@@ -43,6 +49,7 @@ def words(text: str) -> list[str]:
     return normal(text).split()
 
 
+@functools.lru_cache(maxsize=262144)
 def name_words(text: str) -> frozenset[str]:
     """The words of a name that are not stopwords."""
     return frozenset(w for w in words(text) if w not in STOPWORDS)
@@ -55,14 +62,16 @@ def _contains(haystack: str, needle: str) -> bool:
     return f" {needle} " in f" {haystack} "
 
 
-def giveaway(question: str, answer: str, shorts: Iterable[str] = ()) -> str | None:
+def giveaway(question: str, answer: str, shorts: Iterable[str] = (), *,
+             normal_question: str | None = None) -> str | None:
     """Why the question gives its answer away, or None."""
-    q = normal(question)
+    padded = f" {normal(question) if normal_question is None else normal_question} "
     for text in (answer, *shorts):
-        if _contains(q, normal(text)):
+        a = normal(text)
+        if a and f" {a} " in padded:
             return f"the answer {text!r} stands in the question"
     answer_words = name_words(answer)
-    if answer_words and answer_words <= set(q.split()):
+    if answer_words and all(f" {w} " in padded for w in answer_words):
         return f"every word of the answer {answer!r} stands in the question"
     return None
 
@@ -91,8 +100,11 @@ def run(specs: Iterable[CardSpec]) -> GateResult:
     kept: list[CardSpec] = []
     dropped: list[Problem] = []
     warnings: list[Problem] = []
+    questions: dict[str, str] = {}  # key -> normalised question, made once
     for s in specs:
-        why = None if s.options else giveaway(s.question, s.answer, s.shorts)
+        q = questions[s.key] = normal.__wrapped__(s.question)  # questions do not repeat
+        why = None if s.options else giveaway(s.question, s.answer, s.shorts,
+                                              normal_question=q)
         if why is None:
             kept.append(s)
         elif s.authored:
@@ -103,7 +115,7 @@ def run(specs: Iterable[CardSpec]) -> GateResult:
     # ambiguous: one question, different answers
     answers: dict[str, dict[str, list[CardSpec]]] = defaultdict(dict)
     for s in kept:
-        answers[normal(s.question)].setdefault(normal(s.answer), []).append(s)
+        answers[questions[s.key]].setdefault(normal(s.answer), []).append(s)
     bad: set[str] = set()
     for by_answer in answers.values():
         if len(by_answer) < 2:
@@ -128,33 +140,39 @@ def link(specs: list[CardSpec], pairs: Iterable[tuple[CardSpec, CardSpec]] = ()
          ) -> tuple[list[CardSpec], dict[str, list[str]]]:
     """Join a card whose question names an entity to the cards that answer it.
 
-    ``pairs`` are more leaks found by text, ``(card, card whose answer it names)``;
-    each pair gets a group ``link:KEY`` of the second card.
+    A card whose question names entity E and the cards of other records that
+    answer E join the sibling group ``link:E``. ``pairs`` are more leaks found
+    by text, ``(card, card whose answer it names)``; each pair joins a group
+    ``link:KEY`` of the second card.
 
     Returns:
-        The cards (those linked with a ``link:ENTITY`` sibling group added),
-        and for each linked card the keys of the cards it is linked to.
+        The cards (those linked with their link groups added, in place), and
+        the text pairs' links by key.
     """
     answered: dict[str, list[int]] = defaultdict(list)
+    mentioned: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(specs):
         if s.entity:
             answered[s.entity].append(i)
-    groups: dict[int, list[str]] = defaultdict(list)
-    links: dict[str, set[str]] = defaultdict(set)
-    for i, s in enumerate(specs):
         for entity in s.mentions:
-            targets = [j for j in answered.get(entity, ())
-                       if not set(specs[j].siblings) & set(s.siblings)]
-            if not targets:
-                continue
-            group = f"link:{entity}"
-            if group not in groups[i]:
-                groups[i].append(group)
-            for j in targets:
-                if group not in groups[j]:
-                    groups[j].append(group)
-                links[s.key].add(specs[j].key)
-                links[specs[j].key].add(s.key)
+            mentioned[entity].append(i)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for entity, mentioners in mentioned.items():
+        answerers = answered.get(entity)
+        if not answerers:
+            continue
+        group = f"link:{entity}"
+        joined: set[int] = set()
+        for i in mentioners:
+            mine = specs[i].siblings
+            targets = [j for j in answerers
+                       if not any(g in mine for g in specs[j].siblings)]
+            if targets:
+                joined.add(i)
+                joined.update(targets)
+        for i in sorted(joined):
+            groups[i].append(group)
+    links: dict[str, set[str]] = defaultdict(set)
     index = {s.key: i for i, s in enumerate(specs)} if pairs else {}
     for s, other in pairs:
         group = f"link:{other.key}"
@@ -163,9 +181,11 @@ def link(specs: list[CardSpec], pairs: Iterable[tuple[CardSpec, CardSpec]] = ()
                 groups[i].append(group)
         links[s.key].add(other.key)
         links[other.key].add(s.key)
-    out = [replace(s, siblings=(*s.siblings, *groups[i])) if i in groups else s
-           for i, s in enumerate(specs)]
-    return out, {k: sorted(v) for k, v in links.items()}
+    for i, extra in groups.items():
+        # the cards were made by this generation and are not shared yet: add in place
+        # (dataclasses.replace costs more than all the rest of linking)
+        object.__setattr__(specs[i], "siblings", (*specs[i].siblings, *extra))
+    return specs, {k: sorted(v) for k, v in links.items()}
 
 
 def _own(card: CardSpec) -> set[str]:
@@ -173,29 +193,43 @@ def _own(card: CardSpec) -> set[str]:
     return {g for g in card.siblings if not g.startswith("link:")}
 
 
-def text_leaks(specs: list[CardSpec]) -> list[tuple[CardSpec, CardSpec]]:
-    """Hand-written cards whose question holds another card's answer as words,
-    or whose answer stands in another card's question (for ``study check``).
+#: The longest answer, in words, that a hand-written question is searched for.
+MAX_ANSWER_WORDS = 8
 
-    Only the texts of hand-written cards are searched, against an index of
-    answers by their first word, so the cost grows with the number of cards.
+
+def text_leaks(specs: list[CardSpec]) -> list[tuple[CardSpec, CardSpec]]:
+    """Hand-written cards whose question holds another card's answer as words
+    (for ``study check``, and linked by the gate).
+
+    Answers are indexed by their normalised text; each hand-written question
+    looks up its runs of up to ``MAX_ANSWER_WORDS`` words, so the cost grows
+    with the number of cards, not with its square.
     """
-    by_first: dict[str, list[tuple[str, CardSpec]]] = defaultdict(list)
+    answers: dict[str, list[CardSpec]] = defaultdict(list)
     for s in specs:
         if s.options:
             continue
         a = normal(s.answer)
-        if a and not a.isdigit() and name_words(s.answer):
-            by_first[a.split()[0]].append((a, s))
+        if a and len(a.split()) <= MAX_ANSWER_WORDS and not all(
+                w.isdigit() for w in name_words(s.answer)):  # a name, not a date
+            answers[a].append(s)
+    firsts = {a.split(" ", 1)[0] for a in answers}
     found = []
     for s in specs:
         if not s.authored:
             continue
-        q = normal(s.question)
-        padded = f" {q} "
+        q = normal(s.question).split()
         mine = _own(s)
-        for w in set(q.split()):
-            for a, other in by_first.get(w, ()):
-                if other.key != s.key and not _own(other) & mine and f" {a} " in padded:
-                    found.append((s, other))
+        seen: set[str] = set()
+        for i in range(len(q)):
+            if q[i] not in firsts:
+                continue
+            for j in range(i + 1, min(len(q), i + MAX_ANSWER_WORDS) + 1):
+                run = " ".join(q[i:j])
+                if run in seen:
+                    continue
+                seen.add(run)
+                for other in answers.get(run, ()):
+                    if other.key != s.key and not _own(other) & mine:
+                        found.append((s, other))
     return found

@@ -187,10 +187,6 @@ class Family:
         """The record ``study review``'s edit key opens for a card."""
         return self.parts(rid)[0]
 
-    def tag_records(self, rid: str) -> list[tuple[str, str]]:
-        """The records whose tags the card carries (for ``--tag``)."""
-        return self.parts(rid)
-
 
 class KindModule:
     """What a kind's module provides beyond its family: context lines and list columns."""

@@ -216,6 +216,8 @@ def _add_command(kind_name: str) -> click.Command:
         from cards.editing import add_record
 
         cards = add_record(store, kind.name, loc.record, now())
+        for warning in cards["warnings"]:
+            click.echo(str(warning), err=True)
         click.echo(f"Added {kind.name} '{loc.record['id']}' ({cards['added']} new cards)")
 
     params: list[click.Parameter] = []

@@ -199,7 +199,10 @@ def test_import_into_a_missing_store_adds_the_starter_first(isolated: Path,
     path.write_text(OWN, encoding="utf-8")
     result = run("import", str(path))
     assert result.exit_code == 0
-    assert result.stderr == STARTER_MSG.format(isolated / "study.db")
+    first, *rest = result.stderr.splitlines(keepends=True)
+    assert first == STARTER_MSG.format(isolated / "study.db")
+    # and the quality gate's warnings on the file's own facts, if any (with FILE:LINE)
+    assert all(line.startswith(f"{path}:") and ": warning: " in line for line in rest)
     assert result.stdout.startswith("Imported: added 6, changed 0, left 0 unchanged")
     assert len(json_of("list", "people", "--json")) > 1
 

@@ -171,8 +171,8 @@ def test_import_warns_about_hand_written_cards_with_file_and_line(tmp_path: Path
            "the same question has another answer: 'Lenin'" in warnings
     assert f"{path}:26: fact 'gift': question: warning: card fact:gift:forward: giveaway: " \
            "the answer 'Great purge' stands in the question" in warnings
-    assert any(w.startswith(f"{path}:31: fact 'leaky': question: warning: card "
-                            "fact:leaky:forward: leak:") for w in warnings)
+    # a leak is linked, not reported
+    assert not [w for w in warnings if "'leaky'" in w]
     # kept: a warning, not an error
     keys = {c["key"] for c in json_of("list", "cards", "--json")}
     assert {"fact:one:forward", "fact:two:forward", "fact:gift:forward"} <= keys
@@ -271,3 +271,12 @@ def test_a_tag_matches_the_tags_below_it(tmp_path: Path) -> None:
     out = tmp_path / "ussr.csv"
     assert run(*db, "export", "csv", str(out), "--tag", "ussr").exit_code == 0
     assert "Other question" not in out.read_text() and "State question" in out.read_text()
+
+
+def test_add_warns_about_a_hand_written_giveaway() -> None:
+    result = run("add", "fact", "--id", "gift", "--question", "What is the Great Purge called?",
+                 "--answer", "Great purge")
+    assert result.exit_code == 0, result.output
+    assert ("study add: fact 'gift': question: warning: card fact:gift:forward: giveaway: "
+            "the answer 'Great purge' stands in the question") in result.stderr
+    assert "fact:gift:forward" in {c["key"] for c in json_of("list", "cards", "--json")}

@@ -522,7 +522,8 @@ def test_sibling_lists_in_the_store(tmp_path: Path) -> None:
         f"tenure:{BREZHNEV}:office", f"tenure:{BREZHNEV}:dates",
         f"{pair}:successor", f"{pair}:predecessor"])
     # as-of cards of a tenure are its siblings too
-    assert f"as-of:{BREZHNEV}@1970:held-in" in cards[f"tenure:{BREZHNEV}:holder"]["siblings"]
+    as_of = [k for k in cards if k.startswith(f"as-of:{BREZHNEV}@")]
+    assert as_of and set(as_of) <= set(cards[f"tenure:{BREZHNEV}:holder"]["siblings"])
     assert cards["fact:nomenklatura:forward"]["siblings"] == []
     # links: "Who was Leonid Brezhnev?" names whom the holder cards answer
     links = cards["person:brezhnev:who"]["links"]

@@ -12,6 +12,7 @@ from cards.registry import (
     Field,
     Kind,
     KindModule,
+    Loader,
     Record,
     Records,
     register_family,
@@ -64,7 +65,7 @@ class OfficeCards(Family):
                                     if office.get("succeeded_by") else [])
         return data, [office], uses
 
-    def around(self, load, rid):  # type: ignore[no-untyped-def]
+    def around(self, load: Loader, rid: str) -> Records:
         offices = load("office", [rid])
         refs = [o["succeeded_by"] for o in offices.values() if o.get("succeeded_by")]
         organs = [o["organ"] for o in offices.values() if o.get("organ")]

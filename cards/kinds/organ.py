@@ -15,6 +15,7 @@ from cards.registry import (
     Field,
     Kind,
     KindModule,
+    Loader,
     Record,
     Records,
     register_family,
@@ -47,8 +48,28 @@ class Organ(KindModule):
 def mask(text: str, *names: str) -> str:
     """``text`` with every occurrence of each name (any case, whole words) replaced by '…'."""
     for name in sorted((n.strip() for n in names if n and n.strip()), key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "…", text, flags=re.IGNORECASE)
+        text = _mask_one(text, name)
     return text
+
+
+def _mask_one(text: str, name: str) -> str:
+    lower, needle = text.casefold(), name.casefold()
+    if len(lower) != len(text) or needle not in lower:  # casefold changed lengths: rare
+        if needle not in lower:
+            return text
+        return re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "…", text, flags=re.IGNORECASE)
+    out, at = [], 0
+    while (i := lower.find(needle, at)) >= 0:
+        j = i + len(needle)
+        if (i == 0 or not text[i - 1].isalnum() and text[i - 1] != "_") and (
+                j == len(text) or not text[j].isalnum() and text[j] != "_"):
+            out.append(text[at:i])
+            out.append("…")
+        else:
+            out.append(text[at:j])
+        at = j
+    out.append(text[at:])
+    return "".join(out)
 
 
 class OrganCards(Family):
@@ -91,8 +112,7 @@ class OrganCards(Family):
             before = graph.predecessors.get(oid, [])
             if len(before) == 1:
                 pred = organs[before[0]]
-                verb = "did" if past else "did"
-                yield card(self.name, o, "replaced", f"Which body {verb} {the_o} replace?",
+                yield card(self.name, o, "replaced", f"Which body did {the_o} replace?",
                            organ_name(pred), facts=(pred["id"],), entity=f"organ:{pred['id']}",
                            mentions=mine,
                            shorts=(pred["short"],) if pred.get("short") else ())
@@ -122,7 +142,7 @@ class OrganCards(Family):
         uses = [("organ", rid)] + [("organ", o[f]) for f in ("part_of", "succeeded_by") if f in o]
         return data, [o], uses
 
-    def around(self, load, rid):  # type: ignore[no-untyped-def]
+    def around(self, load: Loader, rid: str) -> Records:
         organs = load("organ", [rid])
         refs = [o[f] for o in organs.values() for f in ("part_of", "succeeded_by") if f in o]
         return {"organ": {**organs, **(load("organ", refs) if refs else {})}}
