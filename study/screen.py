@@ -8,15 +8,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-COLUMNS = {
-    "people": ("id", "name", "born", "died", "tags"),
-    "organs": ("id", "name", "short", "part_of", "founded", "dissolved"),
-    "offices": ("id", "title", "organ"),
-    "tenures": ("person", "office", "start", "end", "acting"),
-    "events": ("id", "name", "date", "start", "end"),
-    "facts": ("id", "question", "answer"),
-    "cards": ("key", "question", "answer", "state"),
-}
+CARD_COLUMNS = ("key", "question", "answer", "state")
+
+
+def columns(kind: str) -> tuple[str, ...]:
+    """The columns of ``study list KIND``: each kind's module declares its own."""
+    if kind == "cards":
+        return CARD_COLUMNS
+    from cards.registry import KIND_MODULES, KINDS
+
+    name = next(k.name for k in KINDS.values() if kind in (k.plural, k.name))
+    return KIND_MODULES[name].columns
 
 
 def _cell(value: Any) -> Text:
@@ -34,8 +36,9 @@ def print_table(kind: str, rows: list[dict[str, Any]], console: Console | None =
     """Print ``rows`` as a table with the columns that suit ``kind``."""
     console = console or Console()
     table = Table(title=f"{len(rows)} {kind}", title_justify="left", show_lines=False)
-    for col in COLUMNS[kind]:
+    shown = columns(kind)
+    for col in shown:
         table.add_column(col.replace("_", " "), overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in COLUMNS[kind]))
+        table.add_row(*(_cell(row.get(c)) for c in shown))
     console.print(table)

@@ -34,7 +34,7 @@ class Organ(KindModule):
         Field("dissolved", "date", help="date it ended; omit while it exists"),
         Field("summary", help="what the body did, without its name, for 'Which body ...?'"),
     ), span=("founded", "dissolved"))
-    columns = ("id", "name", "short", "founded", "dissolved")
+    columns = ("id", "name", "short", "part_of", "founded", "dissolved")
     order = 2
 
     def context_lines(self, records: Records, rec: Record) -> list[str]:

@@ -32,7 +32,7 @@ class Person(KindModule):
         Field("died", "date", help="date of death; omit while living"),
         Field("summary", help="a few words on who they were, for the 'Who was X?' card"),
     ), span=("born", "died"))
-    columns = ("id", "name", "born", "died")
+    columns = ("id", "name", "born", "died", "tags")
     order = 1
 
     def context_lines(self, records: Records, rec: Record) -> list[str]:

@@ -32,7 +32,7 @@ class Tenure(KindModule):
         Field("informal", "bool", help="a de facto or informal holder, never said to succeed"),
         Field("title", help="the title the holder bore, when it differs from the office's"),
     ), span=("start", "end"))
-    columns = ("id", "person", "office", "start", "end")
+    columns = ("person", "office", "start", "end", "acting")
     order = 4
 
     def context_lines(self, records: Records, rec: Record) -> list[str]:
