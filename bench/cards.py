@@ -117,6 +117,14 @@ def bench_cards(row: Row, sizes: tuple[int, int] = (10_000, 100_000), runs: int 
     (c0, k0, g0, s0), (c1, k1, g1, s1) = measured[sizes[0]], measured[sizes[-1]]
     row(f"growth {sizes[0]:,} -> {sizes[-1]:,} records (time ratio / size ratio; 1.0 = linear)",
         f"generate {g1 / g0 / (c1 / c0):.2f}, check {s1 / s0 / (k1 / k0):.2f}", "linear")
+    # `study check` on a store of about 100,000 cards (the size for the check)
+    wanted = sizes[-1]
+    recs = records(int(wanted / (k1 / c1)))
+    check_seconds, findings = _median(lambda: check(recs), runs)
+    cards = len(generate_checked(recs).cards)
+    row(f"`study check` (records + cards), {sum(len(v) for v in recs.values()):,} records, "
+        f"{cards:,} cards (median of {runs})", f"{check_seconds:.2f} s",
+        f"target < 5 s at {wanted:,} cards")
 
 
 def main() -> None:

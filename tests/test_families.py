@@ -331,9 +331,10 @@ def test_lineage_asks_a_link_that_gives_nothing_away() -> None:
     assert [qa(c) for c in lineage] == [(
         "Which body came between the State Political Directorate and the People's Commissariat "
         "for Internal Affairs?", "Joint State Political Directorate")]
-    assert lineage[0].key == "lineage:cheka:missing-link"
-    assert by_key(CHAIN.replace('succeeded_by = "ogpu"', "")).keys().isdisjoint(
-        {"lineage:cheka:missing-link"})  # a chain of two makes none
+    assert lineage[0].key == "lineage:cheka@ogpu:missing-link"
+    assert lineage[0].siblings[0] == "organ:ogpu"
+    assert not [k for k in by_key(CHAIN.replace('succeeded_by = "ogpu"', ""))
+                if k.startswith("lineage:")]  # chains of two make none
 
 
 def _events(n: int, years: int = 1, tag: str = "ussr") -> str:

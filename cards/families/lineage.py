@@ -1,8 +1,9 @@
 """Lineage: a missing link in a chain of three or more successor organs.
 
 Cheka -> GPU -> OGPU -> NKVD: "Which body came between the GPU and the
-NKVD?". One card per chain (its middle link), keyed by the chain's first
-organ. Chains follow ``succeeded_by``; a chain stops where two organs merge
+NKVD?". One card per chain: its middle link, or the link nearest the middle
+that gives nothing away; its id is ``FIRST@LINK``, the chain's first organ
+and the organ asked. Chains follow ``succeeded_by``; a chain stops where two organs merge
 into one or where it would go round.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 
 from cards.gate import giveaway
 from cards.graph import Graph, organ_name, the
-from cards.registry import CardSpec, Family, Record, Records, register_family
+from cards.registry import CardSpec, Family, Loader, Record, Records, register_family
 
 
 class Lineage(Family):
@@ -23,7 +24,6 @@ class Lineage(Family):
     templates = ("missing-link",)
     data_fields = ("Chain",)
     sort = "Chain"
-    kind = "organ"
     order = 80
 
     def chains(self, graph: Graph) -> Iterator[list[Record]]:
@@ -52,24 +52,33 @@ class Lineage(Family):
             else:
                 continue
             head = chain[0]
+            rid = f"{head['id']}@{link['id']}"
             tags = tuple(dict.fromkeys(t for o in (before, link, after) for t in o.get("tags", ())))
             yield CardSpec(
-                f"{self.name}:{head['id']}:missing-link", self.name, self.name, head["id"],
+                f"{self.name}:{rid}:missing-link", self.name, self.name, rid,
                 "missing-link", question,
                 organ_name(link), (f"organ:{link['id']}",), tags,
                 facts=(before["id"], link["id"], after["id"]), entity=f"organ:{link['id']}",
                 mentions=(f"organ:{before['id']}", f"organ:{after['id']}"),
                 shorts=(link["short"],) if link.get("short") else ())
 
+    def parts(self, rid: str) -> list[tuple[str, str]]:
+        """The organ asked: its dates and note go with the answer."""
+        return [("organ", rid.split("@")[1])]
+
+    def around(self, load: Loader, rid: str) -> Records:
+        return {"organ": load("organ", rid.split("@"))}
+
     def note(self, records: Records, rid: str) -> tuple[list[str], list[Record],
                                                         list[tuple[str, str]]]:
+        head, link = rid.split("@")
         organs = records["organ"]
-        names, o, seen = [], organs.get(rid), set()
+        names, o, seen = [], organs.get(head), set()
         while o is not None and o["id"] not in seen:
             seen.add(o["id"])
             names.append(o.get("short") or o["name"])
             o = organs.get(o.get("succeeded_by", ""))
-        return [" → ".join(names)], [organs[rid]], [("organ", i) for i in seen]
+        return [" → ".join(names)], [organs[link]], [("organ", i) for i in seen]
 
 
 register_family(Lineage())
