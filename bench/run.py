@@ -193,6 +193,11 @@ def main() -> None:
         from bench.listing import bench_listing
 
         bench_listing(work, row, (50_000 // scale, 500_000 // scale), 1 if args.quick else 3)
+        print("card families:", file=sys.stderr)
+        from bench.cards import bench_cards
+
+        bench_cards(row, (1_000, 10_000) if args.quick else (10_000, 100_000),
+                    1 if args.quick else 3)
     print(f"\nMachine: {platform.platform()}, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}\n")

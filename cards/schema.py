@@ -242,6 +242,51 @@ def m005_history_totals(db: Database) -> None:
     """)
 
 
+#: Card keys whose template was renamed: ``(family, old template, new template)``.
+#: Template names are unique across families; the organ's "successor" clashed
+#: with the succession family's.
+RENAMED_TEMPLATES = (("organ", "successor", "replaced-by"),)
+
+#: Set by a migration when the stored cards must be regenerated from the records
+#: (``Store.regenerate_if_stale``); the migration itself never runs the generator.
+STALE_CARDS = "cards_stale"
+
+
+@migrations()
+def m006_card_families(db: Database) -> None:
+    """Card families: renamed card keys, answer hashes made from facts.
+
+    Keys of renamed templates are renamed in ``cards``, ``card_groups`` and
+    ``reviews`` (history kept). Answer hashes are now made from the facts an
+    answer derives from: every card's hash is cleared, and a card reviewed
+    since its answer last changed has its reviewed hash cleared too, so that
+    the next regeneration adopts the new hash without showing the card as
+    changed. The hourly totals and card tags are recounted under the new keys.
+    """
+    from cards.aggregates import rebuild_aggregates
+
+    # the keys are referenced by card_groups and reviews: check them at commit
+    db.execute("PRAGMA defer_foreign_keys = ON")
+    for family, old, new in RENAMED_TEMPLATES:
+        prefix, suffix = f"{family}:", f":{old}"
+        where = "substr({col}, 1, :plen) = :prefix AND substr({col}, -:slen) = :suffix"
+        renamed = "substr({col}, 1, length({col}) - :slen) || :new"
+        params = {"prefix": prefix, "plen": len(prefix), "suffix": suffix, "slen": len(suffix),
+                  "new": f":{new}"}
+        db.execute(f"UPDATE cards SET key = {renamed.format(col='key')}, template = :template "
+                   f"WHERE {where.format(col='key')}", {**params, "template": new})
+        db.execute(f"UPDATE card_groups SET key = {renamed.format(col='key')} "
+                   f"WHERE {where.format(col='key')}", params)
+        db.execute(f"UPDATE reviews SET card_key = {renamed.format(col='card_key')} "
+                   f"WHERE {where.format(col='card_key')}", params)
+    db.execute("UPDATE cards SET reviewed_hash = CASE WHEN reviewed_hash = answer_hash "
+               "THEN '' ELSE reviewed_hash END, answer_hash = ''")
+    if db.execute("SELECT 1 FROM cards LIMIT 1").fetchone():  # a new store has none yet
+        db.execute("INSERT INTO config (key, value) VALUES (?, 'true') "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [STALE_CARDS])
+    rebuild_aggregates(db.conn)
+
+
 MIGRATIONS = [m001_initial, m002_fields_v2, m003_review_events, m004_queue_order,
-              m005_history_totals]
+              m005_history_totals, m006_card_families]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

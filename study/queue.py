@@ -26,8 +26,15 @@ else:
 ACTIVE = "c.retired = 0 AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= :now)"
 #: Counts capped at most this many cards stop at the cap (see ``Queue._count``).
 CAPPED_COUNT = 1000
+#: Plurals the queue accepts for ``--kind`` without loading the registry (the
+#: command layer passes family names; these keep old spellings working).
 KIND_NAMES = {"tenures": "tenure", "successions": "succession", "organs": "organ",
-              "events": "event", "facts": "fact"}
+              "events": "event", "facts": "fact", "people": "person", "offices": "office"}
+
+
+#: A card carries tag :tag or a tag below it (``ussr`` matches ``ussr::party``).
+TAG_MATCH = ("EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag "
+             "OR substr(value, 1, length(:tag) + 2) = :tag || '::')")
 
 
 class Day(NamedTuple):

@@ -24,11 +24,21 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from cards.db import iso
-from study.queue import KIND_NAMES, Filters, day_start, study_day
+from study.queue import Filters, day_start, study_day
+
+
+def _families() -> tuple[tuple[str, ...], dict[str, str]]:
+    """Card kinds (the registry's families) in the order they are shown, and their plurals."""
+    from cards.registry import FAMILIES, load
+
+    load()
+    return tuple(FAMILIES), {f.name: f.plural for f in FAMILIES.values()}
+
 
 #: Card kinds in the order they are shown.
-KINDS = ("tenure", "organ", "event", "fact", "succession")
-PLURALS = {singular: plural for plural, singular in KIND_NAMES.items()}
+KINDS, PLURALS = _families()
+#: Bits of a cell that hold the kind code (codes 1..len(KINDS); 0: a retired family).
+KIND_BITS = max(3, len(KINDS).bit_length())
 #: True retention is given for these periods: study days ending with today.
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
 CALENDAR_DAYS = 365
