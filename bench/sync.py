@@ -68,7 +68,7 @@ def measure(work: Path, cards_wanted: int, row: Row) -> None:
     from cards.authoring import load_and_import
     from cards.store import Store
     from exports import sync as anki_sync
-    from study.due import local_timezone
+    from study.clock import local_timezone
     from study.scheduler import answer
     from study.settings import Settings
 

@@ -16,10 +16,13 @@ from typing import Any
 
 import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
+from cards.card_checks import card_warnings
 from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
+from cards.generate import generate_checked
 from cards.records import KINDS, Kind, Record, normalise
 from cards.store import Store
+from cards.tags import has_tag
 from cards.text import json_text
 
 _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]")
@@ -264,6 +267,7 @@ class ImportReport:
     dry_run: bool = False
     kept: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
+    #: warnings of `study check` and of the quality gate on the imported records
     warnings: list[Problem] = field(default_factory=list)
     edited: list[tuple[str, str]] = field(default_factory=list)
 
@@ -368,13 +372,21 @@ def import_records(store: Store, items: list[Located], now: datetime,
                 {ref: written[ref] for ref in report.added + report.changed}, current)
             if errors:
                 raise InvalidInput(sorted(errors, key=lambda p: (p.file, p.line or 0)))
+        # the card checks run on the records as they would be, before anything is written
+        say("Making the cards", 0.7)
+        result = generate_checked(current)
+        located = {(loc.kind, loc.record["id"]): loc for loc in items}
+        for w in card_warnings(result):
+            found = located.get((w.kind, w.id))
+            if found is not None:
+                report.warnings.append(found.problem(w.field, f"warning: {w.message}"))
         if dry_run:
             return report
         if writes:
-            say("Writing the records", 0.6)
+            say("Writing the records", 0.8)
             store.put_many(writes, now)
-        say("Making the cards", 0.75)
-        report.cards = store.sync_cards(now, current)
+        say("Saving the cards", 0.85)
+        report.cards = store.sync_cards(now, current, result.cards)
         say("Saving", 0.95)
     say("Done", 1.0)
     return report
@@ -475,7 +487,7 @@ def dump_toml(records: dict[str, dict[str, Record]], tag: str | None = None) -> 
             (so that the file imports on its own).
     """
     chosen = {kind: {rid for rid, r in records[kind].items()
-                     if tag is None or tag in r.get("tags", [])} for kind in KINDS}
+                     if tag is None or has_tag(r.get("tags", []), tag)} for kind in KINDS}
     todo = [(kind, rid) for kind, ids in chosen.items() for rid in ids]
     while todo:
         kind, rid = todo.pop()

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+from cards.card_checks import check_cards
 from cards.dates import PartialDate
 from cards.generate import Records
 
@@ -172,6 +173,8 @@ def check(records: Records) -> list[Finding]:
                                      f"is dated outside the life of organ '{oid}'",
                                      "date" if "date" in e else "start",
                                      (("event", e["id"]), ("organ", oid))))
+    found.extend(Finding("warning", w.kind, w.id, w.message, w.field, ((w.kind, w.id),))
+                 for w in check_cards(records))
     found.sort(key=lambda f: f.level != "error")
     return found
 

@@ -6,7 +6,11 @@ into a one-line message and exit status 1. Anything else is a bug.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+TYPE_CHECKING = False  # `study due` imports this: typing would cost it about 3 ms
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from cards.tuples import NamedTuple
 
 
 class CardsError(Exception):

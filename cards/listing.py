@@ -16,6 +16,7 @@ from typing import Any
 from cards.db import iso
 from cards.records import KINDS, Record
 from cards.store import Store
+from cards.tags import has_tag
 
 CARD_STATE_FIELDS = ("state", "due", "reps", "lapses", "suspended", "stability", "difficulty")
 
@@ -29,11 +30,6 @@ STATUSES = ("new", "learning", "review", "suspended", "buried", "leech")
 def _matches(values: list[Any], search: str) -> bool:
     needle = search.casefold()
     return any(needle in str(v).casefold() for v in values)
-
-
-def has_tag(tags: list[str], tag: str) -> bool:
-    """True if ``tags`` hold ``tag``."""
-    return tag in tags
 
 
 def list_records(store: Store, kind: str, search: str | None = None,
@@ -135,7 +131,10 @@ def iter_cards(store: Store, search: str | None = None, tag: str | None = None,
     columns = ", ".join(f"c.{c}" for c in _CARD_COLUMNS)
     sql = (f"SELECT {columns}, (SELECT json_group_array(g2.key) "
            f"FROM card_groups g1 JOIN card_groups g2 ON g2.grp = g1.grp{alive} "
-           f"WHERE g1.key = c.key AND g2.key != c.key) AS sibling_keys "
+           f"WHERE g1.key = c.key AND g2.key != c.key) AS sibling_keys, "
+           f"(SELECT json_group_array(g2.key) "
+           f"FROM card_groups g1 JOIN card_groups g2 ON g2.grp = g1.grp{alive} "
+           f"WHERE g1.key = c.key AND g2.key != c.key AND g1.grp LIKE 'link:%') AS link_keys "
            f"FROM cards c WHERE {' AND '.join(where)} ORDER BY c.rowid")
     cursor = store.db.conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
@@ -157,6 +156,8 @@ def iter_cards(store: Store, search: str | None = None, tag: str | None = None,
             "question": row["question"],
             "answer": row["answer"],
             "siblings": sorted(set(json.loads(row["sibling_keys"]))),
+            # cards of other records that name this card's answer: buried with it
+            "links": sorted(set(json.loads(row["link_keys"]))),
             "tags": tags,
         }
         card.update({f: row[f] for f in CARD_STATE_FIELDS})

@@ -208,5 +208,85 @@ def m003_review_events(db: Database) -> None:
         db.execute("INSERT OR REPLACE INTO config (key, value) VALUES ('replay_pending', 'true')")
 
 
-MIGRATIONS = [m001_initial, m002_fields_v2, m003_review_events]
+@migrations()
+def m004_queue_order(db: Database) -> None:
+    """An index in the order the queue shows cards: by due time, then position.
+
+    ``cards_queue`` ended at ``due``, so picking the next of thousands of cards
+    due at the same time sorted all of them, for every card shown; walking
+    ``(state, due, position)`` reads one row. ``buried_until`` stays last so
+    that the counts need no table lookups.
+    """
+    _run(db, """
+    DROP INDEX IF EXISTS cards_queue;
+    CREATE INDEX IF NOT EXISTS cards_due
+        ON cards(retired, suspended, state, due, position, buried_until);
+    """)
+
+
+@migrations()
+def m005_history_totals(db: Database) -> None:
+    """Hourly totals of the answers and a row per card and tag, kept by triggers.
+
+    ``study stats`` read every answer of the year; it now reads the totals
+    (see ``cards.aggregates``, which fills them from the existing history),
+    and its card figures read one index whether narrowed by kind, tag or not.
+    """
+    from cards.aggregates import install
+
+    install(db.conn)
+    # the card figures of `study stats`, narrowed or not, read an index each
+    _run(db, """
+    CREATE INDEX IF NOT EXISTS cards_leech ON cards(key) WHERE leech = 1;
+    CREATE INDEX IF NOT EXISTS cards_kind ON cards(kind, retired, suspended, state, due);
+    """)
+
+
+#: Card keys whose template was renamed: ``(family, old template, new template)``.
+#: Template names are unique across families; the organ's "successor" clashed
+#: with the succession family's.
+RENAMED_TEMPLATES = (("organ", "successor", "replaced-by"),)
+
+#: Set by a migration when the stored cards must be regenerated from the records
+#: (``Store.regenerate_if_stale``); the migration itself never runs the generator.
+STALE_CARDS = "cards_stale"
+
+
+@migrations()
+def m006_card_families(db: Database) -> None:
+    """Card families: renamed card keys, answer hashes made from facts.
+
+    Keys of renamed templates are renamed in ``cards``, ``card_groups`` and
+    ``reviews`` (history kept). Answer hashes are now made from the facts an
+    answer derives from: every card's hash is cleared, and a card reviewed
+    since its answer last changed has its reviewed hash cleared too, so that
+    the next regeneration adopts the new hash without showing the card as
+    changed. The hourly totals and card tags are recounted under the new keys.
+    """
+    from cards.aggregates import rebuild_aggregates
+
+    # the keys are referenced by card_groups and reviews: check them at commit
+    db.execute("PRAGMA defer_foreign_keys = ON")
+    for family, old, new in RENAMED_TEMPLATES:
+        prefix, suffix = f"{family}:", f":{old}"
+        where = "substr({col}, 1, :plen) = :prefix AND substr({col}, -:slen) = :suffix"
+        renamed = "substr({col}, 1, length({col}) - :slen) || :new"
+        params = {"prefix": prefix, "plen": len(prefix), "suffix": suffix, "slen": len(suffix),
+                  "new": f":{new}"}
+        db.execute(f"UPDATE cards SET key = {renamed.format(col='key')}, template = :template "
+                   f"WHERE {where.format(col='key')}", {**params, "template": new})
+        db.execute(f"UPDATE card_groups SET key = {renamed.format(col='key')} "
+                   f"WHERE {where.format(col='key')}", params)
+        db.execute(f"UPDATE reviews SET card_key = {renamed.format(col='card_key')} "
+                   f"WHERE {where.format(col='card_key')}", params)
+    db.execute("UPDATE cards SET reviewed_hash = CASE WHEN reviewed_hash = answer_hash "
+               "THEN '' ELSE reviewed_hash END, answer_hash = ''")
+    if db.execute("SELECT 1 FROM cards LIMIT 1").fetchone():  # a new store has none yet
+        db.execute("INSERT INTO config (key, value) VALUES (?, 'true') "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [STALE_CARDS])
+    rebuild_aggregates(db.conn)
+
+
+MIGRATIONS = [m001_initial, m002_fields_v2, m003_review_events, m004_queue_order,
+              m005_history_totals, m006_card_families]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

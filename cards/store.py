@@ -24,8 +24,9 @@ from cards import schema
 from cards.db import BUSY_TIMEOUT_MS, LOCKED, SCHEMA_VERSION, busy, iso, rollback, store_failure
 from cards.errors import RecordInUse, StoreError, UnknownRecord
 from cards.files import file_kind
-from cards.generate import Records, generate
+from cards.generate import CardSpec, Records, generate
 from cards.records import KINDS, Kind, Record
+from cards.registry import FAMILIES
 
 
 def _check_access(p: Path) -> None:
@@ -252,20 +253,13 @@ class Store:
         return {kind: self.records(kind) for kind in KINDS}
 
     def around(self, record_kind: str, record_id: str) -> Records:
-        """The record a card comes from, with the records its texts name."""
+        """The records a card's family draws on for its texts and context."""
         out: Records = {kind: {} for kind in KINDS}
-        tenure_ids = record_id.split("+") if record_kind == "succession" else [record_id]
-        if record_kind in ("succession", "tenure"):
-            out["tenure"] = self.records("tenure", tenure_ids)
-            tenures = out["tenure"].values()
-            out["person"] = self.records("person", [t["person"] for t in tenures])
-            out["office"] = self.records("office", [t["office"] for t in tenures])
-        elif record_kind in KINDS:
-            out[record_kind] = self.records(record_kind, [record_id])
-        if record_kind == "organ" and out["organ"]:
-            organ = out["organ"][record_id]
-            refs = [organ[f] for f in ("part_of", "succeeded_by") if f in organ]
-            out["organ"].update(self.records("organ", refs))
+        family = FAMILIES.get(record_kind)
+        if family is not None:
+            for kind, recs in family.around(
+                    lambda k, ids: self.records(k, list(ids)), record_id).items():
+                out[kind].update(recs)
         return out
 
     def get(self, kind: str, rid: str) -> Record:
@@ -373,7 +367,17 @@ class Store:
 
     # -- cards -------------------------------------------------------------
 
-    def sync_cards(self, now: datetime, records: Records | None = None) -> dict[str, int]:
+    def regenerate_if_stale(self, now: datetime) -> bool:
+        """Regenerate the cards if a migration asked for it; True if it did."""
+        if not self.config().get(schema.STALE_CARDS):
+            return False
+        with self.transaction():
+            self.sync_cards(now)
+            self.db.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
+        return True
+
+    def sync_cards(self, now: datetime, records: Records | None = None,
+                   specs: list[CardSpec] | None = None) -> dict[str, int]:
         """Regenerate the cards from the records; call inside ``transaction()``.
 
         A card whose key survives keeps its history and scheduling state even
@@ -384,9 +388,10 @@ class Store:
             Counts of cards ``added``, ``changed``, ``retired`` and ``total``.
         """
         stamp = iso(now)
-        specs = generate(records if records is not None else self.all_records())
+        if specs is None:
+            specs = generate(records if records is not None else self.all_records())
         existing = {r[0]: r[1:] for r in self.db.execute(
-            "SELECT key, question, answer, siblings, tags, retired FROM cards")}
+            "SELECT key, question, answer, answer_hash, siblings, tags, retired FROM cards")}
         position = self.db.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
         inserts, updates = [], []
         seen = set()
@@ -402,7 +407,7 @@ class Store:
                 inserts.append((s.key, s.kind, s.record_kind, s.record_id, s.template,
                                 s.question, s.answer, s.answer_hash, siblings, tags, position,
                                 stamp, stamp))
-            elif old != (s.question, s.answer, siblings, tags, 0):
+            elif old != (s.question, s.answer, s.answer_hash, siblings, tags, 0):
                 updates.append((s.question, s.answer, s.answer_hash, siblings, tags, stamp, s.key))
         retire = [(stamp, k) for k, old in existing.items() if k not in seen and not old[-1]]
         conn = self.db.conn
@@ -410,12 +415,15 @@ class Store:
             "INSERT INTO cards (key, kind, record_kind, record_id, template, question, answer, "
             "answer_hash, siblings, tags, position, created, updated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
-        # A card whose answer changed since its last review becomes due now.
+        # A card whose answer changed since its last review becomes due now. An empty
+        # reviewed hash (left by the migration to hashes of facts) takes the new hash.
         conn.executemany(
             "UPDATE cards SET question = ?1, answer = ?2, answer_hash = ?3, siblings = ?4, "
             "tags = ?5, retired = 0, updated = ?6, version = version + 1, "
-            "due = CASE WHEN reviewed_hash IS NOT NULL AND reviewed_hash != ?3 AND due > ?6 "
-            "THEN ?6 ELSE due END WHERE key = ?7", updates)
+            "due = CASE WHEN reviewed_hash IS NOT NULL AND reviewed_hash NOT IN ('', ?3) "
+            "AND due > ?6 THEN ?6 ELSE due END, "
+            "reviewed_hash = CASE WHEN reviewed_hash = '' THEN ?3 ELSE reviewed_hash END "
+            "WHERE key = ?7", updates)
         conn.executemany("UPDATE cards SET retired = 1, updated = ?, version = version + 1 "
                          "WHERE key = ?", retire)
         # sibling groups, for burying: new cards have none yet; reworded ones are redone

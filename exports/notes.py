@@ -49,11 +49,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from cards.dates import PartialDate
 from cards.errors import CardsError
-from cards.generate import Records, context, event_span, organ_name, tenure_span, tenure_title
-from cards.records import Record
+from cards.registry import FAMILIES, KIND_MODULES, Record, Records, family_of, load
 from cards.store import Store
+from cards.tags import has_tag
 
 #: Bumped with each change to the notes' own format (fields, escaping, tags),
 #: and added to their modification times (seconds), so that Anki takes the change.
@@ -112,22 +111,15 @@ class NoteType:
         return ("Key", *self.data, *texts, "Context", "Note", "Source")
 
 
-#: The note types, by kind; templates in the order ``cards.generate`` makes them.
-NOTE_TYPES: dict[str, NoteType] = {nt.kind: nt for nt in (
-    NoteType("tenure", "Tenure", "Tenures", ("Person", "Office", "Dates"),
-             ("holder", "office", "dates"), sort="Person"),
-    NoteType("succession", "Succession", "Successions",
-             ("Office", "Predecessor", "Successor", "Date"),
-             ("successor", "predecessor"), sort="Office"),
-    NoteType("organ", "Organ", "Organs",
-             ("Name", "Short", "Type", "Part Of", "Succeeded By", "Founded", "Dissolved"),
-             ("parent", "founded", "successor", "expansion"), sort="Name"),
-    NoteType("event", "Event", "Events",
-             ("Name", "Date", "Place", "People", "Organs", "Summary"),
-             ("date", "identify"), sort="Name"),
-    NoteType("fact", "Fact", "Facts", ("Question", "Answer"), ("forward", "reverse"),
-             sort="Question"),
-)}
+def _note_types() -> dict[str, NoteType]:
+    """A note type per card family in the registry, its templates in the family's order."""
+    load()
+    return {f.name: NoteType(f.name, f.label, f.plural, f.data_fields, f.templates, f.sort)
+            for f in FAMILIES.values()}
+
+
+#: The note types, by family.
+NOTE_TYPES: dict[str, NoteType] = _note_types()
 
 
 class ExportNote(NamedTuple):
@@ -260,92 +252,43 @@ def deck_name(name: str) -> str:
 
 
 def kind_name(kind: str) -> str:
-    """A kind of card, singular ('tenures' -> 'tenure')."""
-    singular = kind[:-1] if kind.endswith("s") else kind
-    if singular not in NOTE_TYPES:
-        raise ValueError(f"unknown kind {kind!r}, expected one of {', '.join(NOTE_TYPES)}")
-    return singular
+    """A kind of card as its family's name ('tenures' -> 'tenure')."""
+    try:
+        return family_of(kind).name
+    except KeyError:
+        raise ValueError(f"unknown kind {kind!r}, expected one of {', '.join(NOTE_TYPES)}") \
+            from None
 
 
 # -- the data of each kind ---------------------------------------------------
-
-def _words(value: str | None) -> str:
-    return PartialDate.parse(value).words() if value else ""
-
-
-def _name(records: Records, pid: str) -> str:
-    person = records["person"].get(pid)
-    return str(person["name"]) if person else pid
-
-
-def _organ(records: Records, oid: str | None) -> str:
-    if not oid:
-        return ""
-    organ = records["organ"].get(oid)
-    return organ_name(organ) if organ else oid
-
-
-def _office(records: Records, tenure: Record, with_acting: bool = True) -> str:
-    return tenure_title(records, tenure, with_acting and bool(tenure.get("acting")))
-
 
 def _data(records: Records, kind: str, rid: str) -> tuple[list[str], list[Record],
                                                          list[tuple[str, str]]]:
     """The readable data of a note, the records it belongs to (their notes and
     sources are shown), and every record its texts draw on, as (kind, id)."""
-    if kind == "succession":
-        first, second = rid.split("+")
-        a, b = records["tenure"][first], records["tenure"][second]
-        data = [_office(records, a, with_acting=False), _name(records, a["person"]),
-                _name(records, b["person"]) + (" (acting)" if b.get("acting") else ""),
-                _words(b["start"])]
-        uses = [("tenure", first), ("tenure", second), ("person", a["person"]),
-                ("person", b["person"]), ("office", a["office"]), ("office", b["office"])]
-        return data, [a, b], uses
-    rec = records[kind][rid]
-    uses = [(kind, rid)]
-    if kind == "tenure":
-        data = [_name(records, rec["person"]), _office(records, rec), tenure_span(rec)]
-        uses += [("person", rec["person"]), ("office", rec["office"])]
-    elif kind == "organ":
-        data = [str(rec["name"]), rec.get("short", ""), rec.get("kind", ""),
-                _organ(records, rec.get("part_of")), _organ(records, rec.get("succeeded_by")),
-                _words(rec.get("founded")), _words(rec.get("dissolved"))]
-        uses += [("organ", rec[f]) for f in ("part_of", "succeeded_by") if f in rec]
-    elif kind == "event":
-        data = [str(rec["name"]), event_span(rec), rec.get("place", ""),
-                ", ".join(_name(records, p) for p in rec.get("people", [])),
-                ", ".join(_organ(records, o) for o in rec.get("organs", [])),
-                rec.get("summary", "")]
-        uses += [("person", p) for p in rec.get("people", [])]
-        uses += [("organ", o) for o in rec.get("organs", [])]
-    else:
-        data = [str(rec["question"]), str(rec["answer"])]
-    return data, [rec], uses
+    return FAMILIES[kind].note(records, rid)
 
 
 class Contexts:
-    """``cards.generate.context`` with each tenure's lines made once: a tenure's
-    lines are shown by its own note and by the successions on either side."""
+    """The families' context lines, each record's lines made once: a tenure's lines
+    are shown by its own note and by the successions on either side."""
 
     def __init__(self, records: Records) -> None:
         self.records = records
-        self._tenures: dict[str, list[str]] = {}
+        self._lines: dict[tuple[str, str], list[str]] = {}
 
     def lines(self, kind: str, rid: str) -> list[str]:
-        """The lines shown with an answer of record ``kind``/``rid``."""
-        if kind == "succession":
-            return list(dict.fromkeys(line for tid in rid.split("+")
-                                      for line in self._tenure(tid)))
-        if kind == "tenure":
-            return self._tenure(rid)
-        return context(self.records, kind, rid)
-
-    def _tenure(self, tid: str) -> list[str]:
-        lines = self._tenures.get(tid)
-        if lines is None:
-            lines = self._tenures[tid] = context(self.records, "tenure", tid)
-        return lines
+        """The lines shown with an answer of a card of family ``kind`` and id ``rid``."""
+        family = FAMILIES[kind]
+        out: list[str] = []
+        for part in family.parts(rid):
+            lines = self._lines.get(part)
+            if lines is None:
+                rec = self.records.get(part[0], {}).get(part[1])
+                lines = self._lines[part] = (
+                    KIND_MODULES[part[0]].context_lines(self.records, rec) if rec else [])
+            out.extend(lines)
+        return list(dict.fromkeys(out))
 
 
 def _context_fields(contexts: Contexts, kind: str, rid: str,
@@ -438,7 +381,7 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
         live = [r for r in rows if not r[_RETIRED]]
         if not live or (only and rkind != only):
             continue
-        if tag is not None and tag not in json.loads(live[0][_TAGS]):
+        if tag is not None and not has_tag(json.loads(live[0][_TAGS]), tag):
             continue
         chosen.append((rkind, rid, rows, live))
     if not chosen:

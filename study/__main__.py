@@ -1,3 +1,3 @@
-from study.due import main
+from study.entry import main
 
 main()

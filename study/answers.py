@@ -114,6 +114,9 @@ def _check_dates(want: list[PartialDate], got: list[PartialDate], expected: str)
         return Verdict("wrong", 1, f"the answer is {expected}")
     if got == want:
         return Verdict("correct", 3, "correct")
+    if all(w.covers(g) for g, w in zip(got, want, strict=True)):
+        # graded at the precision asked: '3 April 1922' is right for '1922'
+        return Verdict("correct", 3, "correct")
     if all(g.covers(w) for g, w in zip(got, want, strict=True)):
         return Verdict("close", 2, f"right, but less precise: {expected}")
     return Verdict("wrong", 1, f"the answer is {expected}")

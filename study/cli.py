@@ -29,7 +29,7 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
 
 def now() -> datetime:
     """The current time (UTC); ``STUDY_NOW`` fixes it, for tests and demos."""
-    from study.due import clock
+    from study.clock import now as clock
 
     return clock()
 
@@ -145,6 +145,7 @@ class Context:
 
                     echo("Replaying the review history once after the upgrade...", err=True)
                     settle(conn)
+                self._store.regenerate_if_stale(now())  # after an upgrade of the card families
                 if self.seeded is not None and announce and self.db_path != ":memory:":
                     echo(f"Created a new store with the starter deck at {self.db_path}",
                          err=True)
@@ -496,8 +497,32 @@ def remove(obj: Context, kind: str, record_id: str) -> None:
     echo(f"Removed {kind} '{record_id}'; {plural(retired, 'card')} retired")
 
 
-KIND_FILTER = click.Choice(["tenure", "succession", "organ", "event", "fact",
-                            "tenures", "successions", "organs", "events", "facts"])
+def _kind_choices() -> list[str]:
+    """Every card family's name and plural (``tenure``, ``tenures``, ``as-of``, ...)."""
+    from cards.registry import FAMILIES, load
+
+    load()
+    names = list(FAMILIES)
+    names += [f.plural.lower().replace(" ", "-") for f in FAMILIES.values()]
+    return list(dict.fromkeys(names))
+
+
+def _family_names() -> list[str]:
+    from cards.registry import family_names
+
+    return family_names()
+
+
+def _family_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--kind`` as the family's name (``tenures`` -> ``tenure``)."""
+    if value is None:
+        return None
+    from cards.registry import family_of
+
+    return family_of(value).name
+
+
+KIND_FILTER = click.Choice(_kind_choices())
 
 
 LIST_CHOICE = click.Choice([*PLURALS, "cards"])
@@ -661,7 +686,7 @@ def check(obj: Context) -> None:
 # -- review ------------------------------------------------------------------
 
 def local_timezone(name: str) -> Any:
-    from study.due import local_timezone as resolve
+    from study.clock import local_timezone as resolve
 
     return resolve(name)
 
@@ -672,6 +697,8 @@ def _settings(config: dict[str, Any]) -> Any:
     return Settings.from_config(config)
 
 
+
+
 @cli.command()
 @click.option("--new", "new_limit", type=click.IntRange(0), metavar="N",
               help="New cards in this session, whatever today's limit (default: what is "
@@ -680,7 +707,8 @@ def _settings(config: dict[str, Any]) -> Any:
               help="Reviews in this session, whatever today's limit (default: what is left "
                    "of the daily limit).")
 @click.option("--tag", "-t", metavar="TAG", help="Only cards of records with this tag.")
-@click.option("--kind", "-k", type=KIND_FILTER, help="Only cards of this kind.")
+@click.option("--kind", "-k", type=KIND_FILTER, callback=_family_name,
+              help="Only cards of this kind.")
 @click.option("--order", type=click.Choice(["added", "random"]), default="added",
               show_default=True, help="Order of new cards.")
 @click.option("--type", "type_answers", is_flag=True, help="Type each answer; it is checked.")
@@ -716,10 +744,10 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
         from cards.editing import edit_record
 
         card = showing.card
-        kind_, rid = card["record_kind"], card["record_id"]
-        if kind_ == "succession":
-            first, second = rid.split("+")
-            kind_, rid = "tenure", second if card["template"] == "successor" else first
+        from cards.registry import FAMILIES
+
+        kind_, rid = FAMILIES[card["record_kind"]].edit_target(card["record_id"],
+                                                               card["template"])
         from cards.editing import EditGivenUp
 
         try:
@@ -745,7 +773,8 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("--tag", "-t", metavar="TAG", help="Only cards of records with this tag.")
-@click.option("--kind", "-k", type=KIND_FILTER, help="Only cards of this kind.")
+@click.option("--kind", "-k", type=KIND_FILTER, callback=_family_name,
+              help="Only cards of this kind.")
 @pass_ctx
 def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
     """How many cards are there to study today, after the daily limits.
@@ -758,14 +787,18 @@ def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
       study due --json
     """
     from cards.db import connect_current
-    from study.due import counts_for, render
+    from study.due import counts_for, day_settings, render
+    from study.queue import Filters
 
     if tag:  # not the fast path (which takes no --tag): the store may be opened
         warn_unknown_tag(obj.store(), tag)
     conn = connect_current(obj.db_path) if Path(obj.db_path).exists() else None
     if conn is None:
         conn = obj.store().db.conn
-    echo(render(counts_for(conn, now(), tag, kind), as_json))
+    settings = day_settings(conn)
+    counts = counts_for(conn, now(), local_timezone(settings.timezone), settings,
+                        Filters(tag, kind))
+    echo(render(counts, as_json))
 
 
 @cli.command()
@@ -1132,8 +1165,7 @@ def _optimize_progress() -> Any:
 
 # -- export ------------------------------------------------------------------
 
-EXPORT_KINDS = click.Choice(["tenure", "succession", "organ", "event", "fact",
-                             "tenures", "successions", "organs", "events", "facts"])
+EXPORT_KINDS = KIND_FILTER
 
 
 @cli.group()
@@ -1155,8 +1187,8 @@ def _export_options(command: Any) -> Any:
         click.option("--split-by", type=click.Choice(["kind"]),
                      help="One subdeck per kind: Secretariat::Tenures, ..."),
         click.option("--tag", "-t", metavar="TAG", help="Only records with this tag."),
-        click.option("--kind", "-k", type=EXPORT_KINDS, metavar="KIND",
-                     help="Only cards of this kind: tenure, succession, organ, event or fact."),
+        click.option("--kind", "-k", type=EXPORT_KINDS, metavar="KIND", callback=_family_name,
+                     help="Only cards of this kind: " + ", ".join(_family_names()) + "."),
         click.option("--force", is_flag=True, help="Overwrite OUT if it exists."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
     )):
@@ -1352,7 +1384,8 @@ def export_csv(obj: Context, out: str, deck: str, split_by: str | None, tag: str
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON for scripts.")
 @click.option("--tag", "-t", metavar="TAG", help="Only cards of records with this tag.")
-@click.option("--kind", "-k", type=KIND_FILTER, help="Only cards of this kind.")
+@click.option("--kind", "-k", type=KIND_FILTER, callback=_family_name,
+              help="Only cards of this kind.")
 @pass_ctx
 def stats(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
     """Your progress: answers a day, retention, cards by state, what falls due.

@@ -12,14 +12,29 @@ from __future__ import annotations
 import functools
 import sqlite3
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any, NamedTuple
 
 from cards.db import iso, row_dict
-from study.settings import Settings
+
+TYPE_CHECKING = False  # `study due` imports this: typing would cost it about 3 ms
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+
+    from study.settings import Settings
+else:
+    from cards.tuples import NamedTuple
 
 ACTIVE = "c.retired = 0 AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= :now)"
+#: Counts capped at most this many cards stop at the cap (see ``Queue._count``).
+CAPPED_COUNT = 1000
+#: Plurals the queue accepts for ``--kind`` without loading the registry (the
+#: command layer passes family names; these keep old spellings working).
 KIND_NAMES = {"tenures": "tenure", "successions": "succession", "organs": "organ",
-              "events": "event", "facts": "fact"}
+              "events": "event", "facts": "fact", "people": "person", "offices": "office"}
+
+
+#: A card carries tag :tag or a tag below it (``ussr`` matches ``ussr::party``).
+TAG_MATCH = ("EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag "
+             "OR substr(value, 1, length(:tag) + 2) = :tag || '::')")
 
 
 class Day(NamedTuple):
@@ -74,7 +89,8 @@ class Filters(NamedTuple):
     def sql(self) -> str:
         parts = []
         if self.tag:
-            parts.append("(EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag)"
+            # card_tags holds each tag with its ancestors: 'ussr' matches 'ussr::party'
+            parts.append("(EXISTS (SELECT 1 FROM card_tags WHERE tag = :tag AND card = c.key)"
                          " OR (:tag = 'leech' AND c.leech = 1))")
         if self.kind:
             parts.append("c.kind = :kind")
@@ -106,9 +122,15 @@ class Counts(NamedTuple):
 
 def done_today(conn: sqlite3.Connection, day: Day) -> tuple[int, int]:
     """(new cards introduced, review cards answered) in this study day."""
+    # the scheduler writes the snapshot with "state" first: a prefix test settles most
+    # rows without parsing JSON (the queue asks this for every card shown)
     row = conn.execute(
-        "SELECT COALESCE(SUM(json_extract(state_before, '$.state') = 'new'), 0), "
-        "COALESCE(SUM(json_extract(state_before, '$.state') = 'review'), 0) "
+        "SELECT COALESCE(SUM(CASE WHEN substr(state_before, 1, 10) = '{\"state\": ' "
+        "THEN substr(state_before, 11, 5) = '\"new\"' "
+        "ELSE json_extract(state_before, '$.state') = 'new' END), 0), "
+        "COALESCE(SUM(CASE WHEN substr(state_before, 1, 10) = '{\"state\": ' "
+        "THEN substr(state_before, 11, 8) = '\"review\"' "
+        "ELSE json_extract(state_before, '$.state') = 'review' END), 0) "
         "FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ? AND live = 1",
         [iso(day.start), iso(day.end)]).fetchone()
     return int(row[0]), int(row[1])
@@ -138,9 +160,15 @@ class Queue:
         return f"{ACTIVE} AND {self.filters.sql()} AND {state_sql}"
 
     def _count(self, state_sql: str, params: dict[str, Any], cap: int | None = None) -> int:
-        limit = "" if cap is None else f" LIMIT {max(0, cap)}"
-        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM cards c WHERE {self._where(state_sql)}{limit})"
-        return int(self.conn.execute(sql, params).fetchone()[0])
+        """Matching cards, at most ``cap``: a small cap stops the count early; a plain
+        COUNT(*) counts about twice as fast a row (no subquery), so it does the rest."""
+        if cap is not None and cap <= CAPPED_COUNT:
+            sql = (f"SELECT COUNT(*) FROM (SELECT 1 FROM cards c WHERE {self._where(state_sql)} "
+                   f"LIMIT {max(0, cap)})")
+        else:
+            sql = f"SELECT COUNT(*) FROM cards c WHERE {self._where(state_sql)}"
+        n = int(self.conn.execute(sql, params).fetchone()[0])
+        return n if cap is None else min(n, max(0, cap))
 
     def left(self, now: datetime) -> tuple[int, int]:
         """(new, reviews) still allowed: by this session's own limits, else by today's."""
@@ -174,6 +202,17 @@ class Queue:
         dues = [card["due"] for card in firsts if card]
         return min(dues) if dues else None
 
+    def _earliest(self, due_sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The learning or relearning card due first (then by position) with ``due_sql``.
+
+        One query per state, each walking the ``cards_due`` index and reading
+        one row: ``state IN (...)`` would sort every such card.
+        """
+        firsts = [self._first(f"c.state = '{state}' AND {due_sql}", "c.due, c.position", params)
+                  for state in ("learning", "relearning")]
+        cards = [card for card in firsts if card]
+        return min(cards, key=lambda card: (card["due"], card["position"])) if cards else None
+
     def _first(self, state_sql: str, order: str, params: dict[str, Any]) -> dict[str, Any] | None:
         cur = self.conn.execute(
             f"SELECT c.* FROM cards c WHERE {self._where(state_sql)} ORDER BY {order} LIMIT 1",
@@ -188,7 +227,7 @@ class Queue:
         #: what the header shows with this card (counted once per card shown)
         self.last_counts, p = self._today(now)
         reviews, new = self.last_counts.review, self.last_counts.new
-        card = self._first("c.state IN ('learning', 'relearning') AND c.due <= :now", "c.due", p)
+        card = self._earliest("c.due <= :now", p)
         if card:
             return card, "learning"
         # spread new cards evenly: one after every (reviews in this stretch / new) reviews
@@ -203,8 +242,7 @@ class Queue:
             if card:
                 return card, "review"
         ahead = iso(now + timedelta(minutes=self.settings.learn_ahead_minutes))
-        card = self._first("c.state IN ('learning', 'relearning') AND c.due <= :ahead", "c.due",
-                           {**p, "ahead": ahead})
+        card = self._earliest("c.due <= :ahead", {**p, "ahead": ahead})
         if card:
             return card, "learning"
         return None

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from cards.generate import context
+from cards.registry import FAMILIES
 from cards.store import Store
 from study import scheduler as sched
 from study.queue import Counts, Filters, Limits, Queue, study_day
@@ -75,15 +76,9 @@ class ReviewSession:
     def show(self, card: dict[str, Any], reason: str, now: datetime) -> Showing:
         records = self.store.around(card["record_kind"], card["record_id"])
         changed = bool(card["reviewed_hash"]) and card["reviewed_hash"] != card["answer_hash"]
-        aliases: list[str] = []
-        if card["template"] in ("holder", "successor", "predecessor"):
-            # the person the answer names: the holder, B for "who succeeded A", A for "whom B"
-            tenure_ids = str(card["record_id"]).split("+")
-            tenure = records["tenure"].get(
-                tenure_ids[-1] if card["template"] == "successor" else tenure_ids[0])
-            person = records["person"].get(tenure["person"]) if tenure else None
-            if person:
-                aliases = [person["name"], *person.get("aliases", [])]
+        family = FAMILIES.get(card["record_kind"])
+        # other answers a typed answer may give: the person the answer names, and aliases
+        aliases = family.aliases(records, card) if family else []
         return Showing(card, reason, sched.previews(self.preview_scheduler, card, now), changed,
                        context(records, card["record_kind"], card["record_id"]), aliases)
 

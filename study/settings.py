@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any, NamedTuple
 
 from cards.errors import CardsError
+
+TYPE_CHECKING = False  # `study due` imports this: typing would cost it about 3 ms
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from cards.tuples import NamedTuple
 
 #: py-fsrs 6 default parameters (FSRS-6, 21 weights), copied so that reading
 #: settings does not import fsrs.

@@ -10,6 +10,10 @@ the learner's time zone to the next one, so a daylight-saving change gives a
 23- or 25-hour day and no fixed UTC offset is right all year: the bounds of
 each day are computed here in Python, and SQL compares each answer's stored
 UTC time (fixed width, so text order is time order) with them.
+
+The answers come from hourly totals that triggers keep (``cards.aggregates``),
+so the figures read at most a year of hours, however long the history; only
+an hour that a day boundary splits is read answer by answer.
 """
 
 from __future__ import annotations
@@ -20,11 +24,21 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from cards.db import iso
-from study.queue import KIND_NAMES, Filters, day_start, study_day
+from study.queue import Filters, day_start, study_day
+
+
+def _families() -> tuple[tuple[str, ...], dict[str, str]]:
+    """Card kinds (the registry's families) in the order they are shown, and their plurals."""
+    from cards.registry import FAMILIES, load
+
+    load()
+    return tuple(FAMILIES), {f.name: f.plural for f in FAMILIES.values()}
+
 
 #: Card kinds in the order they are shown.
-KINDS = ("tenure", "organ", "event", "fact", "succession")
-PLURALS = {singular: plural for plural, singular in KIND_NAMES.items()}
+KINDS, PLURALS = _families()
+#: Bits of a cell that hold the kind code (codes 1..len(KINDS); 0: a retired family).
+KIND_BITS = max(3, len(KINDS).bit_length())
 #: True retention is given for these periods: study days ending with today.
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
 CALENDAR_DAYS = 365
@@ -63,21 +77,79 @@ def _bucket(column: str, edges: list[str], labels: list[int], params: dict[str, 
     return search(0, len(labels))
 
 
-def _kind_code(params: dict[str, Any]) -> str:
-    """SQL for a card's kind from its key ``KIND:ID:TEMPLATE``: 1 + its place in KINDS, else 0.
-
-    Keys of a kind lie between ``kind:`` and ``kind;`` (';' follows ':').
-    """
-    edges, labels = [""], [0]
-    for kind in sorted(KINDS):
-        edges += [kind + ":", kind + ";"]
-        labels += [KINDS.index(kind) + 1, 0]
-    return _bucket("r.card_key", [*edges, "\U0010ffff"], labels, params, "k")
-
-
 def _retention(answers: int, passed: int) -> dict[str, Any]:
     return {"answers": answers, "passed": passed,
             "retention": passed / answers if answers else None}
+
+
+HOUR = len("2026-01-05T12")  # review_hours.hour: the first characters of a stored time
+WHOLE_HOUR = ":00:00.000000+00:00"
+
+
+def _narrow(filters: Filters) -> str:
+    """SQL keeping the answers (``r``) to the cards the filters keep, looked up by key."""
+    narrow = ""
+    if filters.kind:
+        narrow += "AND (SELECT c.kind FROM cards c WHERE c.key = r.card_key) = :kind "
+    if filters.tag:
+        narrow += (f"AND +r.card_key IN (SELECT c.key FROM cards c WHERE {filters.sql()}) "
+                   if filters.tag == "leech" else
+                   "AND EXISTS (SELECT 1 FROM card_tags WHERE tag = :tag AND card = r.card_key) ")
+    return narrow
+
+
+def _card_source(filters: Filters) -> tuple[str, str]:
+    """FROM and WHERE for the cards the filters keep, each an index range that covers the
+    card figures: ``cards_due`` for all, ``cards_kind`` by kind, and by tag ``card_tags``,
+    which copies the columns needed (a ``--tag leech`` looks at every card)."""
+    if filters.tag and filters.tag != "leech":
+        kind = " AND c.kind = :kind" if filters.kind else ""
+        return "card_tags c", f"c.tag = :tag{kind}"
+    return "cards c", filters.sql()
+
+
+def _answer_cells(conn: sqlite3.Connection, starts: list[str],
+                  filters: Filters) -> list[tuple[int, str, int, int, int]]:
+    """Answers from ``starts[0]`` to ``starts[-1]`` as (days ago, kind, was review, passed, n).
+
+    Day ``i`` runs from ``starts[i]`` to ``starts[i + 1]``. Whole UTC hours
+    come from the hourly totals (``cards.aggregates``); an hour that a day
+    boundary splits, and every answer for ``--tag leech`` (a card's leech mark
+    is no tag and changes with its answers), are read from ``reviews``.
+    """
+    params: dict[str, Any] = {**filters.params()}
+    labels = list(range(len(starts) - 2, -1, -1))  # day i is labelled with its days ago
+    cells: list[tuple[int, str, int, int, int]] = []
+    split = sorted({s[:HOUR] for s in starts if not s.endswith(WHOLE_HOUR)})
+    if filters.tag == "leech":
+        raw = [(starts[0], starts[-1])]
+    else:
+        raw = [(max(starts[0], f"{h}{WHOLE_HOUR}"), min(starts[-1], _next_hour(h)))
+               for h in split]
+        # day i: its whole hours, as a range of review_hours.hour (a split hour in neither)
+        hours = [(lo[:HOUR] if lo.endswith(WHOLE_HOUR) else _next_hour(lo[:HOUR])[:HOUR],
+                  hi[:HOUR]) for lo, hi in zip(starts, starts[1:], strict=False)]
+        kind = " AND h.kind = :kind" if filters.kind else ""
+        cells += conn.execute(
+            f"{BOUNDS} SELECT {len(hours) - 1} - b.i, h.kind, h.was_review, h.passed, "
+            f"SUM(h.answers) FROM b CROSS JOIN review_hours h WHERE h.tag = :tagged "
+            f"AND h.hour >= b.lo AND h.hour < b.hi{kind} "
+            f"GROUP BY 1, 2, 3, 4 HAVING SUM(h.answers) != 0",
+            {**params, "tagged": filters.tag or "", "bounds": json.dumps(hours)}).fetchall()
+    if raw:
+        ago = _bucket("r.reviewed_at", starts, labels, params, "e")
+        cells += conn.execute(
+            f"{BOUNDS} SELECT {ago}, COALESCE(c.kind, ''), {WAS_REVIEW}, r.rating > 1, COUNT(*) "
+            f"FROM b CROSS JOIN reviews r LEFT JOIN cards c ON c.key = r.card_key "
+            f"WHERE r.reviewed_at >= b.lo AND r.reviewed_at < b.hi AND r.live = 1 "
+            f"{_narrow(filters)}"
+            f"GROUP BY 1, 2, 3, 4", {**params, "bounds": json.dumps(raw)}).fetchall()
+    return cells
+
+
+def _next_hour(hour: str) -> str:
+    """The start of the hour after ``YYYY-MM-DDTHH``, as stored."""
+    return iso(datetime.fromisoformat(f"{hour}{WHOLE_HOUR}") + timedelta(hours=1))
 
 
 def compute(conn: sqlite3.Connection, now: datetime, tz: tzinfo, rollover_hour: int,
@@ -109,83 +181,48 @@ def compute(conn: sqlite3.Connection, now: datetime, tz: tzinfo, rollover_hour: 
     days = [today.date - timedelta(days=ago) for ago in range(CALENDAR_DAYS - 1, -1, -1)]
     starts = [iso(day_start(d, tz, rollover_hour)) for d in days] + [iso(today.end)]
     where = filters.sql()
-    narrowed = bool(filters.tag or filters.kind)
-    narrow = ""  # answers to the cards the filters keep ('+': not by the card_key index)
-    if filters.kind:  # keys of a kind lie between 'kind:' and 'kind;': no lookup needed
-        narrow += "AND +r.card_key >= :kind || ':' AND +r.card_key < :kind || ';' "
-    if filters.tag:
-        narrow += f"AND +r.card_key IN (SELECT c.key FROM cards c WHERE {where})"
-    params: dict[str, Any] = {**filters.params(), "start": starts[0], "end": starts[-1],
-                              "today": starts[-2]}
+    params: dict[str, Any] = {**filters.params(), "today": starts[-2], "end": starts[-1]}
 
-    # Each answer of the year becomes one small integer, its cell: how many
-    # days ago, the card's kind, whether the card was a review card, whether
-    # the answer was not Again; SQL counts the answers in each cell. The cell
-    # is made in a subquery that LIMIT keeps apart, so the grouping sorts
-    # integers (grouping on the expressions would sort the rows' text).
-    # NOT INDEXED: a scan in table order, as walking the time index reads the
-    # rows in random order when the history was not written in time order.
-    if narrowed:  # by day, for the calendar too
-        edges, labels = starts, list(range(CALENDAR_DAYS - 1, -1, -1))
-    else:  # by period only: the calendar comes from the time index alone, below
-        lengths = sorted(PERIODS.values(), reverse=True)
-        edges, labels = [starts[-1 - n] for n in lengths] + [starts[-1]], [*lengths[1:], 0]
-    ago = _bucket("r.reviewed_at", edges, labels, params, "e")
-    cells = conn.execute(
-        f"SELECT cell, COUNT(*) FROM (SELECT ((({ago}) * 8 + {_kind_code(params)}) * 2 "
-        f"+ {WAS_REVIEW}) * 2 + (r.rating > 1) AS cell FROM reviews r NOT INDEXED "
-        f"WHERE r.reviewed_at >= :start AND r.reviewed_at < :end AND r.live = 1 {narrow} "
-        f"LIMIT -1 OFFSET 0) GROUP BY cell", params).fetchall()
     calendar = [0] * CALENDAR_DAYS  # by days ago
     periods = {name: [0, 0] for name in PERIODS}
-    kinds = [[0, 0] for _ in range(len(KINDS) + 1)]  # by kind code
-    for cell, n in cells:
-        days_ago, kind, was_review, passed = cell >> 5, cell >> 2 & 7, cell >> 1 & 1, cell & 1
-        if narrowed:
-            calendar[days_ago] += n
+    kinds = {kind: [0, 0] for kind in KINDS}
+    for days_ago, kind, was_review, passed, n in _answer_cells(conn, starts, filters):
+        calendar[days_ago] += n
         if was_review:
             for name, length in PERIODS.items():
                 if days_ago < length:
                     periods[name][0] += n
                     periods[name][1] += passed * n
-            kinds[kind][0] += n
-            kinds[kind][1] += passed * n
-    if not narrowed:  # answers a day, from the time index alone
-        bounds = json.dumps(list(zip(starts, starts[1:], strict=False)))
-        for i, n in conn.execute(
-                f"{BOUNDS} SELECT b.i, COUNT(*) FROM b CROSS JOIN reviews r "
-                f"WHERE r.reviewed_at >= b.lo AND r.reviewed_at < b.hi AND r.live = 1 "
-                f"GROUP BY b.i",
-                {"bounds": bounds}):
-            calendar[CALENDAR_DAYS - 1 - i] = n
+            if kind in kinds:
+                kinds[kind][0] += n
+                kinds[kind][1] += passed * n
     answered, again, milliseconds = conn.execute(
         f"SELECT COUNT(*), COALESCE(SUM(r.rating = 1), 0), COALESCE(SUM(r.duration_ms), 0) "
         f"FROM reviews r WHERE r.reviewed_at >= :today AND r.reviewed_at < :end AND r.live = 1 "
-        f"{narrow}",
-        params).fetchone()
+        f"{_narrow(filters)}", params).fetchone()
 
-    cards = {"new": 0, "learning": 0, "review": 0, "suspended": 0}
-    for suspended, state, n in conn.execute(
-            f"SELECT c.suspended, c.state, COUNT(*) FROM cards c "
-            f"WHERE c.retired = 0 AND {where} GROUP BY c.suspended, c.state", params):
-        name = "suspended" if suspended else "learning" if state == "relearning" else state
-        cards[name] = cards.get(name, 0) + n
-    leeches = [{"key": key, "question": question} for key, question in conn.execute(
-        f"SELECT c.key, c.question FROM cards c WHERE c.retired = 0 AND c.leech = 1 "
-        f"AND {where} ORDER BY c.key", params)]
-
+    # cards by state, then those due in the next 30 days: each walks an index (_card_source)
     due_days = [today.date + timedelta(days=n) for n in range(DUE_DAYS + 1)]
     due_starts = [iso(day_start(d, tz, rollover_hour)) for d in due_days]
     due_starts[0] = ""  # overdue cards count today
+    source, narrowed = _card_source(filters)
+    cards = {"new": 0, "learning": 0, "review": 0, "suspended": 0}
+    for suspended, state, n in conn.execute(
+            f"SELECT c.suspended, c.state, COUNT(*) FROM {source} "
+            f"WHERE c.retired = 0 AND {narrowed} GROUP BY 1, 2", params):
+        name = "suspended" if suspended else "learning" if state == "relearning" else state
+        cards[name] = cards.get(name, 0) + n
+    day_due = _bucket("c.due", due_starts[:-1], list(range(DUE_DAYS)), params, "d")
     due = [0] * DUE_DAYS
-    for i, n in conn.execute(
-            f"{BOUNDS} SELECT b.i, COUNT(*) FROM b CROSS JOIN cards c "
-            f"WHERE c.retired = 0 AND c.suspended = 0 "
-            f"AND c.state IN ('learning', 'relearning', 'review') "
-            f"AND c.due >= b.lo AND c.due < b.hi AND {where} GROUP BY b.i",
-            {**params, "bounds": json.dumps(list(zip(due_starts, due_starts[1:],
-                                                     strict=False)))}):
-        due[i] = n
+    for day, n in conn.execute(
+            f"SELECT {day_due}, COUNT(*) FROM {source} WHERE c.retired = 0 "
+            f"AND c.suspended = 0 AND c.state IN ('learning', 'relearning', 'review') "
+            f"AND c.due < :due_end AND {narrowed} GROUP BY 1",
+            {**params, "due_end": due_starts[-1]}):
+        due[day] = n
+    leeches = [{"key": key, "question": question} for key, question in conn.execute(
+        f"SELECT c.key, c.question FROM cards c INDEXED BY cards_leech "
+        f"WHERE c.retired = 0 AND c.leech = 1 AND {where} ORDER BY c.key", params)]
 
     kind_filter = filters.params()["kind"]
     return {
@@ -196,7 +233,7 @@ def compute(conn: sqlite3.Connection, now: datetime, tz: tzinfo, rollover_hour: 
         "retention": {name: _retention(*figures) for name, figures in periods.items()},
         "cards": {**cards, "leech": len(leeches), "total": sum(cards.values())},
         "due": {d.isoformat(): n for d, n in zip(due_days, due, strict=False)},
-        "kinds": {kind: _retention(*kinds[code + 1]) for code, kind in enumerate(KINDS)
+        "kinds": {kind: _retention(*kinds[kind]) for kind in KINDS
                   if not kind_filter or kind == kind_filter},
         "leeches": leeches,
     }

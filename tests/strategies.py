@@ -59,6 +59,7 @@ def record_sets(draw: st.DrawFn) -> dict[str, dict[str, dict[str, Any]]]:
         _maybe(draw, raw, "aliases", st.lists(texts, min_size=1, max_size=3))
         if draw(st.booleans()):
             raw["born"], raw["died"] = _ordered(draw(dates()), draw(dates()))
+        _maybe(draw, raw, "summary", texts)
         raws["person"].append(common(raw))
     organs = ids["organ"]
     for oid in organs:
@@ -72,11 +73,13 @@ def record_sets(draw: st.DrawFn) -> dict[str, dict[str, dict[str, Any]]]:
             raw["founded"], raw["dissolved"] = _ordered(draw(dates()), draw(dates()))
         elif draw(st.booleans()):
             raw["founded"] = draw(dates()).iso()
+        _maybe(draw, raw, "summary", texts)
         raws["organ"].append(common(raw))
     for fid in ids["office"]:
         raw = {"id": fid, "title": draw(texts)}
         if organs:
             _maybe(draw, raw, "organ", st.sampled_from(organs))
+        _maybe(draw, raw, "succeeded_by", st.sampled_from(ids["office"]))
         raws["office"].append(common(raw))
     if ids["person"] and ids["office"]:
         for _ in range(draw(st.integers(0, 5))):
@@ -88,6 +91,8 @@ def record_sets(draw: st.DrawFn) -> dict[str, dict[str, dict[str, Any]]]:
             else:
                 raw["start"] = draw(dates()).iso()
             _maybe(draw, raw, "acting", st.booleans())
+            _maybe(draw, raw, "informal", st.booleans())
+            _maybe(draw, raw, "title", texts)
             raws["tenure"].append(common(raw))
     for eid in ids["event"]:
         raw = {"id": eid, "name": draw(texts)}
@@ -101,10 +106,12 @@ def record_sets(draw: st.DrawFn) -> dict[str, dict[str, dict[str, Any]]]:
         if organs:
             _maybe(draw, raw, "organs", st.lists(st.sampled_from(organs), unique=True))
         _maybe(draw, raw, "summary", texts)
+        _maybe(draw, raw, "question", texts)
         raws["event"].append(common(raw))
     for fid in ids["fact"]:
         raw = {"id": fid, "question": draw(texts), "answer": draw(texts)}
         _maybe(draw, raw, "reverse", st.booleans())
+        _maybe(draw, raw, "reverse_question", texts)
         raws["fact"].append(common(raw))
 
     records: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}

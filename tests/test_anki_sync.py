@@ -25,7 +25,7 @@ from helpers import NOW_ENV, facts_toml, json_of, run, store_from_toml
 
 from exports import sync as anki_sync
 from study import history
-from study.due import local_timezone
+from study.clock import local_timezone
 from study.scheduler import answer, set_suspended, undo
 from study.settings import Settings
 

@@ -50,3 +50,12 @@ def test_differences_mark_wrong_and_missing_letters() -> None:
     runs = differences("Leningrad", "Moscow")
     assert "".join(t for t, how in runs if how != "wrong") == "Moscow"
     assert "".join(t for t, how in runs if how != "missing") == "Leningrad"
+
+
+def test_dates_are_graded_at_the_precision_asked() -> None:
+    # the card asks for years; the exact days are right too, another year is not
+    assert check("3 April 1922 - 16 October 1952", "1922–1952", "dates").result == "correct"
+    assert check("1922-1952", "1922–1952", "dates").result == "correct"
+    assert check("March 1953", "1953", "date").result == "correct"
+    assert check("1923-1952", "1922–1952", "dates").result == "wrong"
+    assert check("1922", "1922–1952", "dates").result == "wrong"

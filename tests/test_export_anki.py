@@ -102,7 +102,7 @@ def test_rendered_cards_show_the_store_texts(store: Store, tmp_path: Path) -> No
     cards = anki_cards(col)
     expected = {
         "tenure:stalin-gensec:holder": (
-            "Who was General Secretary from 3 April 1922 to 16 October 1952?",
+            "Who was General Secretary from 1922 to 1952?",
             ["Joseph Stalin", "Joseph Stalin, General Secretary: 3 April 1922 – 16 October 1952",
              "Joseph Stalin: 18 December 1878 – 5 March 1953",
              "The title lapsed in 1952 &amp; came back in 1966.",
@@ -113,21 +113,20 @@ def test_rendered_cards_show_the_store_texts(store: Store, tmp_path: Path) -> No
              "Nikita Khrushchev, General Secretary: 7 September 1953 – 14 October 1964"]),
         "organ:politburo:parent": (
             "Which body is the Politburo part of?",
-            ["Communist Party of the Soviet Union (CPSU)", "Politburo: since March 1919"]),
-        "organ:nkvd:successor": (
-            "Which body replaced the People's Commissariat for Internal Affairs (NKVD)?",
-            ["Ministry of Internal Affairs (MVD)", "Reorganised several times."]),
+            ["Communist Party of the Soviet Union", "Politburo: since March 1919"]),
+        "organ:nkvd:replaced-by": (
+            "Which body replaced the People's Commissariat for Internal Affairs?",
+            ["Ministry of Internal Affairs", "Reorganised several times."]),
         "event:secret-speech:date": (
-            "When did this take place: Secret Speech?",
-            ["25 February 1956", "Secret Speech: 25 February 1956, Moscow",
+            "In which year did the Secret Speech take place?",
+            ["1956", "Secret Speech: 25 February 1956, Moscow",
              "Taubman, Khrushchev (2003), p. 270"]),
         "event:secret-speech:identify": (
             "Which event is this? Khrushchev denounced the cult of personality",
             ["Secret Speech"]),
         "fact:nomenklatura:reverse": (
-            "Which question has this answer: The list of posts filled only with the "
-            "party's approval",
-            ["What was the nomenklatura?"]),
+            "Which term means: the list of posts filled only with the party's approval?",
+            ["nomenklatura"]),
     }
     for key, (question, answers) in expected.items():
         card = cards[key]
@@ -196,15 +195,18 @@ def test_reimport_updates_changed_notes_in_place_and_keeps_reviews(
 
     assert col.note_count() == NOTES
     assert col.card_count() == len(live_cards(store))
-    # the tenure and the succession that shows it changed; nothing else
-    assert sorted(n.fields[0] for n in log.updated) == [
-        "succession:stalin-gensec+khrushchev-gensec", "tenure:stalin-gensec"]
+    # the tenure and the notes that draw on it (succession, person, as-of); nothing else
+    updated = sorted(n.fields[0] for n in log.updated)
+    assert [k for k in updated if not k.startswith("as-of:")] == [
+        "person:stalin", "succession:stalin-gensec+khrushchev-gensec", "tenure:stalin-gensec"]
+    assert {k.split("@")[0] for k in updated if k.startswith("as-of:")} == {
+        "as-of:stalin-gensec"}
     assert len(log.new) == 0
     card = anki_cards(col)["tenure:stalin-gensec:holder"]
     assert (card.id, card.nid, card.type, card.due, card.reps) == answered
     assert col.db.scalar("SELECT count() FROM revlog WHERE cid = ?", card.id) == 1
     assert card.note()["Dates"] == "3 April 1922 – 5 March 1953"
-    assert "from 3 April 1922 to 5 March 1953?" in card.question()
+    assert "from 1922 to 1953?" in card.question()
     col.close()
 
 
@@ -299,7 +301,8 @@ def test_every_store_template_has_an_anki_template(store: Store) -> None:
 def test_split_by_kind_makes_subdecks(store: Store, tmp_path: Path) -> None:
     result = export_apkg(store, tmp_path / "out.apkg", deck="History::USSR", split_by="kind")
     assert set(result.decks) == {f"History::USSR::{p}" for p in
-                                 ("Tenures", "Successions", "Organs", "Events", "Facts")}
+                                 ("Tenures", "Successions", "Organs", "Events", "Facts",
+                                  "People", "As Of")}
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "out.apkg")
     for key, card in anki_cards(col).items():

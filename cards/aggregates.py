@@ -1,0 +1,199 @@
+"""Hourly totals of the review history, and each card's tags as rows, kept by SQLite.
+
+``study stats`` needs a year of answers by study day, kind, tag and outcome.
+Scanning every answer grows with the history (a million answers a year is
+a real learner's few years), so the store keeps totals by UTC hour, and
+the figures read at most 8,760 hours a kind and outcome.
+
+Hours, not study days: a study day depends on the time zone and rollover
+hour, which the learner may change; an hour does not. A day boundary that
+is not on a whole UTC hour (a zone such as Asia/Kolkata) splits one hour,
+whose answers ``study.stats`` reads from ``reviews`` itself.
+
+Triggers on ``cards`` and ``reviews`` keep both tables exact whoever writes
+(the review session, undo, an import, a merge of another device's history,
+the sqlite3 shell):
+
+- ``card_tags`` holds each card's tags and their ancestors (``ussr::party``
+  also gives ``ussr``), from the JSON list in ``cards.tags``, with a copy of
+  the card's kind, retired, suspended, state and due: the cards of a tag are
+  then one index range, as all cards are in ``cards_due``.
+- ``review_hours`` holds, for each tag (``''`` for every answer), UTC hour
+  (``YYYY-MM-DDTHH``), card kind, whether the card was a review card before
+  the answer and whether the answer was not Again: the number of answers and
+  their milliseconds. A row of ``reviews`` counts once in each of the card's
+  tags and once under ``''``; deleting it takes it out again; a tag added to
+  or removed from ``cards.tags`` moves the card's whole history in or out.
+  A new card has no answers (``reviews.card_key`` references it), so adding
+  one costs two small inserts.
+
+Only reviews that stand count (``reviews.live = 1``): an undo adds a tombstone
+(``live = 0``, counted nowhere) and sets its review's ``live`` to 0, which the
+update trigger takes out; a merge or replay that rewrites a review's
+``state_before`` moves it between was-review cells the same way. Whoever
+changes what a row of ``reviews`` means must replace the ``reviews_hours_*``
+triggers in a new migration, or call ``rebuild_aggregates`` after such writes;
+``rebuild_aggregates`` recounts from ``reviews`` and ``cards`` alone, and a test
+compares the kept totals with it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+#: The tags of each card in ``cards.tags`` (a JSON list), with every ancestor:
+#: for ``a::b::c``, the prefixes ending before each ``::`` and the tag itself.
+#: ``json_quote`` escapes quotes and backslashes, and no escape holds ``::``.
+_CARD_TAGS = """
+SELECT t.value AS tag, {card}.key AS card,
+       {card}.kind, {card}.retired, {card}.suspended, {card}.state, {card}.due
+FROM {source}json_each({card}.tags) t WHERE t.type = 'text'
+"""
+_ANCESTORS = """
+SELECT substr(t.value, 1, (SELECT SUM(length(s2.value)) FROM json_each(
+           '[' || replace(json_quote(t.value), '::', '","') || ']') s2
+           WHERE s2.key <= s1.key) + 2 * s1.key) AS tag, {card}.key AS card,
+       {card}.kind, {card}.retired, {card}.suspended, {card}.state, {card}.due
+FROM {source}json_each({card}.tags) t,
+     json_each('[' || replace(json_quote(t.value), '::', '","') || ']') s1
+WHERE t.type = 'text' AND instr(t.value, '::')
+"""
+
+
+def _insert_tags(source: str, card: str) -> list[str]:
+    """Statements that add the card's tags, then their ancestors (few tags have any)."""
+    return [f"INSERT OR IGNORE INTO card_tags {_TAG_COLUMNS} "
+            f"{sql.format(source=source, card=card)}" for sql in (_CARD_TAGS, _ANCESTORS)]
+
+
+def _new_tags(card: str) -> str:
+    """The tags (with ancestors) of the card row ``card``, as a subquery of one column."""
+    return (f"SELECT tag FROM ({_CARD_TAGS.format(source='', card=card)} UNION "
+            f"{_ANCESTORS.format(source='', card=card)})")
+
+
+#: One answer's place in the totals (``r`` is the row of ``reviews``).
+_HOUR = "substr({r}.reviewed_at, 1, 13)"
+_KIND = "COALESCE((SELECT c.kind FROM cards c WHERE c.key = {r}.card_key), '')"
+_WAS_REVIEW = "COALESCE(json_extract({r}.state_before, '$.state') = 'review', 0)"
+_PASSED = "({r}.rating > 1)"
+
+
+def _place(r: str) -> str:
+    """Hour, kind, was-review and passed of the answer in row ``r``."""
+    return ", ".join(e.format(r=r) for e in (_HOUR, _KIND, _WAS_REVIEW, _PASSED))
+_UPSERT = ("ON CONFLICT DO UPDATE SET answers = answers + excluded.answers, "
+           "ms = ms + excluded.ms")
+_COLUMNS = "(tag, hour, kind, was_review, passed, answers, ms)"
+
+
+def _one_answer(row: str, sign: str) -> str:
+    """Add (sign '+') or take out (sign '-') one row of reviews, in '' and each tag.
+
+    Only a review that stands counts (``live = 1``): an undo's tombstone and
+    the review it cancels count nothing.
+    """
+    return (f"INSERT INTO review_hours {_COLUMNS} "
+            f"SELECT g.tag, {_place(row)}, {sign}1, {sign}COALESCE({row}.duration_ms, 0) "
+            f"FROM (SELECT '' AS tag UNION ALL "
+            f"SELECT tag FROM card_tags WHERE card = {row}.card_key) g "
+            f"WHERE {row}.live = 1 {_UPSERT}")
+
+
+def _card_history(tags: str, card: str, sign: str) -> str:
+    """Add or take out a card's whole history under each of ``tags`` (a subquery)."""
+    return (f"INSERT INTO review_hours {_COLUMNS} "
+            f"SELECT g.tag, {_place('r')}, {sign}COUNT(*), {sign}COALESCE(SUM(r.duration_ms), 0) "
+            f"FROM ({tags}) g, reviews r WHERE r.card_key = {card} AND r.live = 1 "
+            f"GROUP BY 1, 2, 3, 4, 5 {_UPSERT}")
+
+
+_TAG_COLUMNS = "(tag, card, kind, retired, suspended, state, due)"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS card_tags (
+    tag TEXT NOT NULL, card TEXT NOT NULL, kind TEXT NOT NULL, retired INTEGER NOT NULL,
+    suspended INTEGER NOT NULL, state TEXT NOT NULL, due TEXT,
+    PRIMARY KEY (card, tag)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS card_tags_cards
+    ON card_tags(tag, retired, suspended, state, due, kind);
+CREATE TABLE IF NOT EXISTS review_hours (
+    tag TEXT NOT NULL, hour TEXT NOT NULL, kind TEXT NOT NULL,
+    was_review INTEGER NOT NULL, passed INTEGER NOT NULL,
+    answers INTEGER NOT NULL, ms INTEGER NOT NULL,
+    PRIMARY KEY (tag, hour, kind, was_review, passed)) WITHOUT ROWID;
+"""
+
+TRIGGERS = {
+    # a new card has no answers yet (reviews.card_key references cards.key)
+    "cards_tags_insert": f"""AFTER INSERT ON cards BEGIN
+        {';'.join(_insert_tags('', 'NEW'))};
+    END""",
+    # a tag removed takes the card's answers out of it; a tag added brings them in
+    "cards_tags_update": f"""AFTER UPDATE OF tags ON cards WHEN OLD.tags IS NOT NEW.tags BEGIN
+        {_card_history(f"SELECT tag FROM card_tags WHERE card = OLD.key AND tag NOT IN "
+                       f"({_new_tags('NEW')})", 'OLD.key', '-')};
+        {_card_history(f"{_new_tags('NEW')} EXCEPT SELECT tag FROM card_tags "
+                       f"WHERE card = OLD.key", 'NEW.key', '')};
+        DELETE FROM card_tags WHERE card = OLD.key AND tag NOT IN ({_new_tags('NEW')});
+        {';'.join(_insert_tags('', 'NEW'))};
+    END""",
+    "cards_tags_state": """AFTER UPDATE OF retired, suspended, state, due ON cards
+        WHEN OLD.retired IS NOT NEW.retired OR OLD.suspended IS NOT NEW.suspended
+            OR OLD.state IS NOT NEW.state OR OLD.due IS NOT NEW.due BEGIN
+        UPDATE card_tags SET retired = NEW.retired, suspended = NEW.suspended,
+            state = NEW.state, due = NEW.due WHERE card = NEW.key;
+    END""",
+    "cards_tags_delete": f"""AFTER DELETE ON cards BEGIN
+        {_card_history("SELECT tag FROM card_tags WHERE card = OLD.key", 'OLD.key', '-')};
+        DELETE FROM card_tags WHERE card = OLD.key;
+    END""",
+    "reviews_hours_insert": f"""AFTER INSERT ON reviews BEGIN
+        {_one_answer('NEW', '')};
+    END""",
+    "reviews_hours_delete": f"""AFTER DELETE ON reviews BEGIN
+        {_one_answer('OLD', '-')};
+    END""",
+    "reviews_hours_update": f"""AFTER UPDATE ON reviews BEGIN
+        {_one_answer('OLD', '-')};
+        {_one_answer('NEW', '')};
+    END""",
+}
+
+
+def _statements(script: str) -> list[str]:
+    return [s for s in script.split(";\n") if s.strip()]
+
+
+def install(conn: sqlite3.Connection) -> None:
+    """Create the tables and triggers, and fill them from the store (for a migration)."""
+    for statement in _statements(SCHEMA):
+        conn.execute(statement)
+    for name in (*TRIGGERS, "card_tags_history_in", "card_tags_history_out"):
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    rebuild_aggregates(conn)
+    for name, body in TRIGGERS.items():
+        conn.execute(f"CREATE TRIGGER {name} {body}")
+
+
+def rebuild_aggregates(conn: sqlite3.Connection) -> None:
+    """Recount ``card_tags`` and ``review_hours`` from ``cards`` and ``reviews``.
+
+    Exact whatever was written before; one pass over the cards and one over the
+    history. Run it inside the caller's transaction.
+    """
+    conn.execute("DELETE FROM card_tags")
+    conn.execute("DELETE FROM review_hours")
+    for statement in _insert_tags("cards, ", "cards"):
+        conn.execute(statement)
+    conn.execute(recount_sql("review_hours"))
+
+
+def recount_sql(into: str) -> str:
+    """SQL that writes the exact totals, recounted from ``reviews``, into table ``into``."""
+    return (f"INSERT INTO {into} {_COLUMNS} "
+            f"SELECT g.tag, {_place('r')}, COUNT(*), "
+            f"COALESCE(SUM(r.duration_ms), 0) FROM reviews r JOIN cards c ON c.key = r.card_key "
+            f"JOIN (SELECT '' AS tag, key AS card FROM cards UNION ALL "
+            f"SELECT tag, card FROM card_tags) g ON g.card = r.card_key "
+            f"WHERE r.live = 1 GROUP BY 1, 2, 3, 4, 5")

@@ -1,0 +1,235 @@
+"""The quality gate: giveaways, ambiguous cards and leaks.
+
+- **giveaway**: the answer, one of its other spellings (an abbreviation), or
+  all of its name words stand in the question, compared without case,
+  accents or punctuation. Words such as "of" and "the" do not count.
+- **ambiguous**: two cards ask the same question and expect different answers.
+- **leak**: a card's question names what another card answers (its entity).
+
+Generated cards that fail the first two are dropped; a card written by hand
+(a fact) is kept and reported. Leaks become links: the cards join a sibling
+group ``link:ENTITY``, which the review buries together.
+Every check is one pass over the cards (dictionaries, no pairwise loops).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cards.registry import CardSpec
+
+#: Words that carry no name: an answer's other words must not all be in its question.
+STOPWORDS = frozenset(
+    "a an and as at by de del der des di du for from in into la le of on or the to "
+    "van von with".split())
+
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+_ASCII_PUNCT = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=262144)
+def normal(text: str) -> str:
+    """Casefolded, without accents or punctuation, single-spaced."""
+    if text.isascii():  # most texts: no accents to strip
+        return _ASCII_PUNCT.sub(" ", text.lower()).strip()
+    decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed != text:  # accents (or compatibility forms) to strip
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_PUNCT.sub(" ", text.casefold()).split())
+
+
+def words(text: str) -> list[str]:
+    return normal(text).split()
+
+
+@functools.lru_cache(maxsize=262144)
+def name_words(text: str) -> frozenset[str]:
+    """The words of a name that are not stopwords."""
+    return frozenset(w for w in words(text) if w not in STOPWORDS)
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    """True if normalised ``needle`` stands in normalised ``haystack`` as whole words."""
+    if not needle:
+        return False
+    return f" {needle} " in f" {haystack} "
+
+
+def giveaway(question: str, answer: str, shorts: Iterable[str] = (), *,
+             normal_question: str | None = None) -> str | None:
+    """Why the question gives its answer away, or None."""
+    padded = f" {normal(question) if normal_question is None else normal_question} "
+    for text in (answer, *shorts):
+        a = normal(text)
+        if a and f" {a} " in padded:
+            return f"the answer {text!r} stands in the question"
+    answer_words = name_words(answer)
+    if answer_words and all(f" {w} " in padded for w in answer_words):
+        return f"every word of the answer {answer!r} stands in the question"
+    return None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A card that failed a check."""
+
+    card: CardSpec
+    check: str
+    message: str
+
+
+@dataclass
+class GateResult:
+    """The cards that passed, what was dropped, and what is reported on hand-written cards."""
+
+    cards: list[CardSpec]
+    dropped: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    links: dict[str, list[str]] = field(default_factory=dict)
+
+
+def run(specs: Iterable[CardSpec]) -> GateResult:
+    """Check cards: drop generated failures, report hand-written ones, link leaks."""
+    kept: list[CardSpec] = []
+    dropped: list[Problem] = []
+    warnings: list[Problem] = []
+    questions: dict[str, str] = {}  # key -> normalised question, made once
+    for s in specs:
+        q = questions[s.key] = normal.__wrapped__(s.question)  # questions do not repeat
+        why = None if s.options else giveaway(s.question, s.answer, s.shorts,
+                                              normal_question=q)
+        if why is None:
+            kept.append(s)
+        elif s.authored:
+            kept.append(s)
+            warnings.append(Problem(s, "giveaway", why))
+        else:
+            dropped.append(Problem(s, "giveaway", why))
+    # ambiguous: one question, different answers
+    answers: dict[str, dict[str, list[CardSpec]]] = defaultdict(dict)
+    for s in kept:
+        answers[questions[s.key]].setdefault(normal(s.answer), []).append(s)
+    bad: set[str] = set()
+    for by_answer in answers.values():
+        if len(by_answer) < 2:
+            continue
+        clash = [s for group in by_answer.values() for s in group]
+        for s in clash:
+            others = sorted({c.answer for c in clash if normal(c.answer) != normal(s.answer)})
+            message = (f"the same question has another answer: {others[0]!r}"
+                       + (f" (and {len(others) - 1} more)" if len(others) > 1 else ""))
+            if s.authored:
+                warnings.append(Problem(s, "ambiguous", message))
+            else:
+                bad.add(s.key)
+                dropped.append(Problem(s, "ambiguous", message))
+    if bad:
+        kept = [s for s in kept if s.key not in bad]
+    linked, links = link(kept, text_leaks(kept))
+    return GateResult(linked, dropped=dropped, warnings=warnings, links=links)
+
+
+def link(specs: list[CardSpec], pairs: Iterable[tuple[CardSpec, CardSpec]] = ()
+         ) -> tuple[list[CardSpec], dict[str, list[str]]]:
+    """Join a card whose question names an entity to the cards that answer it.
+
+    A card whose question names entity E and the cards of other records that
+    answer E join the sibling group ``link:E``. ``pairs`` are more leaks found
+    by text, ``(card, card whose answer it names)``; each pair joins a group
+    ``link:KEY`` of the second card.
+
+    Returns:
+        The cards (those linked with their link groups added, in place), and
+        the text pairs' links by key.
+    """
+    answered: dict[str, list[int]] = defaultdict(list)
+    mentioned: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(specs):
+        if s.entity:
+            answered[s.entity].append(i)
+        for entity in s.mentions:
+            mentioned[entity].append(i)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for entity, mentioners in mentioned.items():
+        answerers = answered.get(entity)
+        if not answerers:
+            continue
+        group = f"link:{entity}"
+        joined: set[int] = set()
+        for i in mentioners:
+            mine = specs[i].siblings
+            targets = [j for j in answerers
+                       if not any(g in mine for g in specs[j].siblings)]
+            if targets:
+                joined.add(i)
+                joined.update(targets)
+        for i in sorted(joined):
+            groups[i].append(group)
+    links: dict[str, set[str]] = defaultdict(set)
+    index = {s.key: i for i, s in enumerate(specs)} if pairs else {}
+    for s, other in pairs:
+        group = f"link:{other.key}"
+        for i in (index[s.key], index[other.key]):
+            if group not in groups[i]:
+                groups[i].append(group)
+        links[s.key].add(other.key)
+        links[other.key].add(s.key)
+    for i, extra in groups.items():
+        # the cards were made by this generation and are not shared yet: add in place
+        # (dataclasses.replace costs more than all the rest of linking)
+        object.__setattr__(specs[i], "siblings", (*specs[i].siblings, *extra))
+    return specs, {k: sorted(v) for k, v in links.items()}
+
+
+def _own(card: CardSpec) -> set[str]:
+    """A card's own sibling groups: its records', not those of its links."""
+    return {g for g in card.siblings if not g.startswith("link:")}
+
+
+#: The longest answer, in words, that a hand-written question is searched for.
+MAX_ANSWER_WORDS = 8
+
+
+def text_leaks(specs: list[CardSpec]) -> list[tuple[CardSpec, CardSpec]]:
+    """Hand-written cards whose question holds another card's answer as words
+    (for ``study check``, and linked by the gate).
+
+    Answers are indexed by their normalised text; each hand-written question
+    looks up its runs of up to ``MAX_ANSWER_WORDS`` words, so the cost grows
+    with the number of cards, not with its square.
+    """
+    answers: dict[str, list[CardSpec]] = defaultdict(list)
+    for s in specs:
+        if s.options:
+            continue
+        a = normal(s.answer)
+        if a and len(a.split()) <= MAX_ANSWER_WORDS and not all(
+                w.isdigit() for w in name_words(s.answer)):  # a name, not a date
+            answers[a].append(s)
+    firsts = {a.split(" ", 1)[0] for a in answers}
+    found = []
+    for s in specs:
+        if not s.authored:
+            continue
+        q = normal(s.question).split()
+        mine = _own(s)
+        seen: set[str] = set()
+        for i in range(len(q)):
+            if q[i] not in firsts:
+                continue
+            for j in range(i + 1, min(len(q), i + MAX_ANSWER_WORDS) + 1):
+                run = " ".join(q[i:j])
+                if run in seen:
+                    continue
+                seen.add(run)
+                for other in answers.get(run, ()):
+                    if other.key != s.key and not _own(other) & mine:
+                        found.append((s, other))
+    return found
