@@ -7,7 +7,6 @@ nothing is written unless the whole input is valid.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,12 +16,14 @@ from typing import Any
 
 import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
-from cards.card_checks import card_warnings
 from cards.errors import InvalidInput, Problem
+from cards.files import InputFileError, read_input
+from cards.gate import GateResult
 from cards.generate import generate_checked
 from cards.records import KINDS, Kind, Record, normalise
 from cards.store import Store
 from cards.tags import has_tag
+from cards.text import json_text
 
 _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
@@ -157,6 +158,7 @@ def _top_line(text: str, key: str) -> int | None:
 
 def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
     """Parse one authoring file's text into located, normalised records."""
+    text = text.removeprefix("\ufeff")  # a byte order mark is not content
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -168,6 +170,10 @@ def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
         m = _TOML_EOF.match(msg)
         return [], [Problem(name, len(text.rstrip("\n").split("\n")), None, None, None,
                             f"malformed TOML: {m[1] if m else msg} (at end of file)")]
+    except RecursionError as err:  # tomli refuses more than 400 levels of nesting this way
+        return [], [Problem(name, None, None, None, None,
+                            f"malformed TOML: {err}; expected records, each a [[kind]] "
+                            f"table of plain fields")]
     lines = Lines(text)
     found: list[Located] = []
     problems: list[Problem] = []
@@ -202,11 +208,11 @@ def read_files(paths: Iterable[str | Path]) -> tuple[list[Located], list[Problem
     for path in paths:
         name = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            problems.append(Problem(name, None, None, None, None, "no such file"))
+            text = read_input(path).decode("utf-8-sig")  # a BOM (Windows editors) is skipped
+        except InputFileError as err:
+            problems.append(Problem(name, None, None, None, None, err.reason))
             continue
-        except (OSError, UnicodeDecodeError) as err:
+        except UnicodeDecodeError as err:
             problems.append(Problem(name, None, None, None, None, f"cannot read: {err}"))
             continue
         f, p = read_text(text, name)
@@ -261,7 +267,6 @@ class ImportReport:
     dry_run: bool = False
     kept: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
-    #: the quality gate's warnings on the imported records' hand-written cards
     warnings: list[Problem] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -288,12 +293,49 @@ def validate(store: Store | None, items: list[Located], problems: list[Problem])
         raise InvalidInput(problems)
 
 
+def consistency(written: dict[tuple[str, str], Located],
+                records: dict[str, dict[str, Record]],
+                cards: GateResult | None = None) -> tuple[list[Problem], list[Problem]]:
+    """The errors and warnings of ``study check`` that concern the records ``written``.
+
+    Args:
+        written: the records being written, by (kind, id), where they were read.
+        records: every record, the store's with the written ones in place.
+        cards: the cards of ``records`` through the quality gate, if already made.
+
+    Returns:
+        Errors and warnings, each located at the input record it concerns.
+    """
+    from cards.check import check, touching
+
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for f in touching(check(records, cards), set(written)):
+        own = written.get((f.kind, f.id))
+        if own is not None:
+            problem = own.problem(f.field, f.message)
+        else:  # about a stored record, because of an input one: say so at the input's line
+            loc = next(written[r] for r in f.involves if r in written)
+            problem = loc.problem(None, f"{f.kind} '{f.id}' {f.message}")
+        if f.level == "error":
+            errors.append(problem)
+        else:
+            warnings.append(problem._replace(message=f"warning: {problem.message}"))
+    return errors, warnings
+
+
 def import_records(store: Store, items: list[Located], now: datetime,
-                   dry_run: bool = False) -> ImportReport:
+                   dry_run: bool = False, *, consistent: bool = True) -> ImportReport:
     """Write validated records in one transaction (upsert by id) and regenerate cards.
 
+    Args:
+        consistent: refuse records that ``study check`` would call errors
+            (overlapping tenures, lifetimes, cycles, ...), counting the store's
+            records too; its warnings go to ``report.warnings``.
+
     Raises:
-        InvalidInput: a reference that the store cannot satisfy.
+        InvalidInput: a reference that the store cannot satisfy, or (with
+            ``consistent``) an inconsistency that the input causes.
     """
     report = ImportReport(dry_run=dry_run)
     with store.transaction():
@@ -315,13 +357,14 @@ def import_records(store: Store, items: list[Located], now: datetime,
                 report.unchanged.append(ref)
         for kind, rec in writes:
             current[kind][rec["id"]] = rec
-        # the card checks run on the records as they would be, before anything is written
+        # the cards as they would be: the card checks and the store use them (made once)
         result = generate_checked(current)
-        located = {(loc.kind, loc.record["id"]): loc for loc in items}
-        for w in card_warnings(result):
-            found = located.get((w.kind, w.id))
-            if found is not None:
-                report.warnings.append(found.problem(w.field, f"warning: {w.message}"))
+        if consistent and writes:
+            written = {(loc.kind, loc.record["id"]): loc for loc in ordered}
+            errors, report.warnings = consistency(
+                {ref: written[ref] for ref in report.added + report.changed}, current, result)
+            if errors:
+                raise InvalidInput(sorted(errors, key=lambda p: (p.file, p.line or 0)))
         if dry_run:
             return report
         if writes:
@@ -354,7 +397,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         # a JSON string is a TOML basic string, except that TOML wants DEL escaped too
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+        # (and C1 controls are escaped so that a dump printed to a terminal is inert)
+        return json_text(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")

@@ -1,30 +1,51 @@
-"""Consistency checks across records (``study check``)."""
+"""Consistency checks across records (``study check``, and before ``import`` and ``add``).
+
+Every check is linear in the records, or nearly (a sort per office), so
+that an import can afford to run them over the whole store.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
-from cards.card_checks import check_cards
-from cards.dates import PartialDate, parse_optional
+from cards.card_checks import card_warnings
+from cards.dates import PartialDate
+from cards.gate import GateResult
 from cards.generate import Records
+
+Ref = tuple[str, str]
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One inconsistency: ``error`` (exit 1) or ``warning`` (printed)."""
+    """One inconsistency: ``error`` (exit 1) or ``warning`` (printed).
+
+    ``field`` is the field of record ``kind``/``id`` that the finding is
+    about; ``involves`` names every record it concerns (the record itself
+    and, say, the tenure it overlaps), so that an import can tell which
+    findings its input caused.
+    """
 
     level: str
     kind: str
     id: str
     message: str
+    field: str | None = None
+    involves: tuple[Ref, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.level}: {self.kind} '{self.id}': {self.message}"
 
 
-def _span(start: str | None, end: str | None) -> tuple[PartialDate | None, PartialDate | None]:
-    return parse_optional(start), parse_optional(end)
+@lru_cache(maxsize=1 << 16)
+def _parse(text: str) -> PartialDate:
+    return PartialDate.parse(text)
+
+
+def _optional(text: str | None) -> PartialDate | None:
+    return _parse(text) if text else None
 
 
 def _overlap(a_start: PartialDate, a_end: PartialDate | None,
@@ -42,70 +63,127 @@ def _outside(date: PartialDate, start: PartialDate | None, end: PartialDate | No
                 or (end and date.earliest() > end.latest()))
 
 
-def check(records: Records) -> list[Finding]:
-    """Every inconsistency found, errors first."""
-    found: list[Finding] = []
+def _overlaps(records: Records) -> list[Finding]:
+    """Tenures of one office that certainly share a day (acting holders aside).
+
+    A sweep over each office's tenures in order of start: a tenure is compared
+    only with earlier ones that have not certainly ended before it starts.
+    """
+    found = []
     by_office = defaultdict(list)
     for t in records["tenure"].values():
-        by_office[t["office"]].append(t)
+        if not t.get("acting"):
+            by_office[t["office"]].append(t)
     for tenures in by_office.values():
-        tenures.sort(key=lambda t: PartialDate.parse(t["start"]).earliest())
-        for i, a in enumerate(tenures):
-            for b in tenures[i + 1:]:
-                if a.get("acting") or b.get("acting"):
-                    continue
-                if _overlap(*_span(a["start"], a.get("end")), *_span(b["start"], b.get("end"))):  # type: ignore[arg-type]
+        tenures.sort(key=lambda t: _parse(t["start"]).earliest())
+        active: list[tuple[dict[str, str], PartialDate, PartialDate | None]] = []
+        for b in tenures:
+            b_start, b_end = _parse(b["start"]), _optional(b.get("end"))
+            # an earlier tenure whose end is at or before b's earliest start cannot
+            # overlap b, nor any later tenure (they start no earlier than b)
+            active = [a for a in active
+                      if a[2] is None or a[2].earliest() > b_start.earliest()]
+            for a, a_start, a_end in active:
+                if _overlap(a_start, a_end, b_start, b_end):
                     found.append(Finding("error", "tenure", b["id"],
-                                         f"overlaps tenure '{a['id']}' of the same office"))
-        for t in tenures:
-            person = records["person"].get(t["person"])
-            if not person:
-                continue
-            born, died = _span(person.get("born"), person.get("died"))
-            start, end = _span(t["start"], t.get("end"))
-            assert start is not None
-            if (born and start.latest() < born.earliest()) or (
-                    died and start.earliest() > died.latest()) or (
-                    died and end and end.earliest() > died.latest()):
-                found.append(Finding("error", "tenure", t["id"],
-                                     f"lies outside the lifetime of {t['person']}"))
-            elif died and end is None:
-                found.append(Finding("warning", "tenure", t["id"],
-                                     f"has no end, but {t['person']} died {died}"))
-    for o in records["organ"].values():
-        founded, dissolved = _span(o.get("founded"), o.get("dissolved"))
-        if founded and dissolved and dissolved.latest() < founded.earliest():
-            found.append(Finding("error", "organ", o["id"], "dissolved before it was founded"))
+                                         f"overlaps tenure '{a['id']}' of the same office",
+                                         "start", (("tenure", b["id"]), ("tenure", a["id"]))))
+            active.append((b, b_start, b_end))
+    return found
+
+
+def _lifetimes(records: Records) -> list[Finding]:
+    found = []
+    for t in records["tenure"].values():
+        person = records["person"].get(t["person"])
+        if not person:
+            continue
+        born, died = _optional(person.get("born")), _optional(person.get("died"))
+        start, end = _parse(t["start"]), _optional(t.get("end"))
+        involves = (("tenure", t["id"]), ("person", t["person"]))
+        if (born and start.latest() < born.earliest()) or (
+                died and start.earliest() > died.latest()) or (
+                died and end and end.earliest() > died.latest()):
+            found.append(Finding("error", "tenure", t["id"],
+                                 f"lies outside the lifetime of {t['person']}", "start",
+                                 involves))
+        elif died and end is None:
+            found.append(Finding("warning", "tenure", t["id"],
+                                 f"has no end, but {t['person']} died {died}", "end", involves))
+    return found
+
+
+def _cycles(records: Records) -> list[Finding]:
+    """Organs that are part of themselves, or succeeded by themselves, through a chain.
+
+    Each organ is walked once: a walk stops at an organ an earlier walk finished.
+    """
+    found = []
+    organs = records["organ"]
     for field in ("part_of", "succeeded_by"):
-        reported: set[str] = set()
-        for origin in records["organ"]:
-            seen = [origin]
-            current = records["organ"][origin].get(field)
-            while current and current in records["organ"]:
-                if current == origin:
-                    cycle = sorted(seen)
-                    if cycle[0] not in reported:
-                        reported.add(cycle[0])
-                        found.append(Finding("error", "organ", origin,
-                                             f"{field} goes round in a cycle: "
-                                             + " -> ".join([*seen, origin])))
+        done: set[str] = set()
+        for origin in organs:
+            if origin in done:
+                continue
+            path: list[str] = []
+            on_path: dict[str, int] = {}
+            current: str | None = origin
+            while current and current in organs and current not in done:
+                if current in on_path:
+                    cycle = path[on_path[current]:]
+                    first = cycle.index(min(cycle))  # name it from its first id, as before
+                    cycle = cycle[first:] + cycle[:first]
+                    found.append(Finding(
+                        "error", "organ", cycle[0],
+                        f"{field} goes round in a cycle: " + " -> ".join([*cycle, cycle[0]]),
+                        field, tuple(("organ", o) for o in cycle)))
                     break
-                if current in seen:
-                    break
-                seen.append(current)
-                current = records["organ"][current].get(field)
+                on_path[current] = len(path)
+                path.append(current)
+                current = organs[current].get(field)
+            done.update(path)
+    return found
+
+
+def check(records: Records, cards: GateResult | None = None) -> list[Finding]:
+    """Every inconsistency found, errors first.
+
+    Args:
+        records: the records by kind and id.
+        cards: their cards through the quality gate, if already made (else made here).
+    """
+    found = _overlaps(records) + _lifetimes(records)
+    for o in records["organ"].values():
+        founded, dissolved = _optional(o.get("founded")), _optional(o.get("dissolved"))
+        if founded and dissolved and dissolved.latest() < founded.earliest():
+            found.append(Finding("error", "organ", o["id"], "dissolved before it was founded",
+                                 "dissolved", (("organ", o["id"]),)))
+    found += _cycles(records)
     for e in records["event"].values():
-        start = parse_optional(e.get("date") or e.get("start"))
-        end = parse_optional(e.get("date") or e.get("end")) or start
+        start = _optional(e.get("date") or e.get("start"))
+        end = _optional(e.get("date") or e.get("end")) or start
         for oid in e.get("organs", []):
             organ = records["organ"].get(oid)
             if not organ or start is None:
                 continue
-            founded, dissolved = _span(organ.get("founded"), organ.get("dissolved"))
+            founded, dissolved = _optional(organ.get("founded")), _optional(organ.get("dissolved"))
             if _outside(start, founded, dissolved) and (
                     end is None or _outside(end, founded, dissolved)):
                 found.append(Finding("error", "event", e["id"],
-                                     f"is dated outside the life of organ '{oid}'"))
-    found.extend(Finding("warning", w.kind, w.id, w.message) for w in check_cards(records))
+                                     f"is dated outside the life of organ '{oid}'",
+                                     "date" if "date" in e else "start",
+                                     (("event", e["id"]), ("organ", oid))))
+    # the card checks (cards/card_checks.py): hand-written cards that fail the gate
+    if cards is None:
+        from cards.generate import generate_checked
+
+        cards = generate_checked(records)
+    found.extend(Finding("warning", w.kind, w.id, w.message, w.field, ((w.kind, w.id),))
+                 for w in card_warnings(cards))
     found.sort(key=lambda f: f.level != "error")
     return found
+
+
+def touching(findings: list[Finding], refs: set[Ref]) -> list[Finding]:
+    """The findings that concern any of the records ``refs`` (what an input caused or kept)."""
+    return [f for f in findings if any(r in refs for r in f.involves)]

@@ -6,12 +6,14 @@ standard library alone when the schema is current.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 #: The number of migrations in ``cards.schema``; written to PRAGMA user_version.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -48,3 +50,47 @@ def connect_current(path: str) -> sqlite3.Connection | None:
 def row_dict(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
     """A fetched row as a dict keyed by the cursor's column names."""
     return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+LOCKED = "the store is locked by another program (it held the lock too long)"
+
+
+def busy(err: sqlite3.Error) -> bool:
+    """True if ``err`` says another connection holds the lock (SQLITE_BUSY, SQLITE_LOCKED)."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(err)
+
+
+def store_failure(path: str, err: sqlite3.Error, saved: str | None = None) -> str:
+    """What an SQLite error means for the learner, in one line, without wrong advice.
+
+    A lock, a full disk and a folder that cannot be written are not damage:
+    the store is fine and must not be "restored from a copy".
+    """
+    code = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
+    folder = os.path.dirname(os.path.abspath(path))
+    if busy(err):
+        return f"{path}: {LOCKED}; nothing was changed. Try again when it is done"
+    if code == sqlite3.SQLITE_FULL or "disk is full" in str(err):
+        return (f"{path}: disk full: {saved or 'nothing was saved'}; the store is as it was. "
+                f"Free some space and try again")
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN) or (
+            "readonly" in str(err)):
+        return (f"{path}: cannot write in {folder} ({err}); nothing was changed. Check the "
+                f"permissions of the store and its folder")
+    if code == sqlite3.SQLITE_IOERR:
+        return f"{path}: the disk reported an error ({err}); nothing was changed"
+    return (f"{path}: the store cannot be read ({err}); nothing was changed. Restore it "
+            f"from a copy, or start another with --db")
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is open; a failed rollback never hides the error being handled.
+
+    (SQLite may already have rolled back by itself, after SQLITE_FULL or an I/O error.)
+    """
+    with contextlib.suppress(sqlite3.Error):
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")

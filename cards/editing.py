@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from cards.authoring import check_references, read_text, record_toml
-from cards.card_checks import card_warnings
+from cards.authoring import Located, check_references, consistency, read_text, record_toml
 from cards.errors import InvalidInput, Problem
-from cards.generate import generate_checked
 from cards.records import Record
 from cards.store import Store
 
@@ -18,29 +15,44 @@ class RecordExists(InvalidInput):
     """A record with that id already exists."""
 
 
-def add_record(store: Store, kind: str, record: Record, now: datetime) -> dict[str, Any]:
+def _consistency(store: Store, loc: Located) -> tuple[list[Problem], list[Problem]]:
+    """What ``study check`` would say about the store with ``loc``'s record in place."""
+    records = store.all_records()
+    records[loc.kind][loc.record["id"]] = loc.record
+    return consistency({(loc.kind, loc.record["id"]): loc}, records)
+
+
+class EditGivenUp(InvalidInput):
+    """The learner stopped editing a record that still has problems; nothing was saved."""
+
+    def __init__(self, problems: list[Problem], text: str) -> None:
+        super().__init__(problems)
+        self.text = text
+
+
+def add_record(store: Store, kind: str, record: Record, now: datetime,
+               warn: Callable[[Problem], None] | None = None) -> dict[str, int]:
     """Add one new record and generate its cards.
 
-    Returns:
-        The card counts of ``Store.sync_cards`` and ``warnings``: the quality
-        gate's warnings on the record's hand-written cards.
+    Args:
+        warn: told each warning of ``study check`` about the new record.
 
     Raises:
-        InvalidInput: the id is taken.
+        InvalidInput: the id is taken, or the record makes an error of
+            ``study check`` (an overlap, a tenure outside a lifetime, a cycle).
     """
     with store.transaction():
         if store.exists(kind, record["id"]):
             raise RecordExists([Problem("study add", None, kind, record["id"], "id",
                                         "already exists; use `study edit` to change it")])
-        records = store.all_records()
-        records[kind][record["id"]] = record
-        # the card checks run before anything is written
-        result = generate_checked(records)
-        warnings = [Problem("study add", None, w.kind, w.id, w.field, f"warning: {w.message}")
-                    for w in card_warnings(result) if (w.kind, w.id) == (kind, record["id"])]
+        errors, warnings = _consistency(store, Located(kind, record, "study add"))
+        if errors:
+            raise InvalidInput(errors)
+        for warning in warnings:
+            if warn is not None:
+                warn(warning)
         store.put_many([(kind, record)], now)
-        counts = store.sync_cards(now, records, result.cards)
-        return {**counts, "warnings": warnings}
+        return store.sync_cards(now)
 
 
 def edit_record(store: Store, kind: str, rid: str, now: datetime,
@@ -57,16 +69,20 @@ def edit_record(store: Store, kind: str, rid: str, now: datetime,
 
     Raises:
         UnknownRecord: no such record.
-        InvalidInput: the edit had problems and the user gave up.
+        EditGivenUp: the edit had problems and the user gave up (the text is kept
+            in the error).
     """
     original = store.get(kind, rid)
-    text = record_toml(kind, original)
+    text = unchanged = record_toml(kind, original)
     name = f"{kind} '{rid}' (edited)"
     while True:
         edited = edit(text)
-        if edited is None or edited.strip() == text.strip():
+        if edited is None:  # the editor was closed without saving: the text shown stands
+            edited = text
+        if edited.strip() == unchanged.strip():
             return f"No changes to {kind} '{rid}'"
         items, problems = read_text(edited, name)
+        warnings: list[Problem] = []
         if not problems:
             same = [loc for loc in items if loc.kind == kind]
             if len(items) != 1 or not same:
@@ -77,16 +93,21 @@ def edit_record(store: Store, kind: str, rid: str, now: datetime,
                                                       f"add a new record instead"))
             else:
                 problems.extend(check_references(items, store, []))
+                if not problems:
+                    errors, warnings = _consistency(store, items[0])
+                    problems.extend(errors)
         if problems:
             if again(problems):
                 text = edited
                 continue
-            raise InvalidInput(problems)
+            raise EditGivenUp(problems, edited)
         record = items[0].record
         if record == original:
             return f"No changes to {kind} '{rid}'"
         with store.transaction():
             store.put_many([(kind, record)], now)
             cards = store.sync_cards(now)
-        return (f"Saved {kind} '{rid}' ({cards['changed']} cards reworded, "
-                f"{cards['added']} new, {cards['retired']} retired)")
+        reworded = f"{cards['changed']} card{'' if cards['changed'] == 1 else 's'} reworded"
+        said = "".join(f"\n{w}" for w in warnings)
+        return (f"Saved {kind} '{rid}' ({reworded}, {cards['added']} new, "
+                f"{cards['retired']} retired){said}")

@@ -21,10 +21,13 @@ from cards.registry import Field as Field
 from cards.registry import Kind as Kind
 from cards.registry import Record as Record
 from cards.registry import load as _load
+from cards.text import control_character
 
 _load()
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+_CONTROL_EXPECTED = ("contains the control character {}, expected printable text "
+                     "(newline and tab are allowed)")
 SLUG_EXPECTED = "expected a slug: lowercase letters, digits and '-', not starting with '-'"
 
 PLURALS = {k.plural: k for k in KINDS.values()}
@@ -76,6 +79,10 @@ def normalise(kind: Kind, raw: dict[str, Any]) -> tuple[Record, list[tuple[str, 
                 problems.append((f.name, f"is {_describe(value)}, expected a string"))
                 continue
             value = value.strip()
+            bad_char = control_character(value)
+            if bad_char:
+                problems.append((f.name, _CONTROL_EXPECTED.format(bad_char)))
+                continue
             if f.type == "ref" and not SLUG.fullmatch(value):
                 problems.append((f.name, f"{value!r} is not an id, {SLUG_EXPECTED}"))
                 continue
@@ -88,6 +95,10 @@ def normalise(kind: Kind, raw: dict[str, Any]) -> tuple[Record, list[tuple[str, 
                 problems.append((f.name, f"is {_describe(value)}, expected a list of strings"))
                 continue
             value = [v.strip() for v in value if v.strip()]
+            bad_char = next(filter(None, map(control_character, value)), None)
+            if bad_char:
+                problems.append((f.name, _CONTROL_EXPECTED.format(bad_char)))
+                continue
             if f.type == "refs":
                 bad = [v for v in value if not SLUG.fullmatch(v)]
                 if bad:

@@ -117,6 +117,21 @@ def m001_initial(db: Database) -> None:
     """)
 
 
+@migrations()
+def m002_fields_v2(db: Database) -> None:
+    """Optional authoring fields of starter deck v2: summaries, office succession,
+    tenure titles and informal holders, authored event and reverse questions."""
+    _run(db, f"""
+    ALTER TABLE people ADD COLUMN summary TEXT;
+    ALTER TABLE organs ADD COLUMN summary TEXT;
+    ALTER TABLE offices ADD COLUMN succeeded_by TEXT REFERENCES offices(id) {_REF};
+    ALTER TABLE tenures ADD COLUMN informal INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tenures ADD COLUMN title TEXT;
+    ALTER TABLE events ADD COLUMN question TEXT;
+    ALTER TABLE facts ADD COLUMN reverse_question TEXT;
+    """)
+
+
 #: Card keys whose template was renamed: ``(family, old template, new template)``.
 #: Template names are unique across families; the organ's "successor" clashed
 #: with the succession family's.
@@ -128,27 +143,16 @@ STALE_CARDS = "cards_stale"
 
 
 @migrations()
-def m_card_families(db: Database) -> None:
-    """Card families: the new authoring fields, renamed card keys, answer hashes of facts.
+def m_card_keys(db: Database) -> None:
+    """Card families: renamed card keys, and answer hashes made from facts.
 
-    New columns for ``person.summary``, ``organ.summary``, ``office.succeeded_by``,
-    ``tenure.title``, ``tenure.informal``, ``event.question`` and
-    ``fact.reverse_question``. Keys of renamed templates are renamed in
-    ``cards``, ``card_groups`` and ``reviews`` (history kept). Answer hashes
-    are now made from the facts an answer derives from: every card's hash is
-    cleared, and a card reviewed since its answer last changed has its
-    reviewed hash cleared too, so that the next regeneration adopts the new
-    hash without showing the card as changed.
+    Keys of renamed templates are renamed in ``cards``, ``card_groups`` and
+    ``reviews`` (history kept). Answer hashes are now made from the facts an
+    answer derives from: every card's hash is cleared, and a card reviewed
+    since its answer last changed has its reviewed hash cleared too, so that
+    the next regeneration adopts the new hash without showing the card as
+    changed. Depends on no other migration's number.
     """
-    _run(db, f"""
-    ALTER TABLE people ADD COLUMN summary TEXT;
-    ALTER TABLE organs ADD COLUMN summary TEXT;
-    ALTER TABLE offices ADD COLUMN succeeded_by TEXT REFERENCES offices(id) {_REF};
-    ALTER TABLE tenures ADD COLUMN title TEXT;
-    ALTER TABLE tenures ADD COLUMN informal INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE events ADD COLUMN question TEXT;
-    ALTER TABLE facts ADD COLUMN reverse_question TEXT
-    """)
     # the keys are referenced by card_groups and reviews: check them at commit
     db.execute("PRAGMA defer_foreign_keys = ON")
     for family, old, new in RENAMED_TEMPLATES:
@@ -169,5 +173,5 @@ def m_card_families(db: Database) -> None:
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [STALE_CARDS])
 
 
-MIGRATIONS = [m001_initial, m_card_families]
+MIGRATIONS = [m001_initial, m002_fields_v2, m_card_keys]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,34 @@ from typing import Any
 from sqlite_utils import Database
 
 from cards import schema
-from cards.db import BUSY_TIMEOUT_MS, SCHEMA_VERSION, iso
+from cards.db import BUSY_TIMEOUT_MS, LOCKED, SCHEMA_VERSION, busy, iso, rollback, store_failure
 from cards.errors import RecordInUse, StoreError, UnknownRecord
+from cards.files import file_kind
 from cards.generate import CardSpec, Records, generate
 from cards.records import KINDS, Kind, Record
 from cards.registry import FAMILIES
+
+
+def _check_access(p: Path) -> None:
+    """Refuse, in one line, a store that cannot be read or written, or a missing folder."""
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise StoreError(f"{p}: is a directory, expected a store file")
+    if p.exists() and not p.is_file():  # SQLite would put its journal beside it
+        raise StoreError(f"{p}: not a regular file ({file_kind(p)}); a store is a regular file")
+    if not folder.is_dir():
+        what = "does not exist" if not folder.exists() else "is not a folder"
+        raise StoreError(f"{p}: the folder {folder} {what}; create it first, or choose "
+                         f"another path with --db")
+    if p.exists():
+        if not os.access(p, os.R_OK):
+            raise StoreError(f"{p}: permission denied: the store cannot be read (its mode "
+                             f"forbids it); fix it with chmod u+rw")
+        if not os.access(p, os.W_OK):
+            raise StoreError(f"{p}: the store is read-only; Secretariat needs to write to it")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(f"{p}: cannot write in {folder}; Secretariat keeps its journal next "
+                         f"to the store, so the folder must be writable")
 
 
 def _columns(kind: Kind) -> list[str]:
@@ -42,27 +65,28 @@ class Store:
     def __init__(self, db: Database, path: str) -> None:
         self.db = db
         self.path = path
+        self.created = False  # True when ``open`` created the store (and seeded it)
 
     # -- opening -----------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Store:
+    def open(cls, path: str | os.PathLike[str],
+             seed: Callable[[Store], object] | None = None) -> Store:
         """Open (or create) the store at ``path`` and bring its schema up to date.
 
+        A new store (no file, a zero-byte file, or one whose creation never
+        committed) is created in one transaction with whatever ``seed`` writes
+        into it, so that a run killed half-way leaves a store that the next run
+        creates afresh; ``created`` says whether this call created it.
+
         Raises:
-            StoreError: the file is not a Secretariat store, is read-only, is
-                damaged, or was written by a newer version.
+            StoreError: the file is not a Secretariat store, cannot be read or
+                written, its folder is missing or not writable, it is damaged,
+                or it was written by a newer version.
         """
         path = str(path)
         if path != ":memory:":
-            p = Path(path)
-            if p.exists() and not os.access(p, os.W_OK):
-                raise StoreError(f"{path}: the store is read-only; Secretariat needs to "
-                                 f"write to it")
-            if p.exists() and p.is_dir():
-                raise StoreError(f"{path}: is a directory, expected a store file")
-            if not p.parent.exists():
-                p.parent.mkdir(parents=True, exist_ok=True)
+            _check_access(Path(path))
         try:
             conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                                    check_same_thread=False)
@@ -71,6 +95,8 @@ class Store:
             tables = {r[0] for r in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as err:
+            if busy(err):
+                raise StoreError(f"{path}: {LOCKED}; nothing was changed") from None
             what = "is damaged" if "malformed" in str(err) else "is not a Secretariat store"
             raise StoreError(f"{path}: {what} ({err}); nothing was changed") from None
         if tables and "_sqlite_migrations" not in tables:
@@ -82,6 +108,7 @@ class Store:
             raise StoreError(
                 f"{path}: the store has schema version {version}, this version of Secretariat "
                 f"knows up to {SCHEMA_VERSION}; upgrade Secretariat to use it")
+        store = None
         try:
             if path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -89,6 +116,7 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA cache_size = -32000")  # 32 MB: big imports stay in memory
             db = Database(conn)
+            store = cls(db, path)
             pending = schema.migrations.pending(db)
             if pending and version > 0 and path != ":memory:":
                 # a consistent copy (WAL content included) before any migration runs
@@ -97,21 +125,31 @@ class Store:
                     conn.backup(backup)
                 backup.close()
             if pending:
+                # All pending migrations in one transaction, under the write lock:
+                # apply() reads what is pending again under the lock (another
+                # process may have migrated meanwhile) and runs each migration
+                # with its record in a savepoint of this transaction.
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    # re-read under the write lock: another process may have migrated
-                    for migration in schema.migrations.pending(db):
-                        migration.fn(db)
-                        schema.migrations._record_applied(db, migration.name)
+                    # re-read under the write lock: another process may have made it
+                    new = not {r[0] for r in conn.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                    schema.migrations.apply(db)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    if new and seed is not None:
+                        seed(store)
+                    store.created = new
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    rollback(conn)
                     raise
         except sqlite3.DatabaseError as err:
             conn.close()
-            raise StoreError(f"{path}: cannot use the store ({err})") from None
-        return cls(db, path)
+            raise StoreError(store_failure(path, err)) from None
+        except BaseException:
+            conn.close()
+            raise
+        return store
 
     def close(self) -> None:
         self.db.close()
@@ -134,8 +172,7 @@ class Store:
         try:
             yield
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            rollback(conn)
             raise
         conn.execute("COMMIT")
 
@@ -149,6 +186,11 @@ class Store:
             self.db.execute("INSERT INTO config (key, value) VALUES (?, ?) "
                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                             [key, json.dumps(value)])
+
+    def reset_config(self, keys: list[str]) -> None:
+        """Forget the stored values of ``keys``: their defaults apply again."""
+        with self.transaction():
+            self.db.conn.executemany("DELETE FROM config WHERE key = ?", [(k,) for k in keys])
 
     # -- records -----------------------------------------------------------
 
@@ -387,9 +429,11 @@ class Store:
         # sibling groups, for burying: new cards have none yet; reworded ones are redone
         conn.executemany("DELETE FROM card_groups WHERE key = ?", [(u[6],) for u in updates])
         regrouped = {s.key: s.siblings for s in specs}
-        conn.executemany("INSERT INTO card_groups (grp, key) VALUES (?, ?)",
+        conn.executemany("INSERT OR IGNORE INTO card_groups (grp, key) VALUES (?, ?)",
                          [(g, k) for k in [i[0] for i in inserts] + [u[6] for u in updates]
                           for g in regrouped[k]])
+        # every card was made again: a migration's request for it is met
+        conn.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
         return {"added": len(inserts), "changed": len(updates), "retired": len(retire),
                 "total": len(specs)}
 

@@ -25,14 +25,13 @@ import json
 import os
 import sqlite3
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import genanki  # type: ignore[import-untyped]
 from genanki.apkg_col import APKG_COL  # type: ignore[import-untyped]
 from genanki.apkg_schema import APKG_SCHEMA  # type: ignore[import-untyped]
 
-from cards.files import OutputError, write_atomic
+from cards.files import check_target, write_atomic
 from cards.store import Store
 from exports.notes import (
     NOTE_TYPES,
@@ -198,16 +197,6 @@ def package_bytes(collection: bytes) -> bytes:
             info.external_attr = 0o644 << 16
             package.writestr(info, data, compresslevel=COMPRESS_LEVEL)
     return out.getvalue()
-
-
-def check_target(path: str | os.PathLike[str], force: bool) -> None:
-    """Fail before the work, not after it, if ``path`` exists and ``force`` is off.
-
-    Raises:
-        OutputError: the file exists.
-    """
-    if Path(path).exists() and not force:
-        raise OutputError(f"{path}: already exists; use --force to overwrite it")
 
 
 def export_apkg(store: Store, path: str | os.PathLike[str], *, deck: str = "Secretariat",

@@ -28,9 +28,8 @@ import csv
 import io
 import os
 
-from cards.files import write_atomic
+from cards.files import check_target, write_atomic
 from cards.store import Store
-from exports.anki import check_target
 from exports.notes import Exported, Progress, collect_notes
 
 SEPARATORS = {"tab": "\t", "comma": ","}

@@ -6,7 +6,6 @@ terminal; everything below it takes them as arguments.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import datetime
@@ -17,8 +16,14 @@ import click
 
 from cards.errors import CardsError, InvalidInput
 from cards.records import KINDS, PLURALS
+from cards.text import json_text, visible
 
 DB_HELP = "Store file (default: $STUDY_DB, else study.db in the user data directory)."
+
+
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print ``text`` with any control characters in it shown as escapes."""
+    click.echo(visible(text), err=err, nl=nl)
 
 
 def now() -> datetime:
@@ -33,8 +38,29 @@ def interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
+def edit_text(text: str) -> str | None:
+    """``text`` edited in the user's editor (see study.editor); None if left unchanged."""
+    from study.editor import NoEditor, choose_editor
+
+    try:
+        editor = choose_editor(os.environ)
+    except NoEditor as err:
+        raise click.ClickException(str(err)) from None
+    return click.edit(text, editor=editor, extension=".toml")
+
+
 def default_db() -> str:
-    return os.environ.get("STUDY_DB") or str(Path(click.get_app_dir("secretariat")) / "study.db")
+    """The store in the user data directory (``STUDY_DB`` and ``--db`` choose another)."""
+    return str(Path(click.get_app_dir("secretariat")) / "study.db")
+
+
+#: Problems and findings printed at most; then a count of the rest.
+SHOWN = 100
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 card', '2 cards', '1 person', '3 people'."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
 class InputProblems(click.ClickException):
@@ -46,45 +72,77 @@ class InputProblems(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         out = file or sys.stderr
-        for p in self.problems:
-            click.echo(str(p), file=out)
+        for p in self.problems[:SHOWN]:
+            click.echo(visible(str(p), one_line=True), file=out)
         n = len(self.problems)
-        click.echo(f"Error: {n} problem{'s' if n != 1 else ''} in the input; nothing was written.",
-                   file=out)
+        if n > SHOWN:
+            click.echo(f"... and {n - SHOWN:,} more problem{'s' if n - SHOWN != 1 else ''} "
+                       f"(the first {SHOWN} are shown)", file=out)
+        click.echo(f"Error: {n} problem{'s' if n != 1 else ''} in the input; nothing was "
+                   f"written.", file=out)
+
+
+class EditKept(CardsError):
+    """An edit given up during review; the message says where it is kept."""
 
 
 def fail(err: CardsError) -> NoReturn:
     if isinstance(err, InvalidInput):
         raise InputProblems(err) from None
-    raise click.ClickException(str(err)) from None
+    raise click.ClickException(visible(str(err), one_line=True)) from None
 
 
 class Context:
     """What the commands share: where the store is, and the store once opened."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, default: bool = False) -> None:
         self.db_path = db
+        self.default = default  # the user data directory: the one folder we create
         self._store: Any = None
+        self.seeded: Any = None  # the starter deck's report, when opening created the store
 
-    def store(self, *, create_with_starter: bool = True) -> Any:
-        """Open the store; a missing one is created with the starter deck (said once)."""
+    def store(self, *, create_with_starter: bool = True, announce: bool = True) -> Any:
+        """Open the store; a new one is created with the starter deck (said once).
+
+        Creating the store and loading the deck commit together: a first run
+        killed half-way leaves nothing that the next run would take for a store.
+        """
         from cards.store import Store
 
         if self._store is None:
-            fresh = self.db_path == ":memory:" or not Path(self.db_path).exists()
             try:
-                self._store = Store.open(self.db_path)
-                self._store.regenerate_if_stale(now())  # after an upgrade of the card families
-                if fresh and create_with_starter:
+                if self.default:
+                    _make_data_dir(Path(self.db_path).parent)
+
+                def seed(store: Any) -> None:
                     from cards.starter import load_starter
 
-                    load_starter(self._store, now())
-                if fresh and create_with_starter and self.db_path != ":memory:":
-                    click.echo(f"Created a new store with the starter deck at {self.db_path}",
-                               err=True)
+                    self.seeded = load_starter(store, now())
+
+                self._store = Store.open(self.db_path,
+                                         seed=seed if create_with_starter else None)
+                self._store.regenerate_if_stale(now())  # after an upgrade of the card families
+                if self.seeded is not None and announce and self.db_path != ":memory:":
+                    echo(f"Created a new store with the starter deck at {self.db_path}",
+                         err=True)
             except CardsError as err:
                 fail(err)
         return self._store
+
+
+def _make_data_dir(folder: Path) -> None:
+    """Create the user data directory, or say in one line why it cannot be."""
+    from cards.errors import StoreError
+
+    if str(folder).startswith("~"):
+        raise StoreError("cannot find your home folder (HOME is not set); choose a store "
+                         "with --db PATH or STUDY_DB")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreError(f"cannot create the folder {folder} for the store "
+                         f"({err.strerror}: {err.filename}); choose another with --db PATH "
+                         f"or STUDY_DB") from None
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -98,14 +156,22 @@ class Group(click.Group):
 
         try:
             return super().invoke(ctx)
+        except InputProblems:
+            raise
+        except click.ClickException as err:
+            err.message = visible(err.message, one_line=True)  # type: ignore[misc]  # may name what was typed
+            raise
         except CardsError as err:
             fail(err)
         except sqlite3.DatabaseError as err:
-            # a damaged or truncated file shows itself only when a page is read
+            # a damaged or truncated file shows itself only when a page is read; a lock,
+            # a full disk or a read-only folder is not damage, and is said as it is
+            from cards.db import store_failure
+
             path = ctx.obj.db_path if isinstance(ctx.obj, Context) else "the store"
-            raise click.ClickException(
-                f"{path}: the store cannot be read ({err}); nothing was changed. Restore it "
-                f"from a copy, or start another with --db") from None
+            saved = "the answer was not saved" if ctx.invoked_subcommand == "review" else None
+            raise click.ClickException(visible(store_failure(path, err, saved),
+                                               one_line=True)) from None
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -121,7 +187,8 @@ def cli(ctx: click.Context, db: str | None) -> None:
       study list cards      see what there is to learn
       study import f.toml   add your own facts
     """
-    ctx.obj = Context(db or default_db())
+    chosen = db or os.environ.get("STUDY_DB")
+    ctx.obj = Context(chosen or default_db(), default=not chosen)
     ctx.call_on_close(lambda: ctx.obj._store and ctx.obj._store.close())
 
 
@@ -147,17 +214,17 @@ def init(obj: Context, empty: bool) -> None:
     """
     from cards.starter import load_starter
 
-    store = obj.store(create_with_starter=False)
+    store = obj.store(create_with_starter=not empty, announce=False)
     if empty:
-        click.echo(f"Store ready at {obj.db_path}")
+        echo(f"Store ready at {obj.db_path}")
         return
-    report = load_starter(store, now())
-    click.echo(f"Starter deck: {report.summary()}")
-    click.echo(f"Store ready at {obj.db_path}")
+    report = obj.seeded or load_starter(store, now())
+    echo(f"Starter deck: {report.summary()}")
+    echo(f"Store ready at {obj.db_path}")
 
 
 @cli.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @pass_ctx
 def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
@@ -177,13 +244,13 @@ def import_(obj: Context, files: tuple[str, ...], dry_run: bool) -> None:
     if dry_run and obj.db_path != ":memory:" and not Path(obj.db_path).exists():
         obj.db_path = ":memory:"  # what the store would be: the starter deck, then the files
     report = load_and_import(obj.store(), files, now(), dry_run)
-    for warning in report.warnings:
-        click.echo(str(warning), err=True)
-    click.echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
+    for warning in report.warnings[:SHOWN]:
+        click.echo(visible(str(warning), one_line=True), err=True)
+    echo(("Dry run: " if dry_run else "Imported: ") + report.summary())
     if dry_run:
         for label, refs in (("add", report.added), ("change", report.changed)):
             for kind, rid in refs:
-                click.echo(f"  would {label} {kind} '{rid}'")
+                echo(f"  would {label} {kind} '{rid}'")
 
 
 def _option_name(field: str) -> str:
@@ -195,7 +262,7 @@ def _add_command(kind_name: str) -> click.Command:
     kind = KINDS[kind_name]
 
     @pass_ctx
-    def command(obj: Context, **values: Any) -> None:
+    def command(obj: Context, /, **values: Any) -> None:
         from cards.authoring import check_references, record_from_fields
 
         raw: dict[str, Any] = {}
@@ -215,10 +282,9 @@ def _add_command(kind_name: str) -> click.Command:
             raise InvalidInput(problems)
         from cards.editing import add_record
 
-        cards = add_record(store, kind.name, loc.record, now())
-        for warning in cards["warnings"]:
-            click.echo(str(warning), err=True)
-        click.echo(f"Added {kind.name} '{loc.record['id']}' ({cards['added']} new cards)")
+        cards = add_record(store, kind.name, loc.record, now(),
+                           warn=lambda w: echo(visible(str(w), one_line=True), err=True))
+        echo(f"Added {kind.name} '{loc.record['id']}' ({plural(cards['added'], 'new card')})")
 
     params: list[click.Parameter] = []
     for f in kind.all_fields:
@@ -279,12 +345,18 @@ def edit(obj: Context, kind: str, record_id: str) -> None:
     Example:
       study edit person stalin
     """
-    from cards.editing import edit_record
+    from cards.editing import EditGivenUp, edit_record
 
-    result = edit_record(obj.store(), kind, record_id, now(),
-                         edit=lambda text: click.edit(text, extension=".toml"),
-                         again=lambda problems: _again(problems))
-    click.echo(result)
+    try:
+        result = edit_record(obj.store(), kind, record_id, now(),
+                             edit=edit_text,
+                             again=lambda problems: _again(problems))
+    except EditGivenUp as err:
+        if not interactive():
+            raise  # the problems have not been shown: the error lists them
+        raise click.ClickException(f"{kind} '{record_id}' was not saved. "
+                                   f"{keep_edit(kind, record_id, err.text)}") from None
+    echo(result)
 
 
 def _again(problems: list[Any]) -> bool:
@@ -292,8 +364,18 @@ def _again(problems: list[Any]) -> bool:
     if not interactive():
         return False
     for p in problems:
-        click.echo(str(p), err=True)
+        click.echo(visible(str(p), one_line=True), err=True)
     return click.confirm("Edit again?", default=True, err=True)
+
+
+def keep_edit(kind: str, record_id: str, text: str) -> str:
+    """Keep an edit given up in a file; says where, and how to use it."""
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix=f"study-edit-{kind}-{record_id}-", suffix=".toml")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    return f"Your edit is kept in {path}: fix it, then `study import {path}`."
 
 
 @cli.command()
@@ -310,102 +392,7 @@ def remove(obj: Context, kind: str, record_id: str) -> None:
       study remove fact nomenklatura
     """
     retired = obj.store().remove(kind, record_id, now())
-    click.echo(f"Removed {kind} '{record_id}'; {retired} cards retired")
-
-
-LIST_CHOICE = click.Choice([*PLURALS, "cards"])
-
-
-@cli.command("list")
-@click.argument("kind", type=LIST_CHOICE)
-@click.option("--search", "-s", metavar="TEXT", help="Only entries containing TEXT (any case).")
-@click.option("--tag", "-t", metavar="TAG", help="Only records with this tag.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@pass_ctx
-def list_(obj: Context, kind: str, search: str | None, tag: str | None, as_json: bool) -> None:
-    """List records or cards: a table, or JSON with --json.
-
-    KIND is one of people, organs, offices, tenures, events, facts, cards.
-
-    \b
-    Example:
-      study list tenures --tag ussr
-      study list cards --search Stalin --json
-    """
-    from cards.listing import list_cards, list_records
-
-    store = obj.store()
-    if kind == "cards":
-        rows = list_cards(store, search=search, tag=tag)
-    else:
-        rows = list_records(store, PLURALS[kind].name, search=search, tag=tag)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    from study.screen import print_table
-
-    print_table(kind, rows)
-
-
-@cli.command()
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--tag", "-t", metavar="TAG", help="Only records with this tag (and what they use).")
-@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
-@pass_ctx
-def dump(obj: Context, file: str, tag: str | None, force: bool) -> None:
-    """Write the store's records as TOML that `study import` reads back.
-
-    \b
-    Example:
-      study dump backup.toml
-      study dump - --tag china
-    """
-    from cards.authoring import dump_toml
-    from cards.files import write_atomic
-
-    text = dump_toml(obj.store().all_records(), tag)
-    if file == "-":
-        click.echo(text, nl=False)
-        return
-    write_atomic(file, text.encode(), force=force)
-    click.echo(f"Wrote {file}")
-
-
-@cli.command()
-@pass_ctx
-def check(obj: Context) -> None:
-    """Report inconsistencies: overlaps, lifetimes, cycles, dates.
-
-    Errors exit with status 1; warnings are printed.
-
-    \b
-    Example:
-      study check
-    """
-    from cards.check import check as run_check
-
-    findings = run_check(obj.store().all_records())
-    for f in findings:
-        click.echo(str(f))
-    errors = sum(f.level == "error" for f in findings)
-    warnings = len(findings) - errors
-    click.echo(f"{errors} errors, {warnings} warnings")
-    if errors:
-        sys.exit(1)
-
-
-# -- review ------------------------------------------------------------------
-
-def local_timezone(name: str) -> Any:
-    from study.due import local_timezone as resolve
-
-    return resolve(name)
-
-
-def _settings(config: dict[str, Any]) -> Any:
-    from study.settings import Settings
-
-    return Settings.from_config(config)
+    echo(f"Removed {kind} '{record_id}'; {plural(retired, 'card')} retired")
 
 
 def _kind_choices() -> list[str]:
@@ -434,6 +421,181 @@ def _family_name(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 KIND_FILTER = click.Choice(_kind_choices())
+
+
+LIST_CHOICE = click.Choice([*PLURALS, "cards"])
+STATE_CHOICE = click.Choice(["new", "learning", "review", "suspended", "buried", "leech"])
+
+
+def echo_json_rows(rows: Any) -> None:
+    """Print rows as one JSON array, a row at a time, so that memory stays flat."""
+    out = sys.stdout
+    first = True
+    for row in rows:
+        out.write(("[\n" if first else ",\n") + json_text(row))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+    out.flush()
+
+
+def warn_unknown_tag(store: Any, tag: str | None) -> None:
+    """Warn on stderr about a --tag that no record carries, with the closest ones."""
+    if tag:
+        from cards.listing import unknown_tag
+
+        warning = unknown_tag(store, tag)
+        if warning:
+            echo(f"Warning: {warning}", err=True)
+
+
+@cli.command("list")
+@click.argument("kind", type=LIST_CHOICE)
+@click.option("--search", "-s", metavar="TEXT", help="Only entries containing TEXT (any case).")
+@click.option("--tag", "-t", metavar="TAG", help="Only records with this tag.")
+@click.option("--state", type=STATE_CHOICE, help="Cards only: only cards in this state.")
+@click.option("--kind", "-k", "card_kind", type=KIND_FILTER, callback=_family_name,
+              help="Cards only: only this kind.")
+@click.option("--due", metavar="WHEN",
+              help="Cards only: only cards due by WHEN: now, today, tomorrow or Nd (7d).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_ctx
+def list_(obj: Context, kind: str, search: str | None, tag: str | None, state: str | None,
+          card_kind: str | None, due: str | None, as_json: bool) -> None:
+    """List records or cards: a table, or JSON with --json.
+
+    KIND is one of people, organs, offices, tenures, events, facts, cards.
+    Cards show their state (new, learning, review, suspended, buried,
+    leech) and when they are due.
+
+    \b
+    Example:
+      study list tenures --tag ussr
+      study list cards --state learning --due today
+      study list cards --search Stalin --json
+    """
+    from cards.listing import iter_cards, iter_records
+
+    if kind != "cards" and (state or card_kind or due):
+        raise click.UsageError("--state, --kind and --due apply to `study list cards` only")
+    store = obj.store()
+    warn_unknown_tag(store, tag)
+    moment = now()
+    settings = _settings(store.config())
+    tz = local_timezone(settings.timezone)
+    if kind == "cards":
+        from study.queue import KIND_NAMES, due_cutoff
+
+        cutoff = None
+        if due:
+            try:
+                cutoff = due_cutoff(due, moment, tz, settings.rollover_hour)
+            except ValueError as err:
+                raise click.BadParameter(str(err), param_hint="'--due'") from None
+        rows = iter_cards(store, search=search, tag=tag, state=state,
+                          kind=KIND_NAMES.get(card_kind or "", card_kind),
+                          due_before=cutoff, now=moment)
+    else:
+        rows = iter_records(store, PLURALS[kind].name, search=search, tag=tag)
+    if as_json:
+        echo_json_rows(rows)
+        return
+    from study.screen import print_table
+
+    shown = list(rows)
+    print_table(kind, shown, now=moment, tz=tz)
+    if not shown and store.is_empty():
+        from study.terminal import EMPTY
+
+        echo(EMPTY, err=True)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_ctx
+def tags(obj: Context, as_json: bool) -> None:
+    """List the tags, with how many records and cards carry each.
+
+    \b
+    Example:
+      study tags
+      study list cards --tag ussr
+    """
+    from cards.listing import tag_counts
+
+    counts = tag_counts(obj.store())
+    if as_json:
+        echo_json_rows({"tag": t, "records": r, "cards": c} for t, r, c in counts)
+        return
+    from study.screen import print_tags
+
+    print_tags(counts)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--tag", "-t", metavar="TAG", help="Only records with this tag (and what they use).")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@pass_ctx
+def dump(obj: Context, file: str, tag: str | None, force: bool) -> None:
+    """Write the store's records as TOML that `study import` reads back.
+
+    \b
+    Example:
+      study dump backup.toml
+      study dump - --tag china
+    """
+    from cards.authoring import dump_toml
+    from cards.files import write_atomic
+
+    store = obj.store()
+    warn_unknown_tag(store, tag)
+    text = dump_toml(store.all_records(), tag)
+    if file == "-":
+        echo(text, nl=False)
+        return
+    write_atomic(file, text.encode(), force=force)
+    echo(f"Wrote {file}")
+
+
+@cli.command()
+@pass_ctx
+def check(obj: Context) -> None:
+    """Report inconsistencies: overlaps, lifetimes, cycles, dates.
+
+    Errors exit with status 1; warnings are printed.
+
+    \b
+    Example:
+      study check
+    """
+    from cards.check import check as run_check
+
+    findings = run_check(obj.store().all_records())
+    for f in findings[:SHOWN]:
+        echo(visible(str(f), one_line=True))
+    if len(findings) > SHOWN:
+        echo(f"... and {len(findings) - SHOWN:,} more (the first {SHOWN} are shown)")
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
+    echo(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
+    if errors:
+        sys.exit(1)
+
+
+# -- review ------------------------------------------------------------------
+
+def local_timezone(name: str) -> Any:
+    from study.due import local_timezone as resolve
+
+    return resolve(name)
+
+
+def _settings(config: dict[str, Any]) -> Any:
+    from study.settings import Settings
+
+    return Settings.from_config(config)
+
+
 
 
 @cli.command()
@@ -471,6 +633,7 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
     from study.terminal import run, stdin_frontend
 
     store = obj.store()
+    warn_unknown_tag(store, tag)
     settings = _settings(store.config())
     tz = local_timezone(settings.timezone)
     session = ReviewSession(store, settings, tz, Filters(tag, kind), Limits(new_limit, limit),
@@ -484,8 +647,13 @@ def review(obj: Context, new_limit: int | None, limit: int | None, tag: str | No
 
         kind_, rid = FAMILIES[card["record_kind"]].edit_target(card["record_id"],
                                                                card["template"])
-        return edit_record(session.store, kind_, rid, now(),
-                           edit=lambda text: click.edit(text, extension=".toml"), again=_again)
+        from cards.editing import EditGivenUp
+
+        try:
+            return edit_record(session.store, kind_, rid, now(),
+                               edit=edit_text, again=_again)
+        except EditGivenUp as err:
+            raise EditKept(f"{kind_} '{rid}'. {keep_edit(kind_, rid, err.text)}") from None
 
     run(session, stdin_frontend(now, time.monotonic, tz, edit, type_answers))
 
@@ -512,7 +680,7 @@ def due(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> None:
     conn = connect_current(obj.db_path) if Path(obj.db_path).exists() else None
     if conn is None:
         conn = obj.store().db.conn
-    click.echo(render(counts_for(conn, now(), tag, kind), as_json))
+    echo(render(counts_for(conn, now(), tag, kind), as_json))
 
 
 @cli.command()
@@ -524,70 +692,122 @@ def undo(obj: Context) -> None:
     Example:
       study undo
     """
+    from study.scheduler import RATINGS
     from study.scheduler import undo as undo_last
 
-    review = undo_last(obj.store().db.conn)
-    click.echo(f"Undid the answer {review['rating']} to {review['card_key']} "
-               f"given at {review['reviewed_at']}")
+    store = obj.store()
+    review = undo_last(store.db.conn)
+    tz = local_timezone(_settings(store.config()).timezone)
+    given = datetime.fromisoformat(review["reviewed_at"]).astimezone(tz)
+    moment = now().astimezone(tz)
+    when = given.strftime("%H:%M") + ("" if given.date() == moment.date() else
+                                     given.strftime(" on %a %d %b %Y"))
+    rating = review["rating"]
+    echo(f"Undid your answer {rating} {RATINGS.get(rating, '?')} to {review['card_key']}, "
+               f"given at {when}")
+    card = store.db.execute("SELECT question FROM cards WHERE key = ?",
+                            [review["card_key"]]).fetchone()
+    if card:
+        echo(f"  Q: {card[0]}")
 
 
-@cli.command()
-@click.argument("keys", nargs=-1, required=True)
-@pass_ctx
-def suspend(obj: Context, keys: tuple[str, ...]) -> None:
-    """Suspend cards: they are not shown until unsuspended.
+def _suspension(suspend: bool) -> click.Command:
+    verb = "Suspend" if suspend else "Unsuspend"
 
-    \b
-    Example:
-      study suspend organ:pravda:founded
-    """
-    from study.scheduler import set_suspended
+    @pass_ctx
+    def command(obj: Context, targets: tuple[str, ...], tag: str | None,
+                search: str | None) -> None:
+        from cards.listing import select_cards
+        from study.scheduler import set_suspended
 
-    changed = set_suspended(obj.store().db.conn, list(keys), True)
-    click.echo(f"Suspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
+        if not (targets or tag or search):
+            raise click.UsageError("name the cards: KEY, KIND:ID, --tag TAG or --search TEXT")
+        store = obj.store()
+        warn_unknown_tag(store, tag)
+        keys = select_cards(store, list(targets), tag=tag, search=search)
+        changed = set_suspended(store.db.conn, keys, suspend)
+        unchanged = len(keys) - len(changed)
+        already = (f" ({unchanged} already {'suspended' if suspend else 'not suspended'})"
+                   if unchanged else "")
+        echo(f"{verb}ed {plural(len(changed), 'card')}{already}")
+
+    doc = ("Suspend cards: they are not shown until unsuspended.\n\n"
+           if suspend else "Unsuspend cards (leeches too).\n\n")
+    doc += ("Name cards by key, all the cards of a record by KIND:ID, or choose them\n"
+            "with --tag and --search.\n\n"
+            f"\b\nExample:\n  study {verb.lower()} organ:pravda:founded\n"
+            f"  study {verb.lower()} person:stalin\n  study {verb.lower()} --tag purges")
+    return click.Command(
+        verb.lower(), callback=command, help=doc, short_help=doc.split("\n")[0],
+        params=[click.Argument(["targets"], nargs=-1, metavar="[KEY|KIND:ID]..."),
+                click.Option(["--tag", "-t"], metavar="TAG",
+                             help="Cards of records with this tag."),
+                click.Option(["--search", "-s"], metavar="TEXT",
+                             help="Cards whose key, question or answer contains TEXT.")])
 
 
-@cli.command()
-@click.argument("keys", nargs=-1, required=True)
-@pass_ctx
-def unsuspend(obj: Context, keys: tuple[str, ...]) -> None:
-    """Unsuspend cards (leeches too).
+suspend = _suspension(True)
+unsuspend = _suspension(False)
+cli.add_command(suspend)
+cli.add_command(unsuspend)
 
-    \b
-    Example:
-      study unsuspend organ:pravda:founded
-    """
-    from study.scheduler import set_suspended
 
-    changed = set_suspended(obj.store().db.conn, list(keys), False)
-    click.echo(f"Unsuspended {len(changed)} card{'s' if len(changed) != 1 else ''}")
+def _shown(key: str, value: Any) -> str:
+    """A setting as `study config` shows it, which `study config set` accepts back."""
+    if key == "parameters":
+        return " ".join(f"{v:g}" for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 @cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON for scripts.")
 @click.pass_context
-def config(ctx: click.Context) -> None:
+def config(ctx: click.Context, as_json: bool) -> None:
     """Show the scheduler settings; `study config set KEY VALUE` changes one.
 
     \b
     Example:
       study config
+      study config get new_per_day
       study config set desired_retention 0.85
       study config set learning_steps '1m 10m 1h'
+      study config reset new_per_day
     """
-    if ctx.invoked_subcommand is None:
-        from study.settings import DESCRIPTIONS
+    if ctx.invoked_subcommand is not None:
+        if as_json:
+            raise click.UsageError("--json goes with `study config` alone")
+        return
+    from study.settings import DESCRIPTIONS
 
-        values = _settings(ctx.obj.store().config()).to_config()
-        for key, description in DESCRIPTIONS.items():
-            value = values[key]
-            shown = " ".join(f"{v:g}" for v in value) if key == "parameters" else value
-            if isinstance(shown, bool):
-                shown = str(shown).lower()
-            click.echo(f"{key} = {shown}")
-            click.echo(f"    {description}")
+    values = _settings(ctx.obj.store().config()).to_config()
+    if as_json:
+        echo(json_text({key: values[key] for key in DESCRIPTIONS}, indent=2))
+        return
+    for key, description in DESCRIPTIONS.items():
+        echo(f"{key} = {_shown(key, values[key])}")
+        echo(f"    {description}")
 
 
-@config.command("set")
+@config.command("get")
+@click.argument("key")
+@pass_ctx
+def config_get(obj: Context, key: str) -> None:
+    """Print one setting's value.
+
+    \b
+    Example:
+      study config get desired_retention
+    """
+    from study.settings import known_setting
+
+    known_setting(key)
+    echo(_shown(key, _settings(obj.store().config()).to_config()[key]))
+
+
+# a value may start with '-' ("-5" gets the range error, not "No such option")
+@config.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value")
 @pass_ctx
@@ -597,12 +817,40 @@ def config_set(obj: Context, key: str, value: str) -> None:
     \b
     Example:
       study config set new_per_day 10
+      study config set fuzz off
     """
     from study.settings import parse_setting
 
     parsed = parse_setting(key, value)
-    obj.store().set_config(key, parsed)
-    click.echo(f"{key} = {value}")
+    store = obj.store()
+    store.set_config(key, parsed)
+    echo(f"{key} = {_shown(key, _settings(store.config()).to_config()[key])}")
+
+
+@config.command("reset")
+@click.argument("keys", nargs=-1, metavar="KEY...")
+@click.option("--all", "every", is_flag=True, help="Reset every setting.")
+@pass_ctx
+def config_reset(obj: Context, keys: tuple[str, ...], every: bool) -> None:
+    """Give settings back their default values (the FSRS parameters too, with --all).
+
+    \b
+    Example:
+      study config reset new_per_day
+      study config reset --all
+    """
+    from study.settings import DESCRIPTIONS, known_setting
+
+    if every == bool(keys):
+        raise click.UsageError("name the settings to reset, or give --all")
+    for key in keys:
+        known_setting(key)
+    store = obj.store()
+    chosen = list(DESCRIPTIONS) if every else list(keys)
+    store.reset_config(chosen)
+    values = _settings(store.config()).to_config()
+    for key in chosen:
+        echo(f"{key} = {_shown(key, values[key])}")
 
 
 # -- optimize ----------------------------------------------------------------
@@ -631,18 +879,18 @@ def optimize(obj: Context, dry_run: bool) -> None:
         result = fit(store.db.conn, settings.parameters, progress, now=now(),
                      tz=local_timezone(settings.timezone), rollover_hour=settings.rollover_hour,
                      relearning_steps=len(settings.relearning_steps))
-    click.echo(f"Fitted to {result.items:,} answers on {result.cards:,} cards:")
-    click.echo(f"  {'parameters':<12}{'log loss':>10}{'RMSE (bins)':>13}")
+    echo(f"Fitted to {plural(result.items, 'answer')} on {plural(result.cards, 'card')}:")
+    echo(f"  {'parameters':<12}{'log loss':>10}{'RMSE (bins)':>13}")
     for name, metrics in (("current", result.current), ("fitted", result.fitted)):
-        click.echo(f"  {name:<12}{metrics.log_loss:>10.4f}{metrics.rmse:>13.4f}")
+        echo(f"  {name:<12}{metrics.log_loss:>10.4f}{metrics.rmse:>13.4f}")
     if not result.better:
-        click.echo("The fitted parameters are not better (no lower log loss); "
+        echo("The fitted parameters are not better (no lower log loss); "
                    "kept the current ones.")
     elif dry_run:
-        click.echo("The fitted parameters are better; dry run, nothing saved.")
+        echo("The fitted parameters are better; dry run, nothing saved.")
     else:
         store.set_config("parameters", list(result.parameters))
-        click.echo("The fitted parameters are better; saved them (see `study config`).")
+        echo("The fitted parameters are better; saved them (see `study config`).")
 
 
 def _optimize_progress() -> Any:
@@ -714,6 +962,14 @@ def _export_progress(quiet: bool) -> Any:
     return bar()
 
 
+def _warn_extension(out: str, extensions: tuple[str, ...], what: str) -> None:
+    from cards.files import extension_warning
+
+    warning = extension_warning(out, extensions, what)
+    if warning:
+        echo(f"Warning: {warning}", err=True)
+
+
 @export.command("anki")
 @click.argument("out", type=click.Path(dir_okay=False))
 @_export_options
@@ -732,10 +988,12 @@ def export_anki(obj: Context, out: str, deck: str, split_by: str | None, tag: st
     """
     from exports.anki import export_apkg
 
+    _warn_extension(out, (".apkg",), "an Anki package")
+    warn_unknown_tag(obj.store(), tag)
     with _export_progress(quiet) as progress:
         result = export_apkg(obj.store(), out, deck=deck, split_by=split_by, tag=tag,
                              kind=kind, force=force, progress=progress)
-    click.echo(f"Wrote {out}: {result.summary()}")
+    echo(f"Wrote {out}: {result.summary()}")
 
 
 @export.command("csv")
@@ -757,10 +1015,12 @@ def export_csv(obj: Context, out: str, deck: str, split_by: str | None, tag: str
     """
     from exports.csv import export_csv as write_csv
 
+    _warn_extension(out, (".csv", ".tsv", ".txt"), "a file for Anki's text import")
+    warn_unknown_tag(obj.store(), tag)
     with _export_progress(quiet) as progress:
         result = write_csv(obj.store(), out, deck=deck, split_by=split_by, tag=tag, kind=kind,
                            separator=separator, force=force, progress=progress)
-    click.echo(f"Wrote {out}: {result.summary()}")
+    echo(f"Wrote {out}: {result.summary()}")
 
 
 # -- stats -------------------------------------------------------------------
@@ -789,10 +1049,11 @@ def stats(obj: Context, as_json: bool, tag: str | None, kind: str | None) -> Non
     from study.stats import compute, render
 
     store = obj.store()
+    warn_unknown_tag(store, tag)
     settings = _settings(store.config())
     tz = local_timezone(settings.timezone)
     figures = compute(store.db.conn, now(), tz, settings.rollover_hour, Filters(tag, kind))
     if as_json:
-        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+        echo(json_text(figures, indent=2))
         return
     render(figures)

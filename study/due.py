@@ -62,7 +62,14 @@ def clock() -> datetime:
             sys.stderr.write(f"Error: STUDY_NOW={fixed!r} is not a time; expected ISO 8601, "
                              f"e.g. 2026-11-23T07:30:00+00:00, or leave it unset\n")
             raise SystemExit(2) from None
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        # intervals reach 100 years ahead and statistics a year back: keep clear of the
+        # ends of the calendar
+        if not 1900 <= value.year <= 9000:
+            sys.stderr.write(f"Error: STUDY_NOW={fixed!r} is out of range, expected a time "
+                             f"in the years 1900 to 9000, or leave it unset\n")
+            raise SystemExit(2)
+        return value.astimezone(UTC)  # the scheduler (py-fsrs) takes UTC only
     return datetime.now(UTC)
 
 
@@ -96,6 +103,12 @@ def _fast(args: list[str]) -> bool:
 
 def main() -> None:
     """The console script ``study``."""
+    for stream in (sys.stdout, sys.stderr):
+        # a terminal or pipe that cannot show a character gets an escape, not a traceback
+        # (PYTHONIOENCODING=ascii, LANG=C on an old system)
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and stream.errors == "strict":
+            reconfigure(errors="backslashreplace")
     if _fast(sys.argv[1:]):
         return
     from study.cli import main as cli_main

@@ -227,9 +227,36 @@ class Queue:
             self.reviews_since_new = max(0, self.reviews_since_new + step)
 
     def due_tomorrow(self, now: datetime) -> int:
-        """Non-new cards that will be due by the end of the next study day."""
+        """Non-new cards that fall due in the next study day (not those due today)."""
         day = study_day(now, self.tz, self.settings.rollover_hour)
-        end = iso(day.end + timedelta(days=1))
+        start, end = iso(day.end), iso(day_start(day.date + timedelta(days=2), self.tz,
+                                                 self.settings.rollover_hour))
         sql = (f"SELECT COUNT(*) FROM cards c WHERE c.retired = 0 AND c.suspended = 0 "
-               f"AND {self.filters.sql()} AND c.state != 'new' AND c.due < :end")
-        return int(self.conn.execute(sql, self._params(now, day, end=end)).fetchone()[0])
+               f"AND {self.filters.sql()} AND c.state != 'new' AND c.due >= :start "
+               f"AND c.due < :end")
+        return int(self.conn.execute(sql, self._params(now, day, start=start, end=end)
+                                     ).fetchone()[0])
+
+
+DUE_PERIODS = "now, today, tomorrow or a number of days such as 7d"
+
+
+def due_cutoff(period: str, now: datetime, tz: tzinfo, rollover_hour: int) -> datetime:
+    """The end of ``period`` (``now``, ``today``, ``tomorrow``, ``Nd``: N study days).
+
+    ``today`` ends with this study day; ``tomorrow`` with the next; ``7d`` with
+    the seventh study day from today.
+
+    Raises:
+        ValueError: ``period`` is none of these.
+    """
+    if period == "now":
+        return now
+    days = {"today": 1, "tomorrow": 2}.get(period)
+    if days is None:
+        number = period[:-1] if period.endswith("d") else ""
+        if not number.isdigit() or not 0 < int(number) <= 36500:
+            raise ValueError(f"{period!r} is not a period, expected {DUE_PERIODS}")
+        days = int(number)
+    day = study_day(now, tz, rollover_hour)
+    return day_start(day.date + timedelta(days=days), tz, rollover_hour)

@@ -15,7 +15,7 @@ from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
 
-from cards.db import from_iso, iso, row_dict
+from cards.db import from_iso, iso, rollback, row_dict
 from cards.errors import CardsError, UnknownCard
 from study.queue import study_day
 from study.settings import Settings
@@ -101,8 +101,8 @@ class _Write:
     def __exit__(self, exc_type: object, *rest: object) -> None:
         if exc_type is None:
             self.conn.execute("COMMIT")
-        elif self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        else:
+            rollback(self.conn)  # a failed rollback must not hide the error
 
 
 def answer(conn: sqlite3.Connection, scheduler: Scheduler, settings: Settings, tz: tzinfo,

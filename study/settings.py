@@ -21,30 +21,52 @@ DEFAULT_PARAMETERS = (
 
 _STEP = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+#: What versions before 2026-11 wrote for long steps ("1mo", "1.5y"): read, never written.
+_LEGACY_STEP = re.compile(r"(\d+(?:\.\d+)?)(mo|y)")
+_LEGACY_UNITS = {"mo": 30 * 86400, "y": 365 * 86400}
+#: A step lasts at least a second and at most the longest interval.
+_SHORTEST, _LONGEST = 1, 36500 * 86400
 
 
 class BadSetting(CardsError, ValueError):
     """A setting's name or value is not valid."""
 
 
-def parse_steps(text: str) -> tuple[timedelta, ...]:
+def parse_steps(text: str, *, stored: bool = False) -> tuple[timedelta, ...]:
     """Parse learning steps such as ``1m 10m 1h``.
 
+    Args:
+        stored: also read the ``mo`` and ``y`` steps that older versions stored.
+
     Raises:
-        BadSetting: a step is not a number followed by s, m, h or d.
+        BadSetting: a step is not a number followed by s, m, h or d, or is
+            shorter than a second or longer than 36500 days.
     """
     steps = []
     for part in text.replace(",", " ").split():
-        m = _STEP.fullmatch(part)
-        if not m or float(m[1]) <= 0:
+        m = _STEP.fullmatch(part) or (_LEGACY_STEP.fullmatch(part) if stored else None)
+        if not m:
             raise BadSetting(f"{part!r} is not a step, expected steps such as '1m 10m 1h' "
                              f"(a number and s, m, h or d)")
-        steps.append(timedelta(seconds=float(m[1]) * _UNITS[m[2]]))
+        seconds = float(m[1]) * {**_UNITS, **_LEGACY_UNITS}[m[2]]
+        if not seconds <= _LONGEST or round(seconds) < _SHORTEST:
+            raise BadSetting(f"{part!r} is out of range, expected steps from 1s to 36500d")
+        steps.append(timedelta(seconds=round(seconds)))
     return tuple(steps)
 
 
 def format_steps(steps: tuple[timedelta, ...]) -> str:
-    return " ".join(format_interval(s) for s in steps)
+    """Steps as ``parse_steps`` reads them back exactly: each in the largest whole unit."""
+    out = []
+    for step in steps:
+        seconds = round(step.total_seconds())
+        for unit in "dhm":
+            if seconds % _UNITS[unit] == 0:
+                out.append(f"{seconds // _UNITS[unit]}{unit}")
+                break
+        else:
+            out.append(f"{seconds}s")
+    return " ".join(out)
 
 
 def format_interval(delta: timedelta) -> str:
@@ -97,7 +119,11 @@ class Settings(NamedTuple):
 
 def _from_json(name: str, value: Any) -> Any:
     if name.endswith("_steps"):
-        return parse_steps(value)
+        try:
+            return parse_steps(value, stored=True)
+        except BadSetting as err:
+            raise BadSetting(f"the stored setting {name} = {value!r} is not valid ({err}); "
+                             f"set it again with `study config set {name} ...`") from None
     if name == "parameters":
         return tuple(float(v) for v in value)
     return value
@@ -139,14 +165,24 @@ def _int(text: str, low: int, high: int) -> int:
     return value
 
 
+def known_setting(key: str) -> str:
+    """``key`` if it names a setting.
+
+    Raises:
+        BadSetting: it does not, with the names that do.
+    """
+    if key not in DESCRIPTIONS:
+        raise BadSetting(f"unknown setting {key!r}, expected one of: {', '.join(DESCRIPTIONS)}")
+    return key
+
+
 def parse_setting(key: str, text: str) -> Any:
     """Parse and validate ``study config set KEY VALUE``; returns the JSON value to store.
 
     Raises:
         BadSetting: an unknown key or a value out of range, with what is expected.
     """
-    if key not in DESCRIPTIONS:
-        raise BadSetting(f"unknown setting {key!r}, expected one of: {', '.join(DESCRIPTIONS)}")
+    known_setting(key)
     if key == "desired_retention":
         try:
             value = float(text)
@@ -172,6 +208,12 @@ def parse_setting(key: str, text: str) -> Any:
             raise BadSetting("expected 21 numbers separated by spaces or commas") from None
         if len(weights) != 21:
             raise BadSetting(f"got {len(weights)} numbers, expected the 21 FSRS-6 weights")
+        from fsrs import Scheduler
+
+        try:
+            Scheduler(parameters=weights)  # checks each weight against FSRS-6's bounds
+        except ValueError as err:
+            raise BadSetting(f"the weights are not usable by FSRS-6: {err}") from None
         return weights
     if key == "timezone":
         if text != "local":

@@ -244,7 +244,10 @@ def render(stats: dict[str, Any], console: Any = None) -> None:
         title.append(f" · {', '.join(narrowed)}", style="dim")
     console.print(title)
     console.print()
-    for line in _calendar(stats["calendar"], console.width, console.color_system is not None):
+    summary, *grid = _calendar(stats["calendar"], console.width,
+                               console.color_system is not None)
+    console.print(summary)
+    for line in grid:
         console.print(line, no_wrap=True, overflow="crop")
     console.print()
     console.print(_today(stats["today"]))
@@ -292,6 +295,7 @@ def _calendar(calendar: dict[str, int], width: int, color: bool) -> list[Any]:
 
     days = [date.fromisoformat(d) for d in calendar]
     counts = list(calendar.values())
+    levels = _shade_levels(counts)  # of the whole year, also when fewer weeks are shown
     total = sum(counts)
     studied = sum(1 for n in counts if n)
     streak = 0
@@ -302,12 +306,21 @@ def _calendar(calendar: dict[str, int], width: int, color: bool) -> list[Any]:
     summary = Text(f"{_plural(total, 'answer')} in the last {len(days)} days", style="bold")
     summary.append(f" · studied on {_plural(studied, 'day')} · streak {_plural(streak, 'day')}",
                    style="default")
+    margin = 4
     origin = days[0] - timedelta(days=days[0].weekday())
     weeks = (days[-1] - origin).days // 7 + 1
-    margin = 4
-    cell = 2 if width >= margin + 2 * weeks else 1
+    # two columns a week if they fit, a label at the last week included (3 letters);
+    # else one, and the oldest weeks give way, so that today is always in sight
+    cell = 2 if width >= margin + 2 * (weeks - 1) + 3 else 1
+    if cell == 1 and margin + weeks - 1 + 3 > width:
+        weeks = max(1, width - margin - 2)
+        origin = days[-1] - timedelta(days=days[-1].weekday(), weeks=weeks - 1)
+        kept = [i for i, d in enumerate(days) if d >= origin]
+        days = [days[i] for i in kept]
+        counts = [counts[i] for i in kept]
 
     months = [" "] * (margin + weeks * cell + 3)
+    # a month is labelled over the first column that holds its first day
     starts = [((d - origin).days // 7, d.month) for d in days if d.day == 1]
     if days[0].day != 1:
         starts.insert(0, (0, days[0].month))
@@ -315,12 +328,12 @@ def _calendar(calendar: dict[str, int], width: int, color: bool) -> list[Any]:
     for i, (week, month) in enumerate(starts):
         at = margin + week * cell
         following = starts[i + 1][0] * cell + margin if i + 1 < len(starts) else len(months)
-        if at > placed_end and at + 3 <= following:
+        if at > placed_end and at + 3 < following:  # a space before the next one
             months[at:at + 3] = MONTHS[month - 1]
             placed_end = at + 3
     lines = [summary, Text("".join(months).rstrip(), style="dim")]
 
-    levels = _shade_levels(counts)
+    levels = levels[len(levels) - len(days):]
     grid: list[list[int | None]] = [[None] * weeks for _ in range(7)]
     for d, level in zip(days, levels, strict=True):
         grid[d.weekday()][(d - origin).days // 7] = level
@@ -411,12 +424,18 @@ def _due_chart(due: dict[str, int], width: int) -> list[Any]:
     # a backlog today would flatten the other days: then its bar is cut off (▲)
     later = max(counts[1:], default=0)
     top = later if counts[0] > 2 * later > 0 else max(counts)
-    axis = len(f"{top:,}") + 1
+    # the axis shows the real maximum: above a break (┆) when today's bar is cut
+    highest = max(counts)
+    axis = len(f"{highest:,}") + 1
     bar = max(1, min(3, (width - axis - 1) // len(counts) - 1))
     height = 8
     eighths = [0 if n == 0 else min(height * 8, max(1, round(n / top * height * 8)))
                for n in counts]
     lines = [title]
+    if highest > top:
+        line = Text(f"{highest:,}".rjust(axis - 1) + "┆", style="dim")
+        line.append("▲" * bar, style="yellow")
+        lines.append(line)
     for row in range(height, 0, -1):
         label = f"{top:,}" if row == height else ""
         line = Text(f"{label:>{axis - 1}}│", style="dim")
@@ -445,6 +464,8 @@ def _due_chart(due: dict[str, int], width: int) -> list[Any]:
 def _leeches(leeches: list[dict[str, str]]) -> list[Any]:
     from rich.text import Text
 
+    from cards.text import visible
+
     if not leeches:
         return [Text("Leeches: none", style="bold")]
     lines = [Text(f"Leeches: {len(leeches):,}", style="bold")]
@@ -452,7 +473,8 @@ def _leeches(leeches: list[dict[str, str]]) -> list[Any]:
     width = min(40, max(len(leech["key"]) for leech in shown))
     for leech in shown:
         key = leech["key"] if len(leech["key"]) <= width else leech["key"][:width - 1] + "…"
-        lines.append(Text.assemble("  ", (f"{key:<{width}}", "dim"), "  ", leech["question"]))
+        lines.append(Text.assemble("  ", (f"{visible(key):<{width}}", "dim"), "  ",
+                                   visible(leech["question"])))
     if len(leeches) > LEECHES_SHOWN:
         lines.append(Text(f"  … and {len(leeches) - LEECHES_SHOWN:,} more: "
                           f"study list cards --tag leech", style="dim"))

@@ -8,20 +8,24 @@ at a time (newlines ignored) and the output is plain text, so that
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import re
 import signal
+import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 
 import click
 
-from cards.db import from_iso
+from cards.db import busy, from_iso
 from cards.errors import CardsError
+from cards.text import visible
 from study.answers import Verdict, check, differences
 from study.queue import Counts
 from study.scheduler import RATINGS, CardMoved, NothingToUndo
@@ -30,6 +34,7 @@ from study.settings import format_interval
 
 QUIT = {"q", "Q", "\x1b"}
 REVEAL = {" ", "\r", "\n"}
+ENTER = {"\r", "\n"}
 HELP = """Keys
   Space/Enter  show the answer
   1 2 3 4      Again, Hard, Good, Easy (after the answer is shown)
@@ -38,13 +43,25 @@ HELP = """Keys
   b            bury this card until tomorrow
   e            edit this card's record in $EDITOR
   ?            this help
-  q / Esc      quit (answers given are saved)"""
+  q / Esc      quit (answers given are saved)
+With --type: Enter takes the suggested grade; Esc or Ctrl-D at the answer
+prompt quits."""
+
+
+#: What an empty store says: how to put facts in it.
+EMPTY = ("The store has no facts yet. Add some with `study add fact` (or person, organ, "
+         "office, tenure, event), import a TOML file with `study import FILE`, or load the "
+         "starter deck with `study init`.")
+
+
+T = TypeVar("T")
 
 
 class Keys(Protocol):
     def get(self) -> str: ...
 
-    def line(self, prompt: str) -> str: ...
+    def line(self, prompt: str) -> str | None:
+        """A typed line; None when the learner quits (Esc, Ctrl-D)."""
 
     def session(self) -> contextlib.AbstractContextManager[None]: ...
 
@@ -139,10 +156,46 @@ class TerminalKeys:
             raise EOFError
         return data.decode(sys.stdin.encoding or "utf-8", "replace")
 
-    def line(self, prompt: str) -> str:
-        self.pending.clear()
-        with self.cooked():
-            return input(prompt)
+    def line(self, prompt: str) -> str | None:
+        """A typed line, edited in single-key mode: Enter ends it; Esc or Ctrl-D
+        (None) quit; Backspace and Ctrl-U erase; arrows and other keys are ignored."""
+        if self.saved is None:  # no single-key mode (Windows): the terminal's own editing
+            try:
+                text = input(prompt)
+            except EOFError:
+                return None
+            return None if text.startswith("\x1b") else text
+        from rich.cells import cell_len
+
+        out = sys.stdout
+        out.write(prompt)
+        out.flush()
+        typed: list[str] = []
+        while True:
+            try:
+                key = self.get()
+            except EOFError:  # Ctrl-D
+                out.write("\n")
+                return None
+            if key in ("\r", "\n"):
+                out.write("\n")
+                out.flush()
+                return "".join(typed)
+            if key == "\x1b":
+                out.write("\n")
+                return None
+            if key in ("\x7f", "\x08"):
+                if typed:
+                    width = cell_len(typed.pop())
+                    out.write("\b" * width + " " * width + "\b" * width)
+            elif key == "\x15":  # Ctrl-U
+                width = cell_len("".join(typed))
+                out.write("\b" * width + " " * width + "\b" * width)
+                typed.clear()
+            elif len(key) == 1 and key.isprintable():
+                typed.append(key)
+                out.write(key)
+            out.flush()
 
 
 class StreamKeys:
@@ -159,11 +212,12 @@ class StreamKeys:
             if ch not in "\r\n":
                 return ch
 
-    def line(self, prompt: str) -> str:
+    def line(self, prompt: str) -> str | None:
         text = self.stream.readline()
         if text == "":
             raise EOFError
-        return text.rstrip("\n")
+        text = text.rstrip("\r\n")
+        return None if text.startswith(("\x1b", "\x04")) else text
 
     def session(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
@@ -224,25 +278,31 @@ class PlainView:
                 f"answered {answered}]")
         if showing.changed:
             self._p("(answer changed since your last review)")
-        self._p(f"Q: {showing.card['question']}")
+        self._p(f"Q: {visible(showing.card['question'])}")
 
     def reveal(self, showing: Showing, verdict: Verdict | None) -> None:
         if verdict:
-            self._p(f"You typed: {verdict.typed}")
+            line = f"You typed: {visible(verdict.typed)}"
+            if verdict.typed.strip() and verdict.result != "correct":
+                marks = {"same": "{}", "wrong": "[-{}-]", "missing": "{{+{}+}}"}
+                line += "   difference: " + "".join(
+                    marks[how].format(visible(text))
+                    for text, how in differences(verdict.typed.strip(), showing.card["answer"]))
+            self._p(line)
             self._p(f"{verdict.detail} → suggested {verdict.grade} {RATINGS[verdict.grade]}")
-        self._p(f"A: {showing.card['answer']}")
+        self._p(f"A: {visible(showing.card['answer'])}")
         for line in showing.context:
-            self._p(f"   {line}")
+            self._p(f"   {visible(line)}")
         self._p(buttons(showing))
 
     def say(self, text: str, style: str = "") -> None:
-        self._p(text)
+        self._p(visible(text))
 
     def note(self, text: str, style: str = "") -> None:
-        self._p(text)
+        self._p(visible(text))
 
     def summary(self, summary: Summary, text: str) -> None:
-        self._p(text)
+        self._p(visible(text))
 
 
 class RichView:
@@ -277,10 +337,11 @@ class RichView:
         title = f"{showing.card['kind']} · {showing.reason}"
         if showing.changed:
             title += " · [yellow]answer changed[/]"
-        self.console.print(Panel(Text(showing.card["question"], style="bold"), title=title,
+        self.console.print(Panel(Text(visible(showing.card["question"]), style="bold"), title=title,
                                  title_align="left", padding=(1, 2)))
         if self.type_answers:
-            self.console.print("[dim]Type your answer and press Enter (empty: show it)[/]")
+            self.console.print("[dim]Type your answer and press Enter (empty: show it)   "
+                               "Esc or Ctrl-D: quit[/]")
         else:
             self.console.print("[dim]Space: show answer   ?: help   q: quit[/]")
 
@@ -288,18 +349,22 @@ class RichView:
         from rich.panel import Panel
         from rich.text import Text
 
-        body = Text(showing.card["answer"], style="bold green")
+        body = Text(visible(showing.card["answer"]), style="bold green")
         if showing.context:
-            body.append("\n\n" + "\n".join(showing.context), style="dim")
+            body.append("\n\n" + visible("\n".join(showing.context)), style="dim")
         if verdict:
             style = {"correct": "green", "close": "yellow", "wrong": "red"}[verdict.result]
-            if verdict.typed.strip() and verdict.result != "correct":
+            if verdict.typed.strip():
+                # what was typed, as typed; beside it, letter by letter, what differs
                 line = Text("You typed: ", style="dim")
-                looks = {"same": "", "wrong": "red strike", "missing": "green underline"}
-                for text, how in differences(verdict.typed.strip(), showing.card["answer"]):
-                    line.append(text, looks[how])
+                line.append(visible(verdict.typed.strip()))
+                if verdict.result != "correct":
+                    line.append("   difference: ", style="dim")
+                    looks = {"same": "", "wrong": "red strike", "missing": "green underline"}
+                    for text, how in differences(verdict.typed.strip(), showing.card["answer"]):
+                        line.append(visible(text), looks[how])
                 self.console.print(line)
-            self.console.print(Text(f"{verdict.detail}  (suggested: {verdict.grade} "
+            self.console.print(Text(f"{visible(verdict.detail)}  (suggested: {verdict.grade} "
                                     f"{RATINGS[verdict.grade]})", style=style))
         self.console.print(Panel(body, title="answer", title_align="left", padding=(1, 2)))
         styles = {1: "bold red", 2: "bold yellow", 3: "bold green", 4: "bold blue"}
@@ -309,14 +374,15 @@ class RichView:
             line.append(format_interval(showing.previews[r]), "dim")
             line.append("   ")
         self.console.print(line)
-        accept = "Enter: the suggested grade   " if verdict else ""
+        accept = (f"Enter: the suggested grade ({verdict.grade} {RATINGS[verdict.grade]})   "
+                  if verdict else "")
         self.console.print(f"[dim]{accept}u undo   s suspend   b bury   e edit   ?: help   "
                            f"q: quit[/]")
 
     def say(self, text: str, style: str = "") -> None:
         from rich.text import Text
 
-        self.console.print(Text(text, style=style))
+        self.console.print(Text(visible(text), style=style))
 
     def note(self, text: str, style: str = "") -> None:
         self.say(text, style)
@@ -324,8 +390,9 @@ class RichView:
 
     def summary(self, summary: Summary, text: str) -> None:
         from rich.panel import Panel
+        from rich.text import Text
 
-        self.console.print(Panel(text, title="session over", title_align="left"))
+        self.console.print(Panel(Text(visible(text)), title="session over", title_align="left"))
 
 
 @dataclass
@@ -375,7 +442,9 @@ def _loop(session: ReviewSession, ui: Frontend) -> None:
         showing = session.next(now)
         if showing is None:
             counts = session.counts(now)
-            if first:
+            if first and session.store.is_empty():
+                ui.view.say(EMPTY)
+            elif first:
                 ui.view.say(f"Nothing to review now. Next card due: "
                             f"{when(counts.next_due, now, ui.tz)}.")
             else:
@@ -398,6 +467,8 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
     while True:
         if ui.type_answers and not revealed:
             typed = ui.keys.line("Your answer: ")
+            if typed is None:  # Esc or Ctrl-D
+                raise _Quit
             verdict = check(typed, showing.card["answer"], showing.card["template"],
                             showing.aliases)
             revealed = True
@@ -411,26 +482,29 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
         elif key in REVEAL and not revealed:
             revealed = True
             ui.view.reveal(showing, None)
-        elif key in REVEAL and verdict is not None:
+        elif key in ENTER and verdict is not None:
             _grade(session, ui, showing, verdict.grade, started)
             return
+        elif key in REVEAL and verdict is not None:  # Space never grades
+            ui.view.say(f"Enter takes the suggested grade ({verdict.grade} "
+                        f"{RATINGS[verdict.grade]}); or press 1, 2, 3 or 4.", "yellow")
         elif revealed and key in "1234" and len(key) == 1:
             _grade(session, ui, showing, int(key), started)
             return
         elif key == "u":
             try:
-                review = session.undo()
+                review = _until_unlocked(ui, session.undo)
             except NothingToUndo as err:
                 ui.view.say(str(err), "yellow")
                 continue
             ui.view.note(f"Undid your answer to {review['card_key']}.", "yellow")
             return
         elif key == "s":
-            session.suspend(showing)
+            _until_unlocked(ui, functools.partial(session.suspend, showing))
             ui.view.note(f"Suspended {showing.key}.", "yellow")
             return
         elif key == "b":
-            session.bury(showing, ui.clock())
+            _until_unlocked(ui, functools.partial(session.bury, showing, ui.clock()))
             ui.view.note(f"Buried {showing.key} until tomorrow.", "yellow")
             return
         elif key == "e":
@@ -455,11 +529,36 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
                      showing)
 
 
+#: Seconds between tries when another program holds the store's lock.
+RETRY_SECONDS = 1.0
+
+
+def _until_unlocked(ui: Frontend, write: Callable[[], T]) -> T:
+    """Run ``write``; while another program holds the lock, say so once and try again.
+
+    The store's busy timeout already waits some seconds; a longer lock (a
+    backup, a sync, a database browser) must not end the session mid-card.
+    """
+    told = False
+    while True:
+        try:
+            return write()
+        except sqlite3.OperationalError as err:
+            if not busy(err):
+                raise
+            if not told:
+                ui.view.say("The store is locked by another program; waiting for it "
+                            "(Ctrl-C quits)...", "yellow")
+                told = True
+            time.sleep(RETRY_SECONDS)
+
+
 def _grade(session: ReviewSession, ui: Frontend, showing: Showing, rating: int,
            started: float) -> None:
     elapsed = int((ui.timer() - started) * 1000)
     try:
-        result = session.answer(showing, rating, ui.clock(), elapsed)
+        result = _until_unlocked(ui, lambda: session.answer(showing, rating, ui.clock(),
+                                                            elapsed))
     except CardMoved as err:
         ui.view.note(str(err), "yellow")
         return

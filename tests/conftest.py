@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from helpers import DECK, store_from_toml
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +22,19 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("EDITOR", raising=False)
     monkeypatch.delenv("VISUAL", raising=False)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def deck_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared deck imported once (at helpers.T0), closed, for ``deck`` to copy."""
+    path = tmp_path_factory.mktemp("deck") / "deck.db"
+    store_from_toml(path, DECK).close()
+    return path
+
+
+@pytest.fixture
+def deck(isolated: Path, deck_template: Path) -> Path:
+    """A fresh store at $STUDY_DB holding the shared test deck (tests/fixtures/deck.toml)."""
+    path = isolated / "study.db"
+    shutil.copyfile(deck_template, path)
+    return path

@@ -15,6 +15,9 @@ from cards.store import Store
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
+#: The shared test deck (tests/fixtures/deck.toml); the ``deck`` fixture puts it in a store.
+DECK = (Path(__file__).parent / "fixtures" / "deck.toml").read_text(encoding="utf-8")
+
 
 def store_from_toml(path: Path, text: str, now: datetime = T0) -> Store:
     """A fresh store at ``path`` holding the records in ``text``."""

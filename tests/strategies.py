@@ -8,14 +8,17 @@ from hypothesis import strategies as st
 
 from cards.dates import PartialDate
 from cards.records import KINDS, normalise
+from cards.text import control_character
 
 TRICKY = ['He said "no"', "C:\\Users\\koba", "two\nlines", "tab\there", "it's", '"""', "'''",
           "\\u0041 is not A", "Правда", "毛泽东", "«Großer» Säuberung — ‘1937’", "emoji 🚩",
           "x\x7fy", "nul\x00byte", "cr\r\nlf", "# not a comment", "[[person]]", "a = 1",
           "line\u2028sep", "nel\x85", "zero\u200bwidth", "\ufeffbom"]
 
+#: Strings that a record may hold: control characters other than newline and tab are
+#: refused on import (issue 8, item 1), so the valid ones leave them out.
 texts = st.one_of(st.sampled_from(TRICKY), st.text(min_size=1, max_size=20)).map(
-    str.strip).filter(bool)
+    str.strip).filter(lambda s: bool(s) and control_character(s) is None)
 slugs = st.from_regex(r"\A[a-z0-9][a-z0-9-]{0,10}\Z")
 
 

@@ -13,7 +13,7 @@ from anki.collection import Collection
 from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.scheduler_pb2 import CardAnswer
 from click.testing import CliRunner, Result
-from helpers import T0, store_from_toml
+from helpers import DECK, T0, store_from_toml
 
 from cards.authoring import import_records, read_text, validate
 from cards.generate import context
@@ -29,100 +29,14 @@ from exports.notes import (
     text_html,
 )
 
-FIXTURE = """
-[[person]]
-id = "stalin"
-name = "Joseph Stalin"
-born = "1878-12-18"
-died = "1953-03-05"
-
-[[person]]
-id = "khrushchev"
-name = "Nikita Khrushchev"
-
-[[organ]]
-id = "cpsu"
-name = "Communist Party of the Soviet Union"
-short = "CPSU"
-kind = "party"
-founded = "1912"
-
-[[organ]]
-id = "politburo"
-name = "Politburo"
-kind = "committee"
-part_of = "cpsu"
-founded = "1919-03"
-tags = ["ussr"]
-
-[[organ]]
-id = "nkvd"
-name = "People's Commissariat for Internal Affairs"
-short = "NKVD"
-succeeded_by = "mvd"
-founded = "1934-07-10"
-dissolved = "1946-03-15"
-note = "Reorganised several times."
-source = "https://en.wikipedia.org/wiki/NKVD"
-
-[[organ]]
-id = "mvd"
-name = "Ministry of Internal Affairs"
-short = "MVD"
-
-[[office]]
-id = "gensec"
-title = "General Secretary"
-organ = "cpsu"
-
-[[tenure]]
-id = "stalin-gensec"
-person = "stalin"
-office = "gensec"
-start = "1922-04-03"
-end = "1952-10-16"
-tags = ["ussr", "leaders of the party", "history::soviet"]
-source = "https://en.wikipedia.org/wiki/General_Secretary"
-note = "The title lapsed in 1952 & came back in 1966."
-
-[[tenure]]
-id = "khrushchev-gensec"
-person = "khrushchev"
-office = "gensec"
-start = "1953-09-07"
-end = "1964-10-14"
-tags = ["ussr"]
-
-[[event]]
-id = "secret-speech"
-name = "Secret Speech"
-date = "1956-02-25"
-place = "Moscow"
-people = ["khrushchev"]
-organs = ["cpsu"]
-summary = "Khrushchev denounced the cult of personality at a closed session."
-source = "Taubman, Khrushchev (2003), p. 270"
-
-[[fact]]
-id = "nomenklatura"
-question = "What was the nomenklatura?"
-answer = "The list of posts filled only with the party's approval"
-reverse = true
-tags = ["ussr"]
-
-[[fact]]
-id = "markup"
-question = "Which tag does <script>alert(1)</script> use, & is <b>this</b> \\"bold\\"?"
-answer = "<b>script</b> & 'no'"
-"""
-
-#: Notes: 4 organs, 2 tenures, 1 succession, 1 event, 2 facts, 2 people, 4 as-of.
-NOTES = 16
+#: Notes: 4 organs, 2 tenures, 1 succession, 2 events, 4 facts, 2 people, 4 as-of.
+NOTES = 19
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return store_from_toml(tmp_path / "study.db", FIXTURE)
+def store(deck: Path) -> Store:
+    """The shared test deck."""
+    return Store.open(deck)
 
 
 def live_cards(store: Store) -> list[dict[str, Any]]:
@@ -172,7 +86,7 @@ def test_anki_makes_exactly_the_store_cards(store: Store, tmp_path: Path) -> Non
     col = collection(tmp_path / "anki" / "collection.anki2")
     log = import_apkg(col, tmp_path / "out.apkg")
     keys = {row["key"] for row in live_cards(store)}
-    assert len(keys) == 28
+    assert len(keys) == 31
     assert col.card_count() == len(keys)
     assert col.note_count() == NOTES == len(log.new)
     assert set(anki_cards(col)) == keys
@@ -244,9 +158,12 @@ def test_html_in_a_fact_renders_as_text(store: Store, tmp_path: Path) -> None:
 
 
 def test_control_characters_do_not_split_fields(tmp_path: Path) -> None:
-    store = store_from_toml(tmp_path / "study.db", '[[fact]]\nid = "sep"\n'
-                            'question = "Field\\u001fseparator\\u0000 and\\ttab?"\n'
-                            'answer = "One\\nline\\u001f two"\n')
+    # import refuses control characters now; a store from before may still hold them
+    store = store_from_toml(tmp_path / "study.db", "")
+    with store.transaction():
+        store.put_many([("fact", {"id": "sep", "question": "Field\u001fseparator\u0000 and\ttab?",
+                                  "answer": "One\nline\u001f two"})], T0)
+        store.sync_cards(T0)
     export_apkg(store, tmp_path / "out.apkg")
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "out.apkg")
@@ -271,7 +188,7 @@ def test_reimport_updates_changed_notes_in_place_and_keeps_reviews(
     answered = (card.id, card.nid, card.type, card.due, card.reps)
     assert card.reps == 1
 
-    update(store, FIXTURE.replace('end = "1952-10-16"', 'end = "1953-03-05"'), days=1)
+    update(store, DECK.replace('end = "1952-10-16"', 'end = "1953-03-05"'), days=1)
     export_apkg(store, tmp_path / "v2.apkg")
     log = import_apkg(col, tmp_path / "v2.apkg")
 
@@ -296,7 +213,7 @@ def test_new_and_retired_templates_on_reimport(store: Store, tmp_path: Path) -> 
     export_apkg(store, tmp_path / "v1.apkg")
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "v1.apkg")
-    edited = (FIXTURE.replace('short = "MVD"\n', 'founded = "1946-03-15"\n')
+    edited = (DECK.replace('short = "MVD"\n', 'founded = "1946-03-15"\n')
               .replace('name = "Politburo"\n', 'name = "Politburo"\nshort = "PB"\n'))
     update(store, edited, days=1)
     retired = {r["key"] for r in store.card_rows("retired = 1")}
@@ -396,13 +313,14 @@ def test_split_by_kind_makes_subdecks(store: Store, tmp_path: Path) -> None:
 def test_tag_and_kind_export_a_part(store: Store, tmp_path: Path) -> None:
     result = export_apkg(store, tmp_path / "ussr.apkg", tag="ussr")
     # records tagged ussr, and the succession whose tenures are
-    assert (result.notes, result.cards) == (9, 16)  # with the two tenures' as-of cards
+    assert (result.notes, result.cards) == (11, 18)  # with the tenures' as-of cards
     result = export_apkg(store, tmp_path / "facts.apkg", kind="facts")
-    assert (result.notes, result.cards) == (2, 3)
+    assert (result.notes, result.cards) == (4, 5)
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "facts.apkg")
     assert set(anki_cards(col)) == {"fact:nomenklatura:forward", "fact:nomenklatura:reverse",
-                                    "fact:markup:forward"}
+                                    "fact:markup:forward", "fact:kolkhoz:forward",
+                                    "fact:danwei:forward"}
     col.close()
 
 
@@ -479,7 +397,7 @@ def test_command_writes_the_package(db: str, tmp_path: Path) -> None:
     out = tmp_path / "out.apkg"
     result = study("--db", db, "export", "anki", str(out), "--split-by", "kind", "--quiet")
     assert result.exit_code == 0, result.output
-    assert result.output == f"Wrote {out}: {NOTES} notes, 28 cards\n"
+    assert result.output == f"Wrote {out}: {NOTES} notes, 31 cards\n"
     result = study("--db", db, "export", "anki", str(out), "--force", "--kind", "tenure")
     assert result.output == f"Wrote {out}: 2 notes, 6 cards\n"
 
@@ -508,8 +426,8 @@ def test_command_reports_an_unwritable_path(db: str, tmp_path: Path, where: str)
 
 @pytest.mark.parametrize("args, message", [
     (["--tag", "nothing"], "nothing to export: no cards match --tag nothing"),
-    (["--kind", "event", "--tag", "ussr"],
-     "nothing to export: no cards match --kind event and --tag ussr"),
+    (["--kind", "event", "--tag", "china"],
+     "nothing to export: no cards match --kind event and --tag china"),
     (["--deck", "a::::b"], "--deck 'a::::b': not a deck name"),
     (["--deck", " "], "--deck ' ': not a deck name"),
     (["--deck", "a\x1fb"], "--deck 'a\\x1fb': not a deck name"),
@@ -519,6 +437,6 @@ def test_command_reports_a_bad_selection(db: str, tmp_path: Path, args: list[str
     out = tmp_path / "out.apkg"
     result = study("--db", db, "export", "anki", str(out), *args)
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {message}")
+    assert f"Error: {message}" in result.output
     assert not out.exists()
     assert leftovers(tmp_path) == []

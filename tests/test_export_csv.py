@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from anki.collection import Collection
 from anki.import_export_pb2 import ImportCsvRequest
+from helpers import DECK
 from test_export_anki import (
-    FIXTURE,
     NOTES,
     anki_cards,
     collection,
@@ -29,10 +29,9 @@ from exports.notes import NOTE_TYPES, collect_notes
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    from helpers import store_from_toml
-
-    return store_from_toml(tmp_path / "study.db", FIXTURE)
+def store(deck: Path) -> Store:
+    """The shared test deck."""
+    return Store.open(deck)
 
 
 def import_csv(col: Collection, path: Path) -> Any:
@@ -90,7 +89,7 @@ def test_csv_over_an_imported_package_updates_in_place(store: Store, tmp_path: P
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "out.apkg")
     before = {key: card.id for key, card in anki_cards(col).items()}
-    update(store, FIXTURE.replace('place = "Moscow"', 'place = "the Kremlin, Moscow"'), days=1)
+    update(store, DECK.replace('place = "Moscow"', 'place = "the Kremlin, Moscow"'), days=1)
     export_csv(store, tmp_path / "out.csv")
     log = import_csv(col, tmp_path / "out.csv")
     assert col.note_count() == NOTES
@@ -128,13 +127,26 @@ def test_command_writes_the_csv(store: Store, tmp_path: Path) -> None:
     db, out = str(tmp_path / "study.db"), tmp_path / "out.csv"
     result = study("--db", db, "export", "csv", str(out), "--separator", "comma")
     assert result.exit_code == 0, result.output
-    assert result.output == f"Wrote {out}: {NOTES} notes, 28 cards\n"
+    assert result.output == f"Wrote {out}: {NOTES} notes, 31 cards\n"
     assert out.read_text(encoding="utf-8").startswith("#separator:comma\n")
     result = study("--db", db, "export", "csv", str(out))
     assert result.exit_code == 1
     assert result.output == f"Error: {out}: already exists; use --force to overwrite it\n"
     result = study("--db", db, "export", "csv", str(tmp_path / "new.csv"), "--tag", "none")
     assert result.exit_code == 1
-    assert result.output == "Error: nothing to export: no cards match --tag none\n"
+    assert result.output == ("Warning: no record has the tag 'none'; `study tags` lists them\n"
+                             "Error: nothing to export: no cards match --tag none\n")
     assert not (tmp_path / "new.csv").exists()
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_the_csv_export_does_not_load_genanki() -> None:
+    """Only the .apkg needs genanki; `study export csv` must not pay for loading it."""
+    import subprocess
+    import sys
+
+    probe = "import sys, exports.csv; print(sorted(m for m in sys.modules if 'genanki' in m))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

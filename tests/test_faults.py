@@ -54,6 +54,7 @@ def fixture_copy(tmp_path: Path, version: int = SCHEMA_VERSION) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 100)
@@ -63,6 +64,7 @@ def test_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
     assert digest(path) == before
 
 
+@pytest.mark.slow
 def test_a_foreign_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     conn = sqlite3.connect(path)
@@ -74,6 +76,7 @@ def test_a_foreign_sqlite_file(tmp_path: Path) -> None:
     assert digest(path) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keep", [100, 4096, 40_000, 200_000])
 def test_a_truncated_store(tmp_path: Path, keep: int) -> None:
     path = fixture_copy(tmp_path)
@@ -103,6 +106,7 @@ def read_only(tmp_path: Path):  # type: ignore[no-untyped-def]
     path.chmod(0o644)
 
 
+@pytest.mark.slow
 def test_a_read_only_store(read_only: Path) -> None:
     before = digest(read_only)
     for args in (["list", "cards"], ["review"], ["init"]):
@@ -110,6 +114,7 @@ def test_a_read_only_store(read_only: Path) -> None:
     assert digest(read_only) == before
 
 
+@pytest.mark.slow
 def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     path = fixture_copy(tmp_path)
     conn = sqlite3.connect(path)
@@ -140,6 +145,7 @@ def test_there_is_a_fixture_of_the_current_schema() -> None:
     assert SCHEMA_VERSION in _fixture_versions(), "run tests/fixtures/make_store.py"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", _fixture_versions())
 def test_every_older_store_is_upgraded_with_a_backup(tmp_path: Path, version: int) -> None:
     path = fixture_copy(tmp_path, version)
@@ -197,6 +203,36 @@ def test_a_failed_migration_changes_nothing(tmp_path: Path,
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchone() is None
     conn.close()
+
+
+
+def test_pending_migrations_commit_together(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two pending migrations, the second fails: the first is undone too, and not recorded."""
+    path = fixture_copy(tmp_path)
+    original = list(sqlite3.connect(path).iterdump())
+
+    def m998_fine(db: object) -> None:
+        db.execute("CREATE TABLE fine (id INTEGER)")  # type: ignore[attr-defined]
+
+    def m999_broken(db: object) -> None:
+        raise sqlite3.OperationalError("disk full, say")
+
+    monkeypatch.setattr(schema, "migrations", schema.Migrations("secretariat"))
+    for migration in [*schema.MIGRATIONS, m998_fine, m999_broken]:
+        schema.migrations()(migration)
+    monkeypatch.setattr("cards.store.SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    with pytest.raises(Exception, match="disk full"):
+        Store.open(path)
+    assert list(sqlite3.connect(path).iterdump()) == original
+
+
+def test_every_migration_is_recorded_by_name(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "new.db")
+    assert [m.name for m in schema.migrations.applied(store.db)] == [
+        m.__name__ for m in schema.MIGRATIONS]
+    assert schema.migrations.pending(store.db) == []
+    store.close()
 
 
 # -- fuzzed authoring files -------------------------------------------------------

@@ -124,6 +124,7 @@ class Reader(threading.Thread):
 
 # -- SIGKILL ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_no_acknowledged_answer(tmp_path: Path,
                                                                  template: Path):
     rng = random.Random(20261123)
@@ -179,6 +180,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_answer(tmp_path: Path,
 
 # -- two sessions at once -------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ratings", [b"3", b"3311"])
 def test_two_sessions_at_once_neither_locks_nor_grades_a_showing_twice(
         tmp_path: Path, template: Path, ratings: bytes):

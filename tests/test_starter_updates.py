@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from cards import starter
 from cards.authoring import load_and_import
+from cards.db import iso
 from cards.store import Store
+from study.session import ReviewSession
+from study.settings import Settings
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 OWN = """
@@ -75,3 +79,50 @@ def test_a_dropped_starter_record_that_i_use_stays(tmp_path: Path,
     report = starter.load_starter(store, T0)
     assert ("person", "zinoviev") not in report.removed
     assert store.exists("person", "zinoviev")
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+#: cards of the first starter deck whose records the second keeps, some with corrected dates
+KEPT = {
+    "tenure:khrushchev--cpsu-first-secretary--1953-09-14:dates": "1953–1964",
+    "tenure:zhao-ziyang--ccp-general-secretary--1987-01-15:holder": "Zhao Ziyang",
+    "tenure:stalin--cpsu-general-secretary--1922-04-03:holder": "Joseph Stalin",
+    "organ:cpsu-secretariat:founded": "1917",
+    "event:bukharin-trial:date": "1938",
+}
+DROPPED = "organ:sovnarkom:founded"  # the sheet has no Sovnarkom organ
+
+
+def test_a_store_that_reviewed_the_first_deck_keeps_its_history(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store.open(tmp_path / "s.db")
+    first = (FIXTURES / "starter-v1.toml").read_text(encoding="utf-8")
+    monkeypatch.setattr(starter, "starter_text", lambda: first)
+    starter.load_starter(store, T0)
+    session = ReviewSession(store, Settings(fuzz=False), ZoneInfo("UTC"))
+    for key in [*KEPT, DROPPED]:
+        [row] = store.card_rows("key = ?", [key])
+        session.answer(session.show(row, "new", T0), 3, T0, 1000)
+    reviews = store.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+    assert reviews == len(KEPT) + 1
+
+    monkeypatch.undo()  # the deck as shipped now
+    later = T0 + timedelta(days=1)
+    report = starter.load_starter(store, later)
+    assert report.kept == []
+    assert ("organ", "sovnarkom") in report.removed
+    assert ("office", "cpsu-first-secretary") in report.removed
+    for key, words in KEPT.items():
+        [row] = store.card_rows("key = ?", [key])
+        assert (row["retired"], row["reps"]) == (0, 1), key
+        assert words in row["answer"], (key, row["answer"])
+    # a day corrected within the year asked (14 -> 7 September 1953) is no answer change:
+    # the card asks for years, and its history goes on unmarked
+    [khrushchev] = store.card_rows("key = ?", [next(iter(KEPT))])
+    assert khrushchev["reviewed_hash"] == khrushchev["answer_hash"]
+    assert khrushchev["due"] <= iso(later)
+    [dropped] = store.card_rows("key = ?", [DROPPED])
+    assert dropped["retired"] == 1
+    assert store.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == reviews
+    assert store.get("tenure", "khrushchev--cpsu-first-secretary--1953-09-14")["office"] == (
+        "cpsu-general-secretary")

@@ -11,6 +11,8 @@ import pytest
 
 from tests.helpers import facts_toml, store_from_toml
 
+pytestmark = pytest.mark.slow  # every test starts the real command in a subprocess
+
 HEAVY = ("genanki", "rich", "fsrs", "fsrs_rs_python", "exports", "sqlite_utils", "click",
          "anki", "study.scheduler", "study.terminal")
 

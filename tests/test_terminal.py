@@ -24,6 +24,8 @@ import pytest
 
 from tests.helpers import store_from_toml
 
+pytestmark = pytest.mark.slow  # every test runs `study review` in a pseudo-terminal
+
 NOW = "2026-11-23T07:30:00+00:00"
 FACTS = """
 [[fact]]
@@ -247,7 +249,7 @@ def test_edit_saves_the_record_and_shows_the_card_again_with_the_new_text(
     t.expect("Saved fact 'capital'")
     t.expect(Q1)
     screen = t.screen()
-    assert "Saved fact 'capital' (1 cards reworded" in screen
+    assert "Saved fact 'capital' (1 card reworded" in screen
     assert "Moscow" not in screen.replace("Saved fact", ""), "shown again, answer hidden"
     t.send(" ")
     t.expect("Moscow, from March 1918")
@@ -410,7 +412,11 @@ def test_an_invalid_edit_given_up_is_not_saved(db: Path, term, tmp_path: Path):
     t.expect("Edit again? [Y/n]: ")
     t.send("n\r")
     t.expect(Q1)
-    assert "Not saved: fact 'capital' (edited)" in t.screen()
+    kept = re.search(r"Not saved: fact 'capital'\. Your edit is kept in (\S+\.toml): fix it, "
+                     r"then `study import \1`\.", t.screen().replace("\r\n", ""))
+    assert kept, t.screen()
+    assert 'answer = \n' in Path(kept[1]).read_text()
+    Path(kept[1]).unlink()
     t.send("q")
     assert t.finish() == 0
     assert card(db, K1)["answer"] == "Moscow"
