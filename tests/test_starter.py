@@ -585,7 +585,9 @@ def test_events(starter: Records) -> None:
 
 
 def test_concepts(starter: Records) -> None:
-    answers = " ".join(f["question"] + " " + f["answer"] for f in starter["fact"].values())
+    # what a fact card shows: its question, its answer and the note beside the answer
+    answers = " ".join(f"{f['question']} {f['answer']} {f.get('note', '')}"
+                       for f in starter["fact"].values())
     for concept in ("democratic centralism", "troika", "kolkhoz", "sovkhoz", "kulak",
                     "nomenklatura", "gulag", "collective leadership", "paramount leader",
                     "standing committee", "orgburo", "central control commission"):
@@ -808,7 +810,8 @@ def test_the_gulag_was_not_founded_in_1918(starter: Records,
         for sentence in re.split(r"(?<=[.;])\s", text):
             if "gulag" in sentence.lower():
                 assert "1918" not in sentence, (where, text)
-    assert "25 April 1930" in starter["fact"]["gulag-founded"]["answer"]
+    assert starter["fact"]["gulag-founded"]["answer"] == "1930"
+    assert "25 April 1930" in starter["fact"]["gulag-founded"]["note"]
 
 
 def test_no_single_figure_for_the_tiananmen_death_toll(starter: Records) -> None:
