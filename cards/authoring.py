@@ -16,9 +16,9 @@ from typing import Any
 
 import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
-from cards.card_checks import card_warnings
 from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
+from cards.gate import GateResult
 from cards.generate import generate_checked
 from cards.records import KINDS, Kind, Record, normalise
 from cards.store import Store
@@ -267,7 +267,6 @@ class ImportReport:
     dry_run: bool = False
     kept: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
-    #: warnings of `study check` and of the quality gate on the imported records
     warnings: list[Problem] = field(default_factory=list)
     edited: list[tuple[str, str]] = field(default_factory=list)
 
@@ -300,12 +299,14 @@ def validate(store: Store | None, items: list[Located], problems: list[Problem])
 
 
 def consistency(written: dict[tuple[str, str], Located],
-                records: dict[str, dict[str, Record]]) -> tuple[list[Problem], list[Problem]]:
+                records: dict[str, dict[str, Record]],
+                cards: GateResult | None = None) -> tuple[list[Problem], list[Problem]]:
     """The errors and warnings of ``study check`` that concern the records ``written``.
 
     Args:
         written: the records being written, by (kind, id), where they were read.
         records: every record, the store's with the written ones in place.
+        cards: the cards of ``records`` through the quality gate, if already made.
 
     Returns:
         Errors and warnings, each located at the input record it concerns.
@@ -314,7 +315,7 @@ def consistency(written: dict[tuple[str, str], Located],
 
     errors: list[Problem] = []
     warnings: list[Problem] = []
-    for f in touching(check(records), set(written)):
+    for f in touching(check(records, cards), set(written)):
         own = written.get((f.kind, f.id))
         if own is not None:
             problem = own.problem(f.field, f.message)
@@ -366,20 +367,15 @@ def import_records(store: Store, items: list[Located], now: datetime,
                 report.unchanged.append(ref)
         for kind, rec in writes:
             current[kind][rec["id"]] = rec
+        # the cards as they would be: the card checks and the store use them (made once)
+        say("Making the cards", 0.7)
+        result = generate_checked(current)
         if consistent and writes:
             written = {(loc.kind, loc.record["id"]): loc for loc in ordered}
             errors, report.warnings = consistency(
-                {ref: written[ref] for ref in report.added + report.changed}, current)
+                {ref: written[ref] for ref in report.added + report.changed}, current, result)
             if errors:
                 raise InvalidInput(sorted(errors, key=lambda p: (p.file, p.line or 0)))
-        # the card checks run on the records as they would be, before anything is written
-        say("Making the cards", 0.7)
-        result = generate_checked(current)
-        located = {(loc.kind, loc.record["id"]): loc for loc in items}
-        for w in card_warnings(result):
-            found = located.get((w.kind, w.id))
-            if found is not None:
-                report.warnings.append(found.problem(w.field, f"warning: {w.message}"))
         if dry_run:
             return report
         if writes:

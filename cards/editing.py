@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from cards.authoring import Located, check_references, consistency, read_text, record_toml
-from cards.card_checks import card_warnings
 from cards.errors import InvalidInput, Problem
-from cards.generate import generate_checked
 from cards.records import Record
 from cards.store import Store
 
@@ -34,16 +31,11 @@ class EditGivenUp(InvalidInput):
 
 
 def add_record(store: Store, kind: str, record: Record, now: datetime,
-               warn: Callable[[Problem], None] | None = None) -> dict[str, Any]:
+               warn: Callable[[Problem], None] | None = None) -> dict[str, int]:
     """Add one new record and generate its cards.
 
     Args:
-        warn: told each warning about the new record, of ``study check`` and
-            of the quality gate on its hand-written cards.
-
-    Returns:
-        The card counts of ``Store.sync_cards`` and ``warnings``: the same
-        warnings as told to ``warn``.
+        warn: told each warning of ``study check`` about the new record.
 
     Raises:
         InvalidInput: the id is taken, or the record makes an error of
@@ -53,22 +45,14 @@ def add_record(store: Store, kind: str, record: Record, now: datetime,
         if store.exists(kind, record["id"]):
             raise RecordExists([Problem("study add", None, kind, record["id"], "id",
                                         "already exists; use `study edit` to change it")])
-        records = store.all_records()
-        records[kind][record["id"]] = record
-        errors, warnings = consistency({(kind, record["id"]): Located(kind, record, "study add")},
-                                       records)
+        errors, warnings = _consistency(store, Located(kind, record, "study add"))
         if errors:
             raise InvalidInput(errors)
-        # the card checks run before anything is written
-        result = generate_checked(records)
-        warnings += [Problem("study add", None, w.kind, w.id, w.field, f"warning: {w.message}")
-                     for w in card_warnings(result) if (w.kind, w.id) == (kind, record["id"])]
         for warning in warnings:
             if warn is not None:
                 warn(warning)
         store.put_many([(kind, record)], now)
-        counts = store.sync_cards(now, records, result.cards)
-        return {**counts, "warnings": warnings}
+        return store.sync_cards(now)
 
 
 def edit_record(store: Store, kind: str, rid: str, now: datetime,

@@ -120,30 +120,38 @@ def run(specs: Iterable[CardSpec]) -> GateResult:
     for by_answer in answers.values():
         if len(by_answer) < 2:
             continue
-        clash = [s for group in by_answer.values() for s in group]
-        for s in clash:
-            others = sorted({c.answer for c in clash if normal(c.answer) != normal(s.answer)})
+        # one answer of each kind, to name in the message (made once per question)
+        firsts = sorted((group[0].answer, a) for a, group in by_answer.items())
+        for norm, group in by_answer.items():
+            others = [text for text, a in firsts if a != norm]
             message = (f"the same question has another answer: {others[0]!r}"
                        + (f" (and {len(others) - 1} more)" if len(others) > 1 else ""))
-            if s.authored:
-                warnings.append(Problem(s, "ambiguous", message))
-            else:
-                bad.add(s.key)
-                dropped.append(Problem(s, "ambiguous", message))
+            for s in group:
+                if s.authored:
+                    warnings.append(Problem(s, "ambiguous", message))
+                else:
+                    bad.add(s.key)
+                    dropped.append(Problem(s, "ambiguous", message))
     if bad:
         kept = [s for s in kept if s.key not in bad]
     linked, links = link(kept, text_leaks(kept))
     return GateResult(linked, dropped=dropped, warnings=warnings, links=links)
 
 
+#: Above this many (question, answer) pairs for one entity, its cards share one group.
+PAIRS_PER_ENTITY = 4096
+
+
 def link(specs: list[CardSpec], pairs: Iterable[tuple[CardSpec, CardSpec]] = ()
          ) -> tuple[list[CardSpec], dict[str, list[str]]]:
     """Join a card whose question names an entity to the cards that answer it.
 
-    A card whose question names entity E and the cards of other records that
-    answer E join the sibling group ``link:E``. ``pairs`` are more leaks found
-    by text, ``(card, card whose answer it names)``; each pair joins a group
-    ``link:KEY`` of the second card.
+    Each card of another record that answers entity E gets a sibling group
+    ``link:KEY`` (its key), which the cards whose question names E join; an
+    entity with more than ``PAIRS_PER_ENTITY`` such pairs gets one group
+    ``link:E`` for all its cards. ``pairs`` are more leaks found by text,
+    ``(card, card whose answer it names)``; each pair joins a group ``link:KEY``
+    of the second card.
 
     Returns:
         The cards (those linked with their link groups added, in place), and
@@ -161,17 +169,26 @@ def link(specs: list[CardSpec], pairs: Iterable[tuple[CardSpec, CardSpec]] = ()
         answerers = answered.get(entity)
         if not answerers:
             continue
-        group = f"link:{entity}"
-        joined: set[int] = set()
+        if len(mentioners) * len(answerers) > PAIRS_PER_ENTITY:
+            # an entity named everywhere: one group for all, so the work stays linear
+            group = f"link:{entity}"
+            for i in (*answerers, *mentioners):
+                if group not in groups[i]:
+                    groups[i].append(group)
+            continue
+        # one group per answering card: it and the questions that name its answer (two
+        # cards that answer the same entity leak nothing to each other: not grouped)
+        joined: dict[int, list[int]] = defaultdict(list)
         for i in mentioners:
             mine = specs[i].siblings
-            targets = [j for j in answerers
-                       if not any(g in mine for g in specs[j].siblings)]
-            if targets:
-                joined.add(i)
-                joined.update(targets)
-        for i in sorted(joined):
-            groups[i].append(group)
+            for j in answerers:
+                if not any(g in mine for g in specs[j].siblings):
+                    joined[j].append(i)
+        for j, names in joined.items():
+            group = f"link:{specs[j].key}"
+            for i in (j, *names):
+                if group not in groups[i]:
+                    groups[i].append(group)
     links: dict[str, set[str]] = defaultdict(set)
     index = {s.key: i for i, s in enumerate(specs)} if pairs else {}
     for s, other in pairs:

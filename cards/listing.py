@@ -110,11 +110,7 @@ def iter_cards(store: Store, search: str | None = None, tag: str | None = None,
         due_before: only cards in learning or review that are due before this time.
         now: the time that decides whether a card is buried (None: never buried).
     """
-    # a retired sibling is left out; the check costs a lookup a sibling, so it is
-    # made only when the store has retired cards at all
-    retired = not include_retired and store.db.execute(
-        "SELECT 1 FROM cards WHERE retired = 1 LIMIT 1").fetchone() is not None
-    alive = " JOIN cards s ON s.key = g2.key AND s.retired = 0" if retired else ""
+    alive = "" if include_retired else " AND s.retired = 0"
     where, params = ["1"], []
     if not include_retired:
         where.append("+c.retired = 0")  # "+": a scan in rowid order, not the index and a sort
@@ -129,12 +125,16 @@ def iter_cards(store: Store, search: str | None = None, tag: str | None = None,
     # position order, and rows come as they are read (ORDER BY position would
     # sort the whole table before the first row).
     columns = ", ".join(f"c.{c}" for c in _CARD_COLUMNS)
-    sql = (f"SELECT {columns}, (SELECT json_group_array(g2.key) "
-           f"FROM card_groups g1 JOIN card_groups g2 ON g2.grp = g1.grp{alive} "
-           f"WHERE g1.key = c.key AND g2.key != c.key) AS sibling_keys, "
-           f"(SELECT json_group_array(g2.key) "
-           f"FROM card_groups g1 JOIN card_groups g2 ON g2.grp = g1.grp{alive} "
-           f"WHERE g1.key = c.key AND g2.key != c.key AND g1.grp LIKE 'link:%') AS link_keys "
+    sql = (f"SELECT {columns}, (SELECT json_group_array(key) FROM (SELECT DISTINCT g2.key AS key "
+           f"FROM card_groups g1 JOIN card_groups g2 ON g2.grp = g1.grp "
+           f"JOIN cards s ON s.key = g2.key{alive} "
+           f"WHERE g1.key = c.key AND g2.key != c.key ORDER BY g2.key)) AS sibling_keys, "
+           # links: the siblings by a leak's group (cards.gate), across records
+           f"(SELECT json_group_array(key) FROM (SELECT DISTINCT g2.key AS key "
+           f"FROM card_groups g1 JOIN card_groups g2 ON g2.grp = g1.grp "
+           f"JOIN cards s ON s.key = g2.key{alive} "
+           f"WHERE g1.key = c.key AND g1.grp >= 'link:' AND g1.grp < 'link;' "
+           f"AND g2.key != c.key ORDER BY g2.key)) AS link_keys "
            f"FROM cards c WHERE {' AND '.join(where)} ORDER BY c.rowid")
     cursor = store.db.conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
@@ -155,9 +155,8 @@ def iter_cards(store: Store, search: str | None = None, tag: str | None = None,
             "record": {"kind": row["record_kind"], "id": row["record_id"]},
             "question": row["question"],
             "answer": row["answer"],
-            "siblings": sorted(set(json.loads(row["sibling_keys"]))),
-            # cards of other records that name this card's answer: buried with it
-            "links": sorted(set(json.loads(row["link_keys"]))),
+            "siblings": json.loads(row["sibling_keys"]),
+            "links": json.loads(row["link_keys"]),
             "tags": tags,
         }
         card.update({f: row[f] for f in CARD_STATE_FIELDS})
@@ -187,10 +186,6 @@ def unknown_tag(store: Store, tag: str) -> str | None:
 
     A tag is known if it, or a tag below it (``ussr::party`` for ``ussr``), exists.
     """
-    if tag == "leech" or store.db.execute(
-            "SELECT 1 FROM tags WHERE tag = ? OR substr(tag, 1, ?) = ? LIMIT 1",
-            [tag, len(tag) + 2, tag + "::"]).fetchone():
-        return None  # the common case, answered from the tags index
     known = [t for t, _, _ in tag_counts(store)] + ["leech"]
     if any(t == tag or t.startswith(tag + "::") for t in known):
         return None

@@ -262,6 +262,7 @@ def m006_card_families(db: Database) -> None:
     since its answer last changed has its reviewed hash cleared too, so that
     the next regeneration adopts the new hash without showing the card as
     changed. The hourly totals and card tags are recounted under the new keys.
+    Depends on no other migration's number.
     """
     from cards.aggregates import rebuild_aggregates
 

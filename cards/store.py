@@ -429,9 +429,11 @@ class Store:
         # sibling groups, for burying: new cards have none yet; reworded ones are redone
         conn.executemany("DELETE FROM card_groups WHERE key = ?", [(u[6],) for u in updates])
         regrouped = {s.key: s.siblings for s in specs}
-        conn.executemany("INSERT INTO card_groups (grp, key) VALUES (?, ?)",
+        conn.executemany("INSERT OR IGNORE INTO card_groups (grp, key) VALUES (?, ?)",
                          [(g, k) for k in [i[0] for i in inserts] + [u[6] for u in updates]
                           for g in regrouped[k]])
+        # every card was made again: a migration's request for it is met
+        conn.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
         return {"added": len(inserts), "changed": len(updates), "retired": len(retire),
                 "total": len(specs)}
 

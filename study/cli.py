@@ -555,7 +555,8 @@ def warn_unknown_tag(store: Any, tag: str | None) -> None:
 @click.option("--search", "-s", metavar="TEXT", help="Only entries containing TEXT (any case).")
 @click.option("--tag", "-t", metavar="TAG", help="Only records with this tag.")
 @click.option("--state", type=STATE_CHOICE, help="Cards only: only cards in this state.")
-@click.option("--kind", "-k", "card_kind", type=KIND_FILTER, help="Cards only: only this kind.")
+@click.option("--kind", "-k", "card_kind", type=KIND_FILTER, callback=_family_name,
+              help="Cards only: only this kind.")
 @click.option("--due", metavar="WHEN",
               help="Cards only: only cards due by WHEN: now, today, tomorrow or Nd (7d).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")

@@ -11,21 +11,21 @@ from rich.text import Text
 
 from cards.text import visible
 
-CARD_COLUMNS = ("key", "status", "due", "question", "answer")
+
+def _columns() -> dict[str, tuple[str, ...]]:
+    """The columns of ``study list KIND``: each kind's module declares its own."""
+    from cards.registry import KIND_MODULES, load
+
+    load()
+    return {**{m.kind.plural: m.columns for m in KIND_MODULES.values()},
+            "cards": ("key", "status", "due", "question", "answer")}
+
+
+COLUMNS = _columns()
 #: Columns that are never wrapped, so that an id or key can be copied whole.
 WHOLE = {"id", "key", "status", "due", "person", "office", "organ", "part_of", "born",
          "died", "start", "end", "date", "founded", "dissolved", "short", "acting"}
 HEADINGS = {"status": "state"}
-
-
-def columns(kind: str) -> tuple[str, ...]:
-    """The columns of ``study list KIND``: each kind's module declares its own."""
-    if kind == "cards":
-        return CARD_COLUMNS
-    from cards.registry import KIND_MODULES, KINDS
-
-    name = next(k.name for k in KINDS.values() if kind in (k.plural, k.name))
-    return KIND_MODULES[name].columns
 
 
 def _cell(value: Any) -> Text:
@@ -69,45 +69,45 @@ def print_table(kind: str, rows: list[dict[str, Any]], console: Console | None =
     console = console or Console()
     if kind == "cards" and now is not None and tz is not None:
         rows = [{**row, "due": due_text(row, now, tz)} for row in rows]
-    cols = list(columns(kind))
+    columns = list(COLUMNS[kind])
     widths = {c: max([len(_cell(r.get(c)).plain) for r in rows] + [len(HEADINGS.get(c, c))])
-              for c in cols}
+              for c in columns}
     if not console.is_terminal:
-        natural = sum(widths[c] if c in WHOLE else min(widths[c], 60) for c in cols)
-        console = Console(file=console.file, width=max(80, natural + 3 * len(cols) + 1),
+        natural = sum(widths[c] if c in WHOLE else min(widths[c], 60) for c in columns)
+        console = Console(file=console.file, width=max(80, natural + 3 * len(columns) + 1),
                           no_color=console.no_color)
     left_out: list[str] = []
-    while any(c not in WHOLE for c in cols):
-        whole = sum(widths[c] + 3 for c in cols if c in WHOLE) + 1
-        folded = [c for c in cols if c not in WHOLE]
+    while any(c not in WHOLE for c in columns):
+        whole = sum(widths[c] + 3 for c in columns if c in WHOLE) + 1
+        folded = [c for c in columns if c not in WHOLE]
         room = console.width - whole - 3 * len(folded)
         if room >= min(12, *(widths[c] for c in folded)) * len(folded):
             break
         left_out.insert(0, folded[-1])
-        cols.remove(folded[-1])
+        columns.remove(folded[-1])
     noun = kind if len(rows) != 1 else {"people": "person", "cards": "card"}.get(
         kind, kind.removesuffix("s"))
     title = f"{len(rows)} {noun}"
     if left_out:
         title += f" (too narrow for {', '.join(left_out)}: see --json)"
-    if sum(widths[c] + 3 for c in cols if c in WHOLE) + 1 > console.width:
+    if sum(widths[c] + 3 for c in columns if c in WHOLE) + 1 > console.width:
         # not even the ids fit: plain lines, which the terminal may wrap but not cut
         console.print(Text(title, style="italic"))
-        shown = [c for c in columns(kind) if c in WHOLE]
+        shown = [c for c in COLUMNS[kind] if c in WHOLE]
         for row in rows:
             cells = [_cell(row.get(c)).plain.ljust(widths[c]) for c in shown]
             line = Text("  ".join(cells).rstrip())
             console.print(line, soft_wrap=True)
         return
     table = Table(title=title, title_justify="left", show_lines=False)
-    for col in cols:
+    for col in columns:
         heading = HEADINGS.get(col, col).replace("_", " ")
         if col in WHOLE:
             table.add_column(heading, no_wrap=True, min_width=widths[col])
         else:
             table.add_column(heading, overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in cols))
+        table.add_row(*(_cell(row.get(c)) for c in columns))
     console.print(table)
 
 
@@ -120,5 +120,5 @@ def print_tags(counts: list[tuple[str, int, int]], console: Console | None = Non
     table.add_column("records", justify="right")
     table.add_column("cards", justify="right")
     for tag, records, cards in counts:
-        table.add_row(_cell(tag), f"{records:,}", f"{cards:,}")
+        table.add_row(Text(tag), f"{records:,}", f"{cards:,}")
     console.print(table)

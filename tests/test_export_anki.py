@@ -30,8 +30,8 @@ from exports.notes import (
     text_html,
 )
 
-#: Notes: 4 organs, 2 tenures, 1 succession, 2 events, 4 facts.
-NOTES = 13
+#: Notes: 4 organs, 2 tenures, 1 succession, 2 events, 4 facts, 2 people, 4 as-of.
+NOTES = 19
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_anki_makes_exactly_the_store_cards(store: Store, tmp_path: Path) -> Non
     col = collection(tmp_path / "anki" / "collection.anki2")
     log = import_apkg(col, tmp_path / "out.apkg")
     keys = {row["key"] for row in live_cards(store)}
-    assert len(keys) == 24
+    assert len(keys) == 31
     assert col.card_count() == len(keys)
     assert col.note_count() == NOTES == len(log.new)
     assert set(anki_cards(col)) == keys
@@ -314,7 +314,7 @@ def test_split_by_kind_makes_subdecks(store: Store, tmp_path: Path) -> None:
 def test_tag_and_kind_export_a_part(store: Store, tmp_path: Path) -> None:
     result = export_apkg(store, tmp_path / "ussr.apkg", tag="ussr")
     # records tagged ussr, and the succession whose tenures are
-    assert (result.notes, result.cards) == (7, 14)
+    assert (result.notes, result.cards) == (11, 18)  # with the tenures' as-of cards
     result = export_apkg(store, tmp_path / "facts.apkg", kind="facts")
     assert (result.notes, result.cards) == (4, 5)
     col = collection(tmp_path / "anki" / "collection.anki2")
@@ -400,7 +400,7 @@ def test_command_writes_the_package(db: str, tmp_path: Path) -> None:
     out = tmp_path / "out.apkg"
     result = study("--db", db, "export", "anki", str(out), "--split-by", "kind", "--quiet")
     assert result.exit_code == 0, result.output
-    assert result.output == f"Wrote {out}: {NOTES} notes, 24 cards\n"
+    assert result.output == f"Wrote {out}: {NOTES} notes, 31 cards\n"
     result = study("--db", db, "export", "anki", str(out), "--force", "--kind", "tenure")
     assert result.output == f"Wrote {out}: 2 notes, 6 cards\n"
 

@@ -137,19 +137,19 @@ def test_succession_crosses_an_office_that_took_over_the_role(
         secretariat: dict[str, CardSpec]) -> None:
     # Responsible Secretary -> General Secretary (office.succeeded_by)
     assert qa(secretariat["succession:molotov+stalin:successor"]) == (
-        "Who succeeded Vyacheslav Molotov at the head of the Secretariat of the Central "
-        "Committee?",
+        "Who succeeded Vyacheslav Molotov (Responsible Secretary of the RCP(b) Central "
+        "Committee) in that post?",
         "Joseph Stalin (General Secretary of the CPSU Central Committee, 1922)")
 
 
 def test_succession_crosses_a_title_of_the_tenure_and_skips_an_informal_holder(
         secretariat: dict[str, CardSpec]) -> None:
     assert qa(secretariat["succession:stalin+khrushchev:successor"]) == (
-        "Who succeeded Joseph Stalin at the head of the Secretariat of the Central Committee?",
-        "Nikita Khrushchev (First Secretary of the CPSU Central Committee, 1953)")
+        "Who succeeded Joseph Stalin (General Secretary of the CPSU Central Committee) in "
+        "that post?", "Nikita Khrushchev (First Secretary of the CPSU Central Committee, 1953)")
     assert qa(secretariat["succession:stalin+khrushchev:predecessor"]) == (
-        "Whom did Nikita Khrushchev succeed at the head of the Secretariat of the Central "
-        "Committee in 1953?", "Joseph Stalin")
+        "Whom did Nikita Khrushchev (First Secretary of the CPSU Central Committee) succeed "
+        "in that post in 1953?", "Joseph Stalin")
 
 
 def test_acting_and_informal_holders_never_succeed(secretariat: dict[str, CardSpec]) -> None:
@@ -454,3 +454,72 @@ def test_every_kind_and_family_is_in_its_own_module() -> None:
         module = type(family).__module__
         assert module.startswith(("cards.kinds.", "cards.families.")), (name, module)
         assert family.templates and family.label and family.plural
+
+
+def test_posts_held_side_by_side_in_a_role_are_no_succession() -> None:
+    cards = by_key("""\
+        [[person]]
+        id = "mao"
+        name = "Mao Zedong"
+        [[person]]
+        id = "deng"
+        name = "Deng Xiaoping"
+        [[office]]
+        id = "chairman"
+        title = "Chairman of the CCP Central Committee"
+        succeeded_by = "gs"
+        [[office]]
+        id = "gs"
+        title = "General Secretary of the CCP Secretariat"
+        [[tenure]]
+        id = "mao"
+        person = "mao"
+        office = "chairman"
+        start = "1945-06-19"
+        end = "1976-09-09"
+        [[tenure]]
+        id = "deng"
+        person = "deng"
+        office = "gs"
+        start = "1956-09-28"
+        end = "1966-08-01"
+        """)
+    assert not [k for k in cards if k.startswith("succession:")]
+
+
+def test_which_office_only_when_the_person_held_no_other_at_the_time() -> None:
+    cards = by_key("""\
+        [[person]]
+        id = "p"
+        name = "Pavel Petrov"
+        [[office]]
+        id = "a"
+        title = "Chair"
+        [[office]]
+        id = "b"
+        title = "Editor"
+        [[office]]
+        id = "c"
+        title = "Envoy"
+        [[tenure]]
+        id = "long"
+        person = "p"
+        office = "a"
+        start = "1900"
+        end = "1920"
+        [[tenure]]
+        id = "inside"
+        person = "p"
+        office = "b"
+        start = "1905"
+        end = "1906"
+        [[tenure]]
+        id = "later"
+        person = "p"
+        office = "c"
+        start = "1930"
+        end = "1935"
+        """)
+    assert "tenure:long:office" not in cards and "tenure:inside:office" not in cards
+    assert qa(cards["tenure:later:office"]) == (
+        "Which office did Pavel Petrov hold from 1930 to 1935?", "Envoy")

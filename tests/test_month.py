@@ -53,8 +53,12 @@ def test_a_month_of_daily_study(tmp_path: Path) -> None:
     # limits held every day; new cards came 20 a day until burying siblings left fewer
     assert [n for n, _ in per_day[:9]] == [20] * 9
     still_new = store.card_rows("state = 'new'")
-    # a new card whose siblings are reviewed every day waits (buried) until a quiet day
-    assert all(r["buried_until"] for r in still_new) and len(still_new) <= 5
+    # a new card whose siblings (or linked cards) are reviewed every day waits (buried)
+    # until a quiet day; the others wait for the daily limit (30 days of 20 new cards)
+    # (a record's group holds its as-of, succession and person cards too: a tenth at most)
+    waiting = [r for r in still_new if not r["buried_until"]]
+    assert len(still_new) - len(waiting) <= max(5, total_cards // 10)
+    assert len(waiting) <= max(0, total_cards - 20 * 30)
     assert sum(n for n, _ in per_day) == total_cards - len(still_new)
     # no card lost or duplicated: every card is still there once, and its
     # reps agree with its rows in the append-only reviews table

@@ -32,15 +32,23 @@ from cards.registry import (
 SUCCESSION_GAP_DAYS = 366
 
 
+#: Across two offices of a role, B must begin no more than this many days before A
+#: ends: two posts held side by side for longer are parallel, not one after the other.
+OVERLAP_DAYS = 31
+
+
 def successions(graph: Graph) -> Iterator[tuple[Record, Record, bool]]:
     """``(A, B, acting)``: B followed A in A's role; ``acting``: B is acting or informal."""
     for tenures in graph.by_role.values():
         last: Record | None = None  # the last substantive holder
         for t in tenures:
             if last is not None and last["person"] != t["person"] and "end" in last:
-                gap = (PartialDate.parse(t["start"]).earliest()
-                       - PartialDate.parse(last["end"]).latest())
-                if gap.days <= SUCCESSION_GAP_DAYS:
+                start = PartialDate.parse(t["start"])
+                end = PartialDate.parse(last["end"])
+                gap = start.earliest() - end.latest()
+                parallel = (last["office"] != t["office"]
+                            and (end.earliest() - start.latest()).days > OVERLAP_DAYS)
+                if gap.days <= SUCCESSION_GAP_DAYS and not parallel:
                     yield last, t, not substantive(t)
             if substantive(t):
                 last = t
@@ -66,15 +74,14 @@ class Succession(Family):
             group = (f"tenure:{a['id']}", f"tenure:{b['id']}")
             tags = tuple(dict.fromkeys([*a.get("tags", ()), *b.get("tags", ())]))
             ta, tb = graph.title(a), graph.title(b)
-            office = graph.offices.get(b["office"])
-            organ = graph.organs.get(office.get("organ", "")) if office else None
             renamed = ta != tb
             several = terms[graph.role_of.get(a["office"], a["office"]), a["person"]] > 1
             when = f" in {year}" if several else ""
-            if renamed and organ:
-                head = f"at the head of the {organ['name']}"
-            else:
-                head = f"as {ta}"
+            # across a renamed post, each holder is named with the title they bore
+            # (the name in use at the time), and the question asks for "that post"
+            after = f"{pa} ({ta})" if renamed else pa
+            before = f"{pb} ({tb})" if renamed else pb
+            head = "in that post" if renamed else f"as {ta}"
             who_a, who_b = f"person:{a['person']}", f"person:{b['person']}"
 
             def card(template: str, question: str, answer: str, facts: tuple[Any, ...],
@@ -90,9 +97,9 @@ class Succession(Family):
                            f"{pb} ({year})", (b["person"], year), who_b, (who_a,))
                 continue
             label = f"{pb} ({tb}, {year})" if renamed else f"{pb} ({year})"
-            yield card("successor", f"Who succeeded {pa} {head}{when}?", label,
+            yield card("successor", f"Who succeeded {after} {head}{when}?", label,
                        (b["person"], year), who_b, (who_a,))
-            yield card("predecessor", f"Whom did {pb} succeed {head} in {year}?", pa,
+            yield card("predecessor", f"Whom did {before} succeed {head} in {year}?", pa,
                        (a["person"],), who_a, (who_b,))
 
     def parts(self, rid: str) -> list[tuple[str, str]]:

@@ -123,8 +123,7 @@ class OrganCards(Family):
                            entity=f"organ:{oid}")
             if o.get("summary"):
                 text = mask(str(o["summary"]), str(o["name"]), short or "").strip()
-                question = (f"Which body {text.rstrip('.')}?" if text[:1].islower()
-                            else f"Which body is this? {text}")
+                question = _function_question(text, past="dissolved" in o)
                 yield card(self.name, o, "function", question, organ_name(o),
                            facts=(oid,), entity=f"organ:{oid}", shorts=shorts)
 
@@ -150,3 +149,18 @@ class OrganCards(Family):
 
 register_kind(Organ())
 register_family(OrganCards())
+
+
+def _function_question(summary: str, past: bool) -> str:
+    """The question of a ``function`` card, from a summary written without the name.
+
+    A summary may be a verb phrase ("ran the party between congresses"), a
+    noun phrase ("the party's disciplinary body") or a sentence of its own.
+    """
+    text = summary.rstrip(". ")
+    first = text.split(" ", 1)[0]
+    if first in ("the", "a", "an"):
+        return f"Which body {'was' if past else 'is'} {text}?"
+    if text[:1].islower():
+        return f"Which body {text}?"
+    return f"Which body is this? {summary}"

@@ -65,7 +65,8 @@ class PersonCards(Family):
                               end.year if end else None))
             if len(tenures) > MAX_TENURES:
                 held.append("…")
-            parts = ([str(person["summary"])] if person.get("summary") else []) + held
+            summary = str(person.get("summary", ""))
+            parts = ([summary[:1].upper() + summary[1:]] if summary else []) + held
             living = "died" not in person and any("end" not in t for t in tenures)
             verb = "is" if living else "was"
             yield card(self.name, person, "who", f"Who {verb} {person['name']}?",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cards.dates import span_words
+from cards.dates import PartialDate, span_words
 from cards.graph import Graph, pdate, span_facts, tenure_bounds, year_phrase, year_span
 from cards.kinds.base import card, life
 from cards.registry import (
@@ -53,6 +53,32 @@ def overlaps(a: Record, b: Record) -> bool:
             and (b1 is None or a0.earliest() <= b1.latest()))
 
 
+def _overlapping(graph: Graph) -> set[str]:
+    """Ids of tenures whose holder held another stored tenure at some time during them.
+
+    A sweep over each person's tenures by start: a tenure overlaps an earlier one
+    when it starts before the latest end so far, and a later one when the next
+    tenure starts before it ends (later ones start later still).
+    """
+    out: set[str] = set()
+    for tenures in graph.by_person.values():
+        latest = None  # the latest last day of the tenures so far (None: still open)
+        for i, t in enumerate(tenures):
+            start, end = tenure_bounds(t)
+            if i and (latest is None or start.earliest() <= latest):
+                out.add(t["id"])
+            nxt = tenures[i + 1] if i + 1 < len(tenures) else None
+            if nxt is not None and (end is None or PartialDate.parse(
+                    nxt["start"]).earliest() <= end.latest()):
+                out.add(t["id"])
+            last = end.latest() if end else None
+            if i == 0:
+                latest = last
+            elif latest is not None:
+                latest = None if last is None else max(latest, last)
+    return out
+
+
 def person_aliases(records: Records, pid: str) -> list[str]:
     person = records.get("person", {}).get(pid)
     return [person["name"], *person.get("aliases", [])] if person else []
@@ -70,6 +96,7 @@ class TenureCards(Family):
     order = 20
 
     def cards(self, graph: Graph) -> Iterator[CardSpec]:
+        overlapping = _overlapping(graph)
         for t in graph.tenures.values():
             person = graph.person_name(t["person"])
             title = graph.styled_title(t)
@@ -89,11 +116,9 @@ class TenureCards(Family):
             # names one, and the years tell them apart
             yield card(self.name, t, "holder", q_holder, person, facts=(t["person"], *period),
                        entity=who)
-            others = [o for o in graph.by_person.get(t["person"], ())
-                      if o is not t and overlaps(o, t)]
-            if not others:
+            if t["id"] not in overlapping:
                 answer = graph.title(t) + (" (acting)" if t.get("acting") else "") + (
-                    " (de facto)" if t.get("informal") else "")
+                    " (informal)" if t.get("informal") else "")
                 yield card(self.name, t, "office", q_office, answer,
                            facts=(t["office"], graph.title(t), *period), mentions=(who,))
             yield card(self.name, t, "dates", q_dates, year_span(start, end),
