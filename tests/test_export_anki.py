@@ -29,8 +29,17 @@ from exports.notes import (
     text_html,
 )
 
-#: Notes: 4 organs, 2 tenures, 1 succession, 2 events, 4 facts.
-NOTES = 13
+#: Notes, one per record or family record (`collect_notes` of tests/fixtures/deck.toml):
+#: 4 organs, 2 tenures, 1 succession, 2 events, 4 facts, 2 people (the person family's
+#: "who" card), 4 as-of (two years inside each tenure: stalin-gensec@1925, @1929,
+#: khrushchev-gensec@1955, @1959).
+NOTES = 19
+#: Live cards (`study list cards` after importing the deck): organs 9 (cpsu founded,
+#: expansion; politburo parent, founded; nkvd founded, replaced-by, expansion; mvd
+#: replaced, expansion), tenures 2 x 3 (holder, office, dates), succession 2, events 3
+#: (secret-speech date, identify; twentieth-congress date), facts 5 (nomenklatura forward
+#: and reverse, markup, kolkhoz, danwei), people 2, as-of 4.
+CARDS = 31
 
 
 @pytest.fixture
@@ -86,10 +95,17 @@ def test_anki_makes_exactly_the_store_cards(store: Store, tmp_path: Path) -> Non
     col = collection(tmp_path / "anki" / "collection.anki2")
     log = import_apkg(col, tmp_path / "out.apkg")
     keys = {row["key"] for row in live_cards(store)}
-    assert len(keys) == 24
+    assert len(keys) == CARDS
     assert col.card_count() == len(keys)
     assert col.note_count() == NOTES == len(log.new)
     assert set(anki_cards(col)) == keys
+    # one note per record or family record, of its family's note type
+    notes = {card.note()["Key"]: card.note().note_type()["name"]
+             for card in anki_cards(col).values()}
+    assert set(notes) == {key.rsplit(":", 1)[0] for key in keys}
+    assert all(name == NOTE_TYPES[key.split(":")[0]].name for key, name in notes.items())
+    assert {name.removeprefix("Secretariat ") for name in notes.values()} == {
+        "Organ", "Tenure", "Succession", "Event", "Fact", "Person", "As Of"}
     assert {col.decks.name(card.did) for card in anki_cards(col).values()} == {"Secretariat"}
     col.close()
 
@@ -312,8 +328,10 @@ def test_split_by_kind_makes_subdecks(store: Store, tmp_path: Path) -> None:
 
 def test_tag_and_kind_export_a_part(store: Store, tmp_path: Path) -> None:
     result = export_apkg(store, tmp_path / "ussr.apkg", tag="ussr")
-    # records tagged ussr, and the succession whose tenures are
-    assert (result.notes, result.cards) == (7, 14)
+    # records tagged ussr (politburo 2 cards, the two tenures 3 each, twentieth-congress 1,
+    # nomenklatura 2, kolkhoz 1), the succession whose tenures are (2), and the four
+    # as-of notes, which take their tenure's tags (1 each)
+    assert (result.notes, result.cards) == (6 + 1 + 4, 12 + 2 + 4)
     result = export_apkg(store, tmp_path / "facts.apkg", kind="facts")
     assert (result.notes, result.cards) == (4, 5)
     col = collection(tmp_path / "anki" / "collection.anki2")
@@ -397,7 +415,7 @@ def test_command_writes_the_package(db: str, tmp_path: Path) -> None:
     out = tmp_path / "out.apkg"
     result = study("--db", db, "export", "anki", str(out), "--split-by", "kind", "--quiet")
     assert result.exit_code == 0, result.output
-    assert result.output == f"Wrote {out}: {NOTES} notes, 24 cards\n"
+    assert result.output == f"Wrote {out}: {NOTES} notes, {CARDS} cards\n"
     result = study("--db", db, "export", "anki", str(out), "--force", "--kind", "tenure")
     assert result.output == f"Wrote {out}: 2 notes, 6 cards\n"
 

@@ -11,6 +11,7 @@ from anki.collection import Collection
 from anki.import_export_pb2 import ImportCsvRequest
 from helpers import DECK
 from test_export_anki import (
+    CARDS,
     NOTES,
     anki_cards,
     collection,
@@ -127,7 +128,7 @@ def test_command_writes_the_csv(store: Store, tmp_path: Path) -> None:
     db, out = str(tmp_path / "study.db"), tmp_path / "out.csv"
     result = study("--db", db, "export", "csv", str(out), "--separator", "comma")
     assert result.exit_code == 0, result.output
-    assert result.output == f"Wrote {out}: {NOTES} notes, 24 cards\n"
+    assert result.output == f"Wrote {out}: {NOTES} notes, {CARDS} cards\n"
     assert out.read_text(encoding="utf-8").startswith("#separator:comma\n")
     result = study("--db", db, "export", "csv", str(out))
     assert result.exit_code == 1
