@@ -338,7 +338,7 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
         deck: the deck name (``::`` for subdecks).
         split_by: ``"kind"`` puts each kind in a subdeck (``Secretariat::Tenures``).
         tag: only records with this tag (a succession: either tenure's).
-        kind: only this kind of card (tenure, succession, organ, event, fact).
+        kind: only this card family (a name in ``NOTE_TYPES``: tenure, as-of, heads, ...).
         progress: called as ``progress(done, total)`` as notes are built.
 
     Raises:

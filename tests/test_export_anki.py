@@ -386,7 +386,16 @@ def test_starter_deck_exports_and_imports(tmp_path: Path) -> None:
     export_apkg(store, tmp_path / "starter.apkg", split_by="kind")
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "starter.apkg")
-    assert set(anki_cards(col)) == {r["key"] for r in live_cards(store)}
+    live = live_cards(store)
+    assert set(anki_cards(col)) == {r["key"] for r in live}
+    assert col.note_count() == len({(r["record_kind"], r["record_id"]) for r in live})
+    # every family (heads, lineage, chronology too) gets its note type and its subdeck
+    for key, card in anki_cards(col).items():
+        family = NOTE_TYPES[key.split(":")[0]]
+        assert card.note().note_type()["name"] == family.name
+        assert col.decks.name(card.did) == f"Secretariat::{family.plural}"
+    assert {key.split(":")[0] for key in anki_cards(col)} >= {
+        "heads", "chronology", "as-of", "lineage", "office", "person"}
     col.close()
 
 
