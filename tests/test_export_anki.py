@@ -248,6 +248,29 @@ def test_new_and_retired_templates_on_reimport(store: Store, tmp_path: Path) -> 
     fresh.close()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap: a note whose cards all retired is left out of the export, so Anki keeps "
+    "its old front; exporting it with empty fields would leave card-less notes in a "
+    "fresh collection (see the fx1 report)"))
+def test_a_record_whose_cards_all_retired_loses_its_front_on_reimport(
+        store: Store, tmp_path: Path) -> None:
+    export_apkg(store, tmp_path / "v1.apkg")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "v1.apkg")
+    # an acting holder in 1925-1929: Stalin no longer held the post alone in those years
+    update(store, DECK + '[[person]]\nid = "molotov"\nname = "Vyacheslav Molotov"\n\n'
+           '[[tenure]]\nid = "molotov-gensec"\nperson = "molotov"\noffice = "gensec"\n'
+           'start = "1925-01-01"\nend = "1929-12-31"\nacting = true\n', days=1)
+    retired = {r["key"] for r in store.card_rows("retired = 1")}
+    assert retired == {"as-of:stalin-gensec@1925:held-in", "as-of:stalin-gensec@1929:held-in"}
+    export_apkg(store, tmp_path / "v2.apkg")
+    import_apkg(col, tmp_path / "v2.apkg")
+    cards = anki_cards(col)
+    col.close()
+    for key in retired:
+        assert cards[key].note()["Held-in Question"] == ""
+
+
 # -- identity, selection, format ----------------------------------------------
 
 def test_same_store_gives_the_same_file(store: Store, tmp_path: Path) -> None:
