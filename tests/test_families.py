@@ -523,3 +523,10 @@ def test_which_office_only_when_the_person_held_no_other_at_the_time() -> None:
     assert "tenure:long:office" not in cards and "tenure:inside:office" not in cards
     assert qa(cards["tenure:later:office"]) == (
         "Which office did Pavel Petrov hold from 1930 to 1935?", "Envoy")
+
+
+def test_a_heads_card_reads_a_headline_event_name_as_a_clause() -> None:
+    from cards.families.heads import at_the_time
+    assert at_the_time("Long March") == "at the time of the Long March"
+    assert at_the_time("OGPU absorbed into the NKVD") == (
+        "when this happened: OGPU absorbed into the NKVD")
