@@ -16,7 +16,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 def tenures_toml(tenures: int, per_office: int = 4) -> str:
     """An authoring file of ``tenures`` tenures with their people, offices and organs."""
     out = []
-    offices = tenures // per_office
+    offices = max(1, -(-tenures // per_office))  # every office's tenures follow each other
     organs = max(1, -(-offices // 10))
     for o in range(organs):
         out.append(f'[[organ]]\nid = "organ-{o}"\nname = "Committee number {o}"\n'
@@ -30,7 +30,7 @@ def tenures_toml(tenures: int, per_office: int = 4) -> str:
         out.append(f'[[person]]\nid = "person-{t}"\nname = "Person Number {t}"\n'
                    f'born = "1870-01-01"\ndied = "1990-12-31"\n\n'
                    f'[[tenure]]\nperson = "person-{t}"\n'
-                   f'office = "office-{office % max(1, offices)}"\n'
+                   f'office = "office-{office}"\n'
                    f'start = "{start}-01-01"\nend = "{start + 10}-01-01"\n'
                    f'tags = ["bench"]\nsource = "https://example.org/{t}"\n\n')
     return "".join(out)

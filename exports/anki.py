@@ -308,7 +308,7 @@ def export_apkg(store: Store, path: str | os.PathLike[str], *, deck: str = "Secr
         deck: the deck's name; ``::`` makes a subdeck.
         split_by: ``"kind"`` puts each kind in a subdeck (``Secretariat::Tenures``, ...).
         tag: only records with this tag.
-        kind: only cards of this kind (tenure, succession, organ, event, fact).
+        kind: only cards of this family (tenure, as-of, heads, ...; see ``NOTE_TYPES``).
         force: overwrite ``path`` if it exists.
         progress: called as ``progress(done, total)``; the notes are counted
             twice, once built and once written (``total`` is twice the notes).

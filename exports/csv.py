@@ -60,7 +60,7 @@ def export_csv(store: Store, path: str | os.PathLike[str], *, deck: str = "Secre
         deck: the deck's name; ``::`` makes a subdeck.
         split_by: ``"kind"`` puts each kind in a subdeck (``Secretariat::Tenures``, ...).
         tag: only records with this tag.
-        kind: only cards of this kind (tenure, succession, organ, event, fact).
+        kind: only cards of this family (tenure, as-of, heads, ...; see ``NOTE_TYPES``).
         separator: ``"tab"`` or ``"comma"``.
         force: overwrite ``path`` if it exists.
         progress: called as ``progress(done, total)`` as notes are built.

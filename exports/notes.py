@@ -1,8 +1,10 @@
 """The store's cards as Anki notes: what the .apkg and the CSV export share.
 
-One note per record that makes cards (tenure, organ, event, fact) and one
-per succession pair; one note type per kind. A note type has, for each card
-template of its kind, a question field and an answer field holding the card's
+One note per record or family record that has live cards (a tenure, a
+succession pair, an as-of year of a tenure, ...: ``kind:id`` of the card key)
+and one note type per card family of ``cards.registry``. A note whose cards
+all retired is left out, so Anki keeps it as it was. A note type has, for each
+card template of its family, a question field and an answer field holding the card's
 texts exactly as the store generated them, so Anki shows the store's wording.
 A template's fields are empty when the store makes no such card for the
 record (or retired it), and each Anki template is wrapped in a conditional on
@@ -362,7 +364,7 @@ def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | No
         deck: the deck name (``::`` for subdecks).
         split_by: ``"kind"`` puts each kind in a subdeck (``Secretariat::Tenures``).
         tag: only records with this tag (a succession: either tenure's).
-        kind: only this kind of card (tenure, succession, organ, event, fact).
+        kind: only this card family (a name in ``NOTE_TYPES``: tenure, as-of, heads, ...).
         progress: called as ``progress(done, total)`` as notes are built.
 
     Raises:

@@ -30,8 +30,17 @@ from exports.notes import (
     text_html,
 )
 
-#: Notes: 4 organs, 2 tenures, 1 succession, 2 events, 4 facts, 2 people, 4 as-of.
+#: Notes, one per record or family record (`collect_notes` of tests/fixtures/deck.toml):
+#: 4 organs, 2 tenures, 1 succession, 2 events, 4 facts, 2 people (the person family's
+#: "who" card), 4 as-of (two years inside each tenure: stalin-gensec@1925, @1929,
+#: khrushchev-gensec@1955, @1959).
 NOTES = 19
+#: Live cards (`study list cards` after importing the deck): organs 9 (cpsu founded,
+#: expansion; politburo parent, founded; nkvd founded, replaced-by, expansion; mvd
+#: replaced, expansion), tenures 2 x 3 (holder, office, dates), succession 2, events 3
+#: (secret-speech date, identify; twentieth-congress date), facts 5 (nomenklatura forward
+#: and reverse, markup, kolkhoz, danwei), people 2, as-of 4.
+CARDS = 31
 
 
 @pytest.fixture
@@ -87,10 +96,17 @@ def test_anki_makes_exactly_the_store_cards(store: Store, tmp_path: Path) -> Non
     col = collection(tmp_path / "anki" / "collection.anki2")
     log = import_apkg(col, tmp_path / "out.apkg")
     keys = {row["key"] for row in live_cards(store)}
-    assert len(keys) == 31
+    assert len(keys) == CARDS
     assert col.card_count() == len(keys)
     assert col.note_count() == NOTES == len(log.new)
     assert set(anki_cards(col)) == keys
+    # one note per record or family record, of its family's note type
+    notes = {card.note()["Key"]: card.note().note_type()["name"]
+             for card in anki_cards(col).values()}
+    assert set(notes) == {key.rsplit(":", 1)[0] for key in keys}
+    assert all(name == NOTE_TYPES[key.split(":")[0]].name for key, name in notes.items())
+    assert {name.removeprefix("Secretariat ") for name in notes.values()} == {
+        "Organ", "Tenure", "Succession", "Event", "Fact", "Person", "As Of"}
     assert {col.decks.name(card.did) for card in anki_cards(col).values()} == {"Secretariat"}
     col.close()
 
@@ -233,6 +249,29 @@ def test_new_and_retired_templates_on_reimport(store: Store, tmp_path: Path) -> 
     fresh.close()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap: a note whose cards all retired is left out of the export, so Anki keeps "
+    "its old front; exporting it with empty fields would leave card-less notes in a "
+    "fresh collection (the README says so, under Anki)"))
+def test_a_record_whose_cards_all_retired_loses_its_front_on_reimport(
+        store: Store, tmp_path: Path) -> None:
+    export_apkg(store, tmp_path / "v1.apkg")
+    col = collection(tmp_path / "anki" / "collection.anki2")
+    import_apkg(col, tmp_path / "v1.apkg")
+    # an acting holder in 1925-1929: Stalin no longer held the post alone in those years
+    update(store, DECK + '[[person]]\nid = "molotov"\nname = "Vyacheslav Molotov"\n\n'
+           '[[tenure]]\nid = "molotov-gensec"\nperson = "molotov"\noffice = "gensec"\n'
+           'start = "1925-01-01"\nend = "1929-12-31"\nacting = true\n', days=1)
+    retired = {r["key"] for r in store.card_rows("retired = 1")}
+    assert retired == {"as-of:stalin-gensec@1925:held-in", "as-of:stalin-gensec@1929:held-in"}
+    export_apkg(store, tmp_path / "v2.apkg")
+    import_apkg(col, tmp_path / "v2.apkg")
+    cards = anki_cards(col)
+    col.close()
+    for key in retired:
+        assert cards[key].note()["Held-in Question"] == ""
+
+
 # -- identity, selection, format ----------------------------------------------
 
 def test_same_store_gives_the_same_file(store: Store, tmp_path: Path) -> None:
@@ -313,8 +352,10 @@ def test_split_by_kind_makes_subdecks(store: Store, tmp_path: Path) -> None:
 
 def test_tag_and_kind_export_a_part(store: Store, tmp_path: Path) -> None:
     result = export_apkg(store, tmp_path / "ussr.apkg", tag="ussr")
-    # records tagged ussr, and the succession whose tenures are
-    assert (result.notes, result.cards) == (11, 18)  # with the tenures' as-of cards
+    # records tagged ussr (politburo 2 cards, the two tenures 3 each, twentieth-congress 1,
+    # nomenklatura 2, kolkhoz 1), the succession whose tenures are (2), and the four
+    # as-of notes, which take their tenure's tags (1 each)
+    assert (result.notes, result.cards) == (6 + 1 + 4, 12 + 2 + 4)
     result = export_apkg(store, tmp_path / "facts.apkg", kind="facts")
     assert (result.notes, result.cards) == (4, 5)
     col = collection(tmp_path / "anki" / "collection.anki2")
@@ -371,7 +412,16 @@ def test_starter_deck_exports_and_imports(tmp_path: Path) -> None:
     export_apkg(store, tmp_path / "starter.apkg", split_by="kind")
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "starter.apkg")
-    assert set(anki_cards(col)) == {r["key"] for r in live_cards(store)}
+    live = live_cards(store)
+    assert set(anki_cards(col)) == {r["key"] for r in live}
+    assert col.note_count() == len({(r["record_kind"], r["record_id"]) for r in live})
+    # every family (heads, lineage, chronology too) gets its note type and its subdeck
+    for key, card in anki_cards(col).items():
+        family = NOTE_TYPES[key.split(":")[0]]
+        assert card.note().note_type()["name"] == family.name
+        assert col.decks.name(card.did) == f"Secretariat::{family.plural}"
+    assert {key.split(":")[0] for key in anki_cards(col)} >= {
+        "heads", "chronology", "as-of", "lineage", "office", "person"}
     col.close()
 
 
@@ -400,7 +450,7 @@ def test_command_writes_the_package(db: str, tmp_path: Path) -> None:
     out = tmp_path / "out.apkg"
     result = study("--db", db, "export", "anki", str(out), "--split-by", "kind", "--quiet")
     assert result.exit_code == 0, result.output
-    assert result.output == f"Wrote {out}: {NOTES} notes, 31 cards\n"
+    assert result.output == f"Wrote {out}: {NOTES} notes, {CARDS} cards\n"
     result = study("--db", db, "export", "anki", str(out), "--force", "--kind", "tenure")
     assert result.output == f"Wrote {out}: 2 notes, 6 cards\n"
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from anki.collection import Collection
 from anki.import_export_pb2 import ImportCsvRequest
-from helpers import DECK
+from helpers import DECK, T0
 from test_export_anki import (
+    CARDS,
     NOTES,
     anki_cards,
     collection,
@@ -128,7 +129,7 @@ def test_command_writes_the_csv(store: Store, tmp_path: Path) -> None:
     db, out = str(tmp_path / "study.db"), tmp_path / "out.csv"
     result = study("--db", db, "export", "csv", str(out), "--separator", "comma")
     assert result.exit_code == 0, result.output
-    assert result.output == f"Wrote {out}: {NOTES} notes, 31 cards\n"
+    assert result.output == f"Wrote {out}: {NOTES} notes, {CARDS} cards\n"
     assert out.read_text(encoding="utf-8").startswith("#separator:comma\n")
     result = study("--db", db, "export", "csv", str(out))
     assert result.exit_code == 1
@@ -151,3 +152,23 @@ def test_the_csv_export_does_not_load_genanki() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_starter_deck_csv_makes_the_same_cards_as_the_package(tmp_path: Path) -> None:
+    """Every family of the starter deck (heads, lineage, chronology, ...) through the CSV."""
+    from cards.starter import load_starter
+
+    store = Store.open(tmp_path / "starter.db")
+    load_starter(store, T0)
+    export_apkg(store, tmp_path / "out.apkg", split_by="kind")
+    from_package = collection(tmp_path / "package" / "collection.anki2")
+    import_apkg(from_package, tmp_path / "out.apkg")
+    export_csv(store, tmp_path / "out.csv", split_by="kind")
+    col = with_note_types_only(tmp_path, store, "text")
+    log = import_csv(col, tmp_path / "out.csv")
+    assert not log.missing_notetype and not log.missing_deck and not log.conflicting
+    assert col.note_count() == len(log.new) == from_package.note_count()
+    assert col.card_count() == len(live_cards(store)) == from_package.card_count()
+    assert rendered(col) == rendered(from_package)
+    col.close()
+    from_package.close()

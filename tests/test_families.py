@@ -523,3 +523,57 @@ def test_which_office_only_when_the_person_held_no_other_at_the_time() -> None:
     assert "tenure:long:office" not in cards and "tenure:inside:office" not in cards
     assert qa(cards["tenure:later:office"]) == (
         "Which office did Pavel Petrov hold from 1930 to 1935?", "Envoy")
+
+
+def test_a_heads_card_reads_a_headline_event_name_as_a_clause() -> None:
+    from cards.families.heads import at_the_time
+    assert at_the_time("Long March") == "at the time of the Long March"
+    assert at_the_time("OGPU absorbed into the NKVD") == (
+        "when this happened: OGPU absorbed into the NKVD")
+
+
+def test_an_organ_summary_that_is_a_noun_phrase_gets_its_verb() -> None:
+    cards = by_key("""\
+        [[organ]]
+        id = "gugb"
+        name = "Main Directorate of State Security"
+        dissolved = "1941"
+        summary = "the state security arm inside the interior commissariat"
+        [[organ]]
+        id = "un"
+        name = "United Nations"
+        summary = "the world organisation founded in 1945"
+        """)
+    assert cards["organ:gugb:function"].question == (
+        "Which body was the state security arm inside the interior commissariat?")
+    assert cards["organ:un:function"].question == (
+        "Which body is the world organisation founded in 1945?")
+
+
+def test_a_person_card_names_a_post_the_summary_gives_only_once() -> None:
+    cards = by_key("""\
+        [[person]]
+        id = "z"
+        name = "Zhang Wentian"
+        summary = "General Secretary of the Chinese party from 1935 to 1943"
+        [[office]]
+        id = "gs"
+        title = "General Secretary of the CCP Central Committee"
+        [[office]]
+        id = "fm"
+        title = "Foreign Minister"
+        [[tenure]]
+        id = "t1"
+        person = "z"
+        office = "gs"
+        start = "1935"
+        end = "1943"
+        [[tenure]]
+        id = "t2"
+        person = "z"
+        office = "fm"
+        start = "1950"
+        end = "1955"
+        """)
+    assert cards["person:z:who"].answer == (
+        "General Secretary of the Chinese party from 1935 to 1943; Foreign Minister, 1950–1955")

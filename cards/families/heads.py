@@ -14,7 +14,7 @@ from typing import Any
 
 from cards.dates import PartialDate
 from cards.graph import Graph, tenure_bounds
-from cards.kinds.event import event_bounds, the_event
+from cards.kinds.event import event_bounds, sentence_like, the_event
 from cards.registry import CardSpec, Family, Loader, Record, Records, register_family
 
 #: How far up the ``part_of`` chain an event's organs are followed.
@@ -34,6 +34,13 @@ def _covering(tenures: list[Record], starts: list[Any], first: PartialDate,
             break
     return found
 
+
+
+def at_the_time(name: str) -> str:
+    """'at the time of the Long March'; a headline name ('OGPU absorbed into the NKVD')
+    reads as a clause after "when this happened:", not after "at the time of"."""
+    return f"when this happened: {name}" if sentence_like(name) else (
+        f"at the time of {the_event(name)}")
 
 class Heads(Family):
     """``head-at``: who held an organ's post when an event happened."""
@@ -79,8 +86,8 @@ class Heads(Family):
                 year = first.year if first.year == last.year else f"{first.year}–{last.year}"
                 yield CardSpec(
                     f"{self.name}:{rid}:head-at", self.name, self.name, rid, "head-at",
-                    f"Who was {graph.styled_title(t)} at the time of "
-                    f"{the_event(str(e['name']))} ({year})?",
+                    f"Who was {graph.styled_title(t)} {at_the_time(str(e['name']))} "
+                    f"({year})?",
                     graph.person_name(t["person"]), (f"event:{eid}", f"tenure:{t['id']}"),
                     tuple(dict.fromkeys([*e.get("tags", ()), *t.get("tags", ())])),
                     facts=(t["person"], t["id"]), entity=f"person:{t['person']}",

@@ -40,6 +40,15 @@ class Person(KindModule):
         return lines + super().context_lines(records, rec)
 
 
+def said_in(held: str, summary: str) -> bool:
+    """True if ``summary`` names the post of ``held`` ("General Secretary of the CCP
+    Central Committee, 1935–1943") by its head ("General Secretary") and first year."""
+    title, _, span = held.rpartition(", ")
+    head = title.split(" of ")[0].removesuffix(" (informal)").lower()
+    head = head.removeprefix("acting ")
+    return bool(head) and head in summary.lower() and span[:4] in summary
+
+
 class PersonCards(Family):
     """``who``: "Who was Vyacheslav Menzhinsky?" -> his offices and years, and his summary."""
 
@@ -65,7 +74,9 @@ class PersonCards(Family):
                               end.year if end else None))
             if len(tenures) > MAX_TENURES:
                 held.append("…")
-            summary = str(person.get("summary", ""))
+            summary = str(person.get("summary") or "")
+            # a post the summary already names with its year is not said twice
+            held = [h for h in held if not said_in(h, summary)]
             parts = ([summary[:1].upper() + summary[1:]] if summary else []) + held
             living = "died" not in person and any("end" not in t for t in tenures)
             verb = "is" if living else "was"
