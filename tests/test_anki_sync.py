@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import NOW_ENV, facts_toml, json_of, run, store_from_toml
+from helpers import DECK, NOW_ENV, facts_toml, json_of, run, store_from_toml
 
 from exports import sync as anki_sync
 from study import history
@@ -615,6 +615,31 @@ def test_a_full_sync_demanded_is_refused_then_download_recovers(side: Side,
     phone.sync()
     assert side.reviews() == phone.reviews(side) == {KEYS[0]: 1, KEYS[1]: 1, KEYS[2]: 1}
     same_state(side, phone)
+
+
+def test_every_card_family_reaches_anki(tmp_path: Path) -> None:
+    store = store_from_toml(tmp_path / "study.db", DECK, now())
+    path = tmp_path / "desktop" / "collection.anki2"
+    path.parent.mkdir()
+    anki_collection.Collection(str(path)).close()
+    anki_sync.sync(store, SETTINGS, directory=anki_sync.sync_dir(str(tmp_path / "study.db")),
+                   now=now(), tz=TZ, collection=str(path))
+    col = anki_collection.Collection(str(path))
+    try:
+        slots = set(_slots(col))
+    finally:
+        col.close()
+    cards = anki_sync.CardMap.of(store)
+    live = {r["key"] for r in store.card_rows() if not r["retired"]}
+    families = {r["record_kind"] for r in store.card_rows()}
+    assert len(families) > 4  # the shared deck has more families than the four kinds
+    assert {k for s, k in cards.by_slot.items() if s in slots} == live
+    store.close()
+
+
+def _slots(col: Any) -> list[tuple[str, int]]:
+    return [(guid, ordinal) for guid, ordinal in col.db.all(
+        "SELECT n.guid, c.ord FROM cards c JOIN notes n ON n.id = c.nid")]
 
 
 @pytest.mark.slow
