@@ -437,6 +437,12 @@ class Store:
         return {"added": len(inserts), "changed": len(updates), "retired": len(retire),
                 "total": len(specs)}
 
+    def card_counts(self) -> dict[str, int]:
+        """The counts ``sync_cards`` gives when no card changes: none added, changed or
+        retired, and the cards in use (those not retired) in all."""
+        total = self.db.execute("SELECT COUNT(*) FROM cards WHERE retired = 0").fetchone()[0]
+        return {"added": 0, "changed": 0, "retired": 0, "total": total}
+
     def card_rows(self, where: str = "1", params: list[Any] | None = None,
                   order: str = "position") -> list[dict[str, Any]]:
         """Cards as dicts (columns of the ``cards`` table)."""
