@@ -18,7 +18,7 @@ import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
 from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
-from cards.gate import GateResult
+from cards.gate import GateResult, name_words, normal
 from cards.generate import generate_checked
 from cards.records import KINDS, Kind, Record, normalise
 from cards.schema import STALE_CARDS
@@ -390,6 +390,9 @@ def import_records(store: Store, items: list[Located], now: datetime,
             say("Writing the records", 0.8)
             store.put_many(writes, now)
         say("Saving the cards", 0.85)
+        # the gate's memos of normalised texts are no use past here: let saving have it
+        normal.cache_clear()
+        name_words.cache_clear()
         report.cards = store.sync_cards(now, current, result.cards)
         say("Saving", 0.95)
     say("Done", 1.0)
