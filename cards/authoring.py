@@ -21,7 +21,6 @@ from cards.files import InputFileError, read_input
 from cards.gate import GateResult, name_words, normal
 from cards.generate import generate_checked
 from cards.records import KINDS, Kind, Record, normalise
-from cards.schema import STALE_CARDS
 from cards.store import Store
 from cards.tags import has_tag
 from cards.text import json_text
@@ -366,9 +365,9 @@ def import_records(store: Store, items: list[Located], now: datetime,
                 writes.append((loc.kind, loc.record))
             else:
                 report.unchanged.append(ref)
-        if not writes and not store.config().get(STALE_CARDS):
-            # Nothing changed and the cards were made from these very records: a full
-            # regeneration would give the stored cards again, so it is skipped.
+        if not writes and store.cards_current():
+            # Nothing changed and the cards were made from these very records by this
+            # code: a full regeneration would give the stored cards again; skip it.
             if not dry_run:
                 report.cards = store.card_counts()
             say("Done", 1.0)

@@ -24,7 +24,7 @@ from cards import schema
 from cards.db import BUSY_TIMEOUT_MS, LOCKED, SCHEMA_VERSION, busy, iso, rollback, store_failure
 from cards.errors import RecordInUse, StoreError, UnknownRecord
 from cards.files import file_kind
-from cards.generate import CardSpec, Records, generate
+from cards.generate import CardSpec, Records, generate, maker
 from cards.records import KINDS, Kind, Record
 from cards.registry import FAMILIES
 
@@ -439,8 +439,17 @@ class Store:
                           for g in s.siblings))
         # every card was made again: a migration's request for it is met
         conn.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
+        conn.execute("INSERT INTO config (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                     "DO UPDATE SET value = excluded.value", [schema.CARDS_MAKER,
+                                                             json.dumps(maker())])
         return {"added": len(fresh), "changed": len(updates), "retired": len(retire),
                 "total": len(specs)}
+
+    def cards_current(self) -> bool:
+        """True if the stored cards were made by this code from the stored records, and
+        no migration asked for them to be made again."""
+        config = self.config()
+        return not config.get(schema.STALE_CARDS) and config.get(schema.CARDS_MAKER) == maker()
 
     def card_counts(self) -> dict[str, int]:
         """The counts ``sync_cards`` gives when no card changes: none added, changed or

@@ -9,7 +9,7 @@ from typing import Any
 
 from bench.common import tenures_toml
 from cards.authoring import load_and_import
-from cards.schema import STALE_CARDS
+from cards.schema import CARDS_MAKER, STALE_CARDS
 from cards.store import Store
 from tests.helpers import DECK, T0
 
@@ -94,3 +94,20 @@ def test_an_import_with_one_record_changed_gives_the_cards_of_a_full_regeneratio
     load_and_import(fresh, [path], T0)
     live = [row for row in after if not row[-1]]
     assert live == [row for row in made(fresh) if not row[-1]]
+
+
+def test_cards_made_by_other_code_are_made_again_even_from_an_unchanged_file(
+        tmp_path: Path) -> None:
+    path = tmp_path / "deck.toml"
+    path.write_text(DECK, encoding="utf-8")
+    store = Store.open(tmp_path / "s.db")
+    load_and_import(store, [path], T0)
+    assert store.cards_current()
+    with store.transaction():  # as an older version would have made and worded them
+        store.db.execute("UPDATE cards SET question = 'older' WHERE rowid = 1")
+        store.set_config(CARDS_MAKER, "an older version")
+    assert not store.cards_current()
+    again = load_and_import(store, [path], T0 + timedelta(days=1))
+    assert again.cards["changed"] == 1
+    assert store.cards_current()
+    assert not store.db.execute("SELECT 1 FROM cards WHERE question = 'older'").fetchone()
