@@ -62,9 +62,11 @@ store.close()
 
 
 def imports(work: Path, sizes: list[int], emit: Callable[[Line], None]) -> None:
-    """Import N tenures (with people, offices, organs); then re-import with one changed."""
+    """Import N tenures (with people, offices, organs); then re-import it unchanged, and
+    with one record changed."""
     first: dict[int, float] = {}
     memory: dict[int, float] = {}
+    same: dict[int, float] = {}
     again: dict[int, float] = {}
     prelude = "from bench.common import NOW\n"
     for n in sizes:
@@ -72,13 +74,17 @@ def imports(work: Path, sizes: list[int], emit: Callable[[Line], None]) -> None:
         text = tenures_toml(n)
         toml.write_text(text)
         first[n], memory[n] = _child(prelude + IMPORT, str(db), str(toml))
+        same[n], _ = _child(prelude + IMPORT, str(db), str(toml))
         toml.write_text(text.replace('name = "Person Number 0"', 'name = "Person Number 0b"'))
         again[n], _ = _child(prelude + IMPORT, str(db), str(toml))
-        print(f"  import {n:,}: {first[n]:.2f} s, {memory[n]:.0f} MiB, one changed "
-              f"{again[n]:.2f} s", file=sys.stderr, flush=True)
+        print(f"  import {n:,}: {first[n]:.2f} s, {memory[n]:.0f} MiB, unchanged "
+              f"{same[n]:.2f} s, one changed {again[n]:.2f} s", file=sys.stderr, flush=True)
         db.unlink()
     emit(("import N tenures (with people, offices, organs)", "s", first))
     emit(("  peak memory of that import (whole process)", "MiB", memory))
+    emit(("  re-import unchanged", "s", same))
+    emit(("  re-import unchanged / first import", "ratio",
+          {n: same[n] / first[n] for n in sizes}))
     emit(("  re-import with one record changed", "s", again))
     emit(("  re-import / first import", "ratio",
           {n: again[n] / first[n] for n in sizes}))

@@ -18,7 +18,7 @@ import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
 from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
-from cards.gate import GateResult
+from cards.gate import GateResult, name_words, normal
 from cards.generate import generate_checked
 from cards.records import KINDS, Kind, Record, normalise
 from cards.store import Store
@@ -365,6 +365,13 @@ def import_records(store: Store, items: list[Located], now: datetime,
                 writes.append((loc.kind, loc.record))
             else:
                 report.unchanged.append(ref)
+        if not writes and store.cards_current():
+            # Nothing changed and the cards were made from these very records by this
+            # code: a full regeneration would give the stored cards again; skip it.
+            if not dry_run:
+                report.cards = store.card_counts()
+            say("Done", 1.0)
+            return report
         for kind, rec in writes:
             current[kind][rec["id"]] = rec
         # the cards as they would be: the card checks and the store use them (made once)
@@ -382,6 +389,9 @@ def import_records(store: Store, items: list[Located], now: datetime,
             say("Writing the records", 0.8)
             store.put_many(writes, now)
         say("Saving the cards", 0.85)
+        # the gate's memos of normalised texts are no use past here: let saving have it
+        normal.cache_clear()
+        name_words.cache_clear()
         report.cards = store.sync_cards(now, current, result.cards)
         say("Saving", 0.95)
     say("Done", 1.0)

@@ -12,8 +12,11 @@ for a leak) that the review buries together.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 from cards.gate import GateResult, run
 from cards.graph import Graph
@@ -62,6 +65,18 @@ def generate(records: Records) -> list[CardSpec]:
         records: records by kind, then by id, each kind in the order added.
     """
     return generate_checked(records).cards
+
+
+@functools.cache
+def maker() -> str:
+    """A fingerprint of the code that makes cards (every module of the ``cards`` package):
+    cards made by another version may read otherwise, so an import that changes no
+    record still makes them again when the store's cards were made by other code."""
+    digest = hashlib.sha1()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def context(records: Records, family: str, record_id: str) -> list[str]:

@@ -251,6 +251,11 @@ RENAMED_TEMPLATES = (("organ", "successor", "replaced-by"),)
 #: (``Store.regenerate_if_stale``); the migration itself never runs the generator.
 STALE_CARDS = "cards_stale"
 
+#: The fingerprint of the code that made the stored cards (``cards.generate.maker``),
+#: kept by ``Store.sync_cards``: an import that changes no record skips making the
+#: cards only when they were made by this very code.
+CARDS_MAKER = "cards_maker"
+
 
 @migrations()
 def m006_card_families(db: Database) -> None:

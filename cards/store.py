@@ -24,7 +24,7 @@ from cards import schema
 from cards.db import BUSY_TIMEOUT_MS, LOCKED, SCHEMA_VERSION, busy, iso, rollback, store_failure
 from cards.errors import RecordInUse, StoreError, UnknownRecord
 from cards.files import file_kind
-from cards.generate import CardSpec, Records, generate
+from cards.generate import CardSpec, Records, generate, maker
 from cards.records import KINDS, Kind, Record
 from cards.registry import FAMILIES
 
@@ -393,28 +393,33 @@ class Store:
         existing = {r[0]: r[1:] for r in self.db.execute(
             "SELECT key, question, answer, answer_hash, siblings, tags, retired FROM cards")}
         position = self.db.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
-        inserts, updates = [], []
+        fresh: list[CardSpec] = []  # new cards: written from a generator, not held as rows
+        updates = []
         seen = set()
         as_json: dict[tuple[str, ...], str] = {}  # few distinct groups and tag lists
         for s in specs:
             seen.add(s.key)
+            old = existing.get(s.key)
+            if old is None:
+                fresh.append(s)
+                continue
             siblings = as_json.get(s.siblings) or as_json.setdefault(s.siblings,
                                                                      json.dumps(s.siblings))
             tags = as_json.get(s.tags) or as_json.setdefault(s.tags, json.dumps(s.tags))
-            old = existing.get(s.key)
-            if old is None:
-                position += 1
-                inserts.append((s.key, s.kind, s.record_kind, s.record_id, s.template,
-                                s.question, s.answer, s.answer_hash, siblings, tags, position,
-                                stamp, stamp))
-            elif old != (s.question, s.answer, s.answer_hash, siblings, tags, 0):
+            if old != (s.question, s.answer, s.answer_hash, siblings, tags, 0):
                 updates.append((s.question, s.answer, s.answer_hash, siblings, tags, stamp, s.key))
         retire = [(stamp, k) for k, old in existing.items() if k not in seen and not old[-1]]
+        del existing, seen, as_json
         conn = self.db.conn
+        tag_json: dict[tuple[str, ...], str] = {}  # tag lists repeat; sibling groups rarely
         conn.executemany(
             "INSERT INTO cards (key, kind, record_kind, record_id, template, question, answer, "
             "answer_hash, siblings, tags, position, created, updated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((s.key, s.kind, s.record_kind, s.record_id, s.template, s.question, s.answer,
+              s.answer_hash, json.dumps(s.siblings),
+              tag_json.get(s.tags) or tag_json.setdefault(s.tags, json.dumps(s.tags)),
+              position + i, stamp, stamp) for i, s in enumerate(fresh, 1)))
         # A card whose answer changed since its last review becomes due now. An empty
         # reviewed hash (left by the migration to hashes of facts) takes the new hash.
         conn.executemany(
@@ -428,14 +433,29 @@ class Store:
                          "WHERE key = ?", retire)
         # sibling groups, for burying: new cards have none yet; reworded ones are redone
         conn.executemany("DELETE FROM card_groups WHERE key = ?", [(u[6],) for u in updates])
-        regrouped = {s.key: s.siblings for s in specs}
+        reworded = {u[6] for u in updates}
         conn.executemany("INSERT OR IGNORE INTO card_groups (grp, key) VALUES (?, ?)",
-                         [(g, k) for k in [i[0] for i in inserts] + [u[6] for u in updates]
-                          for g in regrouped[k]])
+                         ((g, s.key) for s in [*fresh, *(s for s in specs if s.key in reworded)]
+                          for g in s.siblings))
         # every card was made again: a migration's request for it is met
         conn.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
-        return {"added": len(inserts), "changed": len(updates), "retired": len(retire),
+        conn.execute("INSERT INTO config (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                     "DO UPDATE SET value = excluded.value", [schema.CARDS_MAKER,
+                                                             json.dumps(maker())])
+        return {"added": len(fresh), "changed": len(updates), "retired": len(retire),
                 "total": len(specs)}
+
+    def cards_current(self) -> bool:
+        """True if the stored cards were made by this code from the stored records, and
+        no migration asked for them to be made again."""
+        config = self.config()
+        return not config.get(schema.STALE_CARDS) and config.get(schema.CARDS_MAKER) == maker()
+
+    def card_counts(self) -> dict[str, int]:
+        """The counts ``sync_cards`` gives when no card changes: none added, changed or
+        retired, and the cards in use (those not retired) in all."""
+        total = self.db.execute("SELECT COUNT(*) FROM cards WHERE retired = 0").fetchone()[0]
+        return {"added": 0, "changed": 0, "retired": 0, "total": total}
 
     def card_rows(self, where: str = "1", params: list[Any] | None = None,
                   order: str = "position") -> list[dict[str, Any]]:
