@@ -84,8 +84,8 @@ def vm_steps_to_import(store: Store, path: Path) -> int:
     return ticks[0]
 
 
-@pytest.mark.xfail(strict=True, reason="import regenerates the cards of every record and "
-                   "Store.sync_cards reads every card to compare (issue 11; F rebuilds it)")
+@pytest.mark.xfail(strict=True, reason="an import that changes records regenerates the cards "
+                   "of every record and compares them with every stored card (issue 11, open)")
 def test_work_per_imported_record_does_not_grow_with_the_store(tmp_path: Path) -> None:
     """Statements alone miss a statement that reads the whole store: count the work."""
     batch = tmp_path / "batch.toml"
