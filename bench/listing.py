@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -61,16 +62,23 @@ def run_once(args: list[str], db: Path, source: Path | None) -> tuple[float, flo
     env = {**os.environ, "STUDY_DB": str(db), "STUDY_NOW": NOW.isoformat()}
     if source is not None:  # another checkout, read only: no .pyc written into it
         env.update(PYTHONPATH=str(source), PYTHONDONTWRITEBYTECODE="1")
-    with open(os.devnull, "w") as null:
+    # A child forked from a large process (bench/run.py after building its stores)
+    # reports the parent's pages in its own peak RSS: when GNU time is there, a small
+    # process forks the listing and its figure is the listing's own.
+    gnu_time = shutil.which("time", path="/usr/bin:/bin")
+    with open(os.devnull, "w") as null, tempfile.NamedTemporaryFile("r") as peak:
+        command = [sys.executable, "-m", "study", *args]
+        if gnu_time:
+            command = [gnu_time, "-f", "%M", "-o", peak.name, *command]
         t0 = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-m", "study", *args], env=env, stdout=null,
-                                 cwd=source or None)
+        child = subprocess.Popen(command, env=env, stdout=null, cwd=source or None)
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - t0
+        kib = int(peak.read().split()[-1]) if gnu_time else usage.ru_maxrss
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"study {' '.join(args)} failed ({child.returncode})")
-    return elapsed, usage.ru_maxrss / 1024  # KiB on Linux
+    return elapsed, kib / 1024  # KiB on Linux
 
 
 def measure(args: list[str], db: Path, runs: int, source: Path | None = None
