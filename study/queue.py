@@ -32,11 +32,6 @@ KIND_NAMES = {"tenures": "tenure", "successions": "succession", "organs": "organ
               "events": "event", "facts": "fact", "people": "person", "offices": "office"}
 
 
-#: A card carries tag :tag or a tag below it (``ussr`` matches ``ussr::party``).
-TAG_MATCH = ("EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag "
-             "OR substr(value, 1, length(:tag) + 2) = :tag || '::')")
-
-
 class Day(NamedTuple):
     """One study day: its date and its bounds in UTC."""
 
