@@ -74,3 +74,17 @@ def test_every_command_is_named_in_the_readme(name: str) -> None:
     text = README.read_text(encoding="utf-8")
     assert re.search(rf"\bstudy {re.escape(name)}\b", text), (
         f"README.md does not mention `study {name}`")
+
+
+def test_a_regular_install_ships_every_package() -> None:
+    """The quick start installs without -e: every package with an __init__.py must be in it."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {str(p.parent.relative_to(root)).replace("/", ".")
+                for top in ("cards", "study", "exports") for p in (root / top).rglob("__init__.py")}
+    assert {"cards.kinds", "cards.families"} <= packages
+    assert not [p for p in packages if not any(fnmatch.fnmatch(p, pat) for pat in include)]
