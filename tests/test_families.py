@@ -760,3 +760,15 @@ def test_a_tie_for_the_party_top_post_gives_no_party_card() -> None:
         """)
     assert "cpsu" not in top_posts(Graph(records_of(tied)))
     assert not any(k.startswith("heads:kgb-founded@") for k in by_key(tied))
+
+
+def test_a_long_party_tenure_gets_a_card_only_for_the_event_nearest_its_ends() -> None:
+    events = "".join(f"""
+    [[event]]
+    id = "e{year}"
+    name = "Plenum of {year}"
+    date = "{year}-06-01"
+    tags = ["ussr::party"]
+    """ for year in range(1923, 1953))
+    keys = [k for k in by_key(PARTY + events) if k.startswith("heads:e")]
+    assert keys == ["heads:e1952@gensec:head-at"]  # 9 months before its end

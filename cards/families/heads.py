@@ -15,6 +15,12 @@ security police can ask who led the party at the time:
   Soviet and the Chinese party), means no party card: never a guess.
 * The party's top post is the role (offices joined by ``succeeded_by``) held
   in the party or its organs that has the most tenures; a tie means none.
+* A long tenure covers many events, and "who led the party?" is worth asking
+  near its ends, so a tenure gets at most ``PER_TENURE`` such card: for the
+  event nearest its start or end (ties by card key; cards of the event's own
+  organs are not limited). Without the limit Stalin's 31-year tenure made 17
+  cards of one answer, which share a sibling group and bury one another in
+  study (tests/test_month.py bounds the buried share at a tenth).
 
 A holder is asked for only when exactly one tenure of the role covers the
 event. An acting holder is named as acting; an informal holder did not hold
@@ -34,6 +40,9 @@ from cards.registry import CardSpec, Family, Loader, Record, Records, register_f
 
 #: How far up the ``part_of`` chain an event's organs are followed.
 DEPTH = 3
+
+#: At most this many party-top-post cards per tenure: for the events nearest its ends.
+PER_TENURE = 1
 
 
 def _covering(tenures: list[Record], starts: list[Any], first: PartialDate,
@@ -112,6 +121,7 @@ class Heads(Family):
     def cards(self, graph: Graph) -> Iterator[CardSpec]:
         starts: dict[str, list[Any]] = {}
         top = top_posts(graph)
+        by_party: dict[str, list[tuple[Any, CardSpec]]] = {}
         for eid, e in graph.events.items():
             first, last = event_bounds(e)
             if first is None:
@@ -127,8 +137,10 @@ class Heads(Family):
             roles = dict.fromkeys(graph.role_of.get(f, f) for oid in organs
                                   for f in graph.offices_of_organ.get(oid, ()))
             party = party_of(graph, e)
-            if party in top:
-                roles.setdefault(top[party])
+            party_role = top.get(party) if party is not None else None
+            from_party = party_role is not None and party_role not in roles
+            if party_role is not None:
+                roles.setdefault(party_role)
             for role in roles:
                 tenures = graph.by_role.get(role, [])
                 if role not in starts:
@@ -147,7 +159,7 @@ class Heads(Family):
                     continue
                 rid = f"{eid}@{t['office']}"
                 year = first.year if first.year == last.year else f"{first.year}–{last.year}"
-                yield CardSpec(
+                card = CardSpec(
                     f"{self.name}:{rid}:head-at", self.name, self.name, rid, "head-at",
                     f"Who was {graph.styled_title(t)} {at_the_time(str(e['name']))} "
                     f"({year})?",
@@ -155,6 +167,16 @@ class Heads(Family):
                     tuple(dict.fromkeys([*e.get("tags", ()), *t.get("tags", ())])),
                     facts=(t["person"], t["id"]), entity=f"person:{t['person']}",
                     mentions=(f"event:{eid}",))
+                if from_party and role == party_role:
+                    gap = min(first.earliest() - start.latest(),
+                              (end.earliest() - last.latest()) if end else first.earliest()
+                              - start.latest())
+                    by_party.setdefault(t["id"], []).append((gap, card))
+                else:
+                    yield card
+        for found_cards in by_party.values():
+            found_cards.sort(key=lambda gc: (gc[0], gc[1].key))
+            yield from (c for _, c in found_cards[:PER_TENURE])
 
     def parts(self, rid: str) -> list[tuple[str, str]]:
         return [("event", rid.rsplit("@", 1)[0])]
