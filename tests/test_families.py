@@ -577,3 +577,198 @@ def test_a_person_card_names_a_post_the_summary_gives_only_once() -> None:
         """)
     assert cards["person:z:who"].answer == (
         "General Secretary of the Chinese party from 1935 to 1943; Foreign Minister, 1950–1955")
+
+
+PARTY = """\
+    [[person]]
+    id = "stalin"
+    name = "Joseph Stalin"
+    [[person]]
+    id = "malenkov"
+    name = "Georgy Malenkov"
+    [[person]]
+    id = "khrushchev"
+    name = "Nikita Khrushchev"
+    [[person]]
+    id = "ivashko"
+    name = "Vladimir Ivashko"
+    [[person]]
+    id = "mao"
+    name = "Mao Zedong"
+    [[organ]]
+    id = "cpsu"
+    name = "Communist Party of the Soviet Union"
+    kind = "party"
+    tags = ["ussr::party"]
+    [[organ]]
+    id = "cc"
+    name = "Central Committee"
+    part_of = "cpsu"
+    [[organ]]
+    id = "secretariat"
+    name = "Secretariat"
+    part_of = "cc"
+    [[organ]]
+    id = "pravda"
+    name = "Pravda"
+    part_of = "cc"
+    [[organ]]
+    id = "kgb"
+    name = "Committee for State Security"
+    tags = ["ussr::security"]
+    [[organ]]
+    id = "ccp"
+    name = "Chinese Communist Party"
+    kind = "party"
+    tags = ["china::party"]
+    [[office]]
+    id = "gensec"
+    title = "General Secretary"
+    organ = "secretariat"
+    succeeded_by = "firstsec"
+    [[office]]
+    id = "firstsec"
+    title = "First Secretary"
+    organ = "secretariat"
+    [[office]]
+    id = "editor"
+    title = "Editor of Pravda"
+    organ = "pravda"
+    [[office]]
+    id = "ccp-chairman"
+    title = "Chairman of the CCP"
+    organ = "ccp"
+    [[tenure]]
+    id = "stalin"
+    person = "stalin"
+    office = "gensec"
+    start = "1922-04-03"
+    end = "1953-03-05"
+    [[tenure]]
+    id = "malenkov"
+    person = "malenkov"
+    office = "gensec"
+    start = "1953-03-05"
+    end = "1953-03-14"
+    informal = true
+    title = "Senior Secretary"
+    [[tenure]]
+    id = "khrushchev"
+    person = "khrushchev"
+    office = "firstsec"
+    start = "1953-09-07"
+    end = "1964-10-14"
+    [[tenure]]
+    id = "ivashko"
+    person = "ivashko"
+    office = "firstsec"
+    start = "1991-08-24"
+    end = "1991-08-29"
+    acting = true
+    [[tenure]]
+    id = "editor"
+    person = "stalin"
+    office = "editor"
+    start = "1917"
+    end = "1918"
+    [[tenure]]
+    id = "mao"
+    person = "mao"
+    office = "ccp-chairman"
+    start = "1943-03-20"
+    end = "1976-09-09"
+    [[event]]
+    id = "kgb-founded"
+    name = "Founding of the KGB"
+    date = "1954-03-13"
+    organs = ["kgb"]
+    tags = ["ussr::security"]
+    [[event]]
+    id = "untagged"
+    name = "Untagged event"
+    date = "1954-03-13"
+    [[event]]
+    id = "sino-soviet"
+    name = "Sino-Soviet treaty"
+    date = "1954-03-13"
+    tags = ["ussr::state", "china::state"]
+    [[event]]
+    id = "stalin-dies"
+    name = "Interregnum"
+    date = "1953-03-10"
+    tags = ["ussr::party"]
+    [[event]]
+    id = "suspension"
+    name = "Last Plenum"
+    date = "1991-08-26"
+    organs = ["cc"]
+    """
+
+
+def test_heads_asks_who_held_the_party_top_post_for_an_event_of_another_organ() -> None:
+    cards = by_key(PARTY)
+    # the KGB is no party organ; the event's top-level tag `ussr` gives the party
+    assert qa(cards["heads:kgb-founded@firstsec:head-at"]) == (
+        "Who was First Secretary at the time of the Founding of the KGB (1954)?",
+        "Nikita Khrushchev")
+
+
+def test_the_party_top_post_is_the_role_with_the_most_tenures() -> None:
+    from cards.families.heads import top_posts
+    from cards.graph import Graph
+    # the role of gensec -> firstsec (named by its first id, 4 tenures) beats Pravda (1)
+    assert top_posts(Graph(records_of(PARTY))) == {"cpsu": "firstsec", "ccp": "ccp-chairman"}
+
+
+def test_no_party_card_without_exactly_one_party() -> None:
+    keys = set(by_key(PARTY))
+    assert not any(k.startswith("heads:untagged@") for k in keys)  # no organ, no tag
+    assert not any(k.startswith("heads:sino-soviet@") for k in keys)  # two parties
+
+
+def test_an_informal_holder_is_not_presented_as_holding_the_party_post() -> None:
+    cards = by_key(PARTY)
+    assert not any(k.startswith("heads:stalin-dies@") for k in cards)
+    # an acting holder is named as acting, found through the event's party organ
+    assert qa(cards["heads:suspension@firstsec:head-at"]) == (
+        "Who was acting First Secretary at the time of the Last Plenum (1991)?",
+        "Vladimir Ivashko")
+
+
+def test_a_tie_for_the_party_top_post_gives_no_party_card() -> None:
+    from cards.families.heads import top_posts
+    from cards.graph import Graph
+    tied = PARTY + textwrap.dedent("""\
+        [[tenure]]
+        id = "editor-2"
+        person = "khrushchev"
+        office = "editor"
+        start = "1918"
+        end = "1919"
+        [[tenure]]
+        id = "editor-3"
+        person = "malenkov"
+        office = "editor"
+        start = "1919"
+        end = "1920"
+        [[tenure]]
+        id = "editor-4"
+        person = "ivashko"
+        office = "editor"
+        start = "1920"
+        end = "1921"
+        """)
+    assert "cpsu" not in top_posts(Graph(records_of(tied)))
+    assert not any(k.startswith("heads:kgb-founded@") for k in by_key(tied))
+
+
+def test_a_long_party_tenure_gets_a_card_only_for_the_event_nearest_its_ends() -> None:
+    events = "".join(f"""
+    [[event]]
+    id = "e{year}"
+    name = "Plenum of {year}"
+    date = "{year}-06-01"
+    tags = ["ussr::party"]
+    """ for year in range(1923, 1953))
+    keys = [k for k in by_key(PARTY + events) if k.startswith("heads:e")]
+    assert keys == ["heads:e1952@gensec:head-at"]  # 9 months before its end
