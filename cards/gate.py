@@ -114,8 +114,7 @@ def run(specs: Iterable[CardSpec]) -> GateResult:
             # giveaway()'s checks inline (most cards pass; the message only for those that fail)
             padded = f" {q} "
             a = normal(s.answer)
-            answer_words = name_words(s.answer)
-            if (a and f" {a} " in padded) or (answer_words and all(
+            if (a and f" {a} " in padded) or ((answer_words := name_words(s.answer)) and all(
                     f" {w} " in padded for w in answer_words)):
                 why = giveaway(s.question, s.answer, normal_question=q)
             else:
