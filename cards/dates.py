@@ -43,6 +43,8 @@ class PartialDate:
         Raises:
             DateError: the text is not a real date in one of those forms.
         """
+        if type(text) is str:  # the common case first: a cached parse
+            return _parse(text)
         if isinstance(text, dt.date) and not isinstance(text, dt.datetime):
             return cls(text.year, text.month, text.day)
         if not isinstance(text, str):
@@ -98,15 +100,27 @@ class PartialDate:
 
     def earliest(self) -> dt.date:
         """The first day the date can mean."""
-        return dt.date(self.year, self.month or 1, self.day or 1)
+        # parsed dates are shared (``_parse`` caches them): work each bound out once,
+        # kept in the instance's dict (not a field: equality and hashing ignore it)
+        cached = self.__dict__.get("_earliest")
+        if cached is None:
+            cached = self.__dict__["_earliest"] = dt.date(self.year, self.month or 1,
+                                                          self.day or 1)
+        return cached
 
     def latest(self) -> dt.date:
         """The last day the date can mean."""
-        if self.month is None:
-            return dt.date(self.year, 12, 31)
-        if self.day is None:
-            return dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
-        return dt.date(self.year, self.month, self.day)
+        cached = self.__dict__.get("_latest")
+        if cached is None:
+            if self.month is None:
+                cached = dt.date(self.year, 12, 31)
+            elif self.day is None:
+                cached = dt.date(self.year, self.month,
+                                 calendar.monthrange(self.year, self.month)[1])
+            else:
+                cached = dt.date(self.year, self.month, self.day)
+            self.__dict__["_latest"] = cached
+        return cached
 
     def covers(self, other: PartialDate) -> bool:
         """True if ``self`` is ``other`` written at the same or a coarser precision."""
@@ -129,6 +143,8 @@ def parse_optional(text: object) -> PartialDate | None:
     """Parse a date that may be absent (``None`` or an empty string)."""
     if text is None or text == "":
         return None
+    if type(text) is str:
+        return _parse(text)
     return PartialDate.parse(text)
 
 

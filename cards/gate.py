@@ -100,24 +100,45 @@ def run(specs: Iterable[CardSpec]) -> GateResult:
     kept: list[CardSpec] = []
     dropped: list[Problem] = []
     warnings: list[Problem] = []
-    questions: dict[str, str] = {}  # key -> normalised question, made once
+    normal_question = normal.__wrapped__  # questions do not repeat: no cache
+    # the first kept card of each question, and the kept cards of questions asked again
+    first_asked: dict[str, CardSpec] = {}
+    asked_again: dict[str, list[CardSpec]] = {}
     for s in specs:
-        q = questions[s.key] = normal.__wrapped__(s.question)  # questions do not repeat
-        why = None if s.options else giveaway(s.question, s.answer, s.shorts,
-                                              normal_question=q)
+        q = normal_question(s.question)
+        if s.options:
+            why = None
+        elif s.shorts:
+            why = giveaway(s.question, s.answer, s.shorts, normal_question=q)
+        else:
+            # giveaway()'s checks inline (most cards pass; the message only for those that fail)
+            padded = f" {q} "
+            a = normal(s.answer)
+            if (a and f" {a} " in padded) or ((answer_words := name_words(s.answer)) and all(
+                    f" {w} " in padded for w in answer_words)):
+                why = giveaway(s.question, s.answer, normal_question=q)
+            else:
+                why = None
         if why is None:
             kept.append(s)
+            seen = first_asked.setdefault(q, s)
+            if seen is not s:
+                asked_again.setdefault(q, [seen]).append(s)
         elif s.authored:
             kept.append(s)
+            seen = first_asked.setdefault(q, s)
+            if seen is not s:
+                asked_again.setdefault(q, [seen]).append(s)
             warnings.append(Problem(s, "giveaway", why))
         else:
             dropped.append(Problem(s, "giveaway", why))
     # ambiguous: one question, different answers
-    answers: dict[str, dict[str, list[CardSpec]]] = defaultdict(dict)
-    for s in kept:
-        answers[questions[s.key]].setdefault(normal(s.answer), []).append(s)
     bad: set[str] = set()
-    for by_answer in answers.values():
+    # in the order the questions were first asked
+    for q in [q for q in first_asked if q in asked_again] if asked_again else ():
+        by_answer: dict[str, list[CardSpec]] = {}
+        for s in asked_again[q]:
+            by_answer.setdefault(normal(s.answer), []).append(s)
         if len(by_answer) < 2:
             continue
         # one answer of each kind, to name in the message (made once per question)
@@ -223,12 +244,18 @@ def text_leaks(specs: list[CardSpec]) -> list[tuple[CardSpec, CardSpec]]:
     with the number of cards, not with its square.
     """
     answers: dict[str, list[CardSpec]] = defaultdict(list)
+    indexed: dict[str, str] = {}  # answer text -> its normal form if indexed, else ""
     for s in specs:
         if s.options:
             continue
-        a = normal(s.answer)
-        if a and len(a.split()) <= MAX_ANSWER_WORDS and not all(
-                w.isdigit() for w in name_words(s.answer)):  # a name, not a date
+        a = indexed.get(s.answer)
+        if a is None:  # answers repeat (a person's name): judge each text once
+            a = normal(s.answer)
+            if not (a and len(a.split()) <= MAX_ANSWER_WORDS and not all(
+                    w.isdigit() for w in name_words(s.answer))):  # a name, not a date
+                a = ""
+            indexed[s.answer] = a
+        if a:
             answers[a].append(s)
     firsts = {a.split(" ", 1)[0] for a in answers}
     found = []

@@ -11,7 +11,7 @@ import zlib
 from collections import defaultdict
 from typing import Any
 
-from cards.dates import PartialDate, parse_optional
+from cards.dates import PartialDate, _parse, parse_optional
 from cards.registry import Record, Records
 
 
@@ -185,5 +185,8 @@ def _start_key(t: Record) -> tuple[Any, ...]:
 
 
 def tenure_bounds(t: Record) -> tuple[PartialDate, PartialDate | None]:
-    start = PartialDate.parse(t["start"])
-    return start, pdate(t.get("end"))
+    # called for every tenure by several families: strings go straight to the parse cache
+    start, end = t["start"], t.get("end")
+    return (_parse(start) if type(start) is str else PartialDate.parse(start),
+            None if end is None or end == "" else
+            _parse(end) if type(end) is str else PartialDate.parse(end))

@@ -20,8 +20,12 @@ PER_TENURE = 2
 WINDOW = 8
 
 
-def _years(tenures: list[Record], i: int) -> list[int]:
-    """Years that tenure ``i`` of a role covers alone, whole."""
+def _years(tenures: list[Record], i: int,
+           spans: list[tuple[int, int]] | None = None) -> list[int]:
+    """Years that tenure ``i`` of a role covers alone, whole.
+
+    ``spans`` are the role's tenures' (first, last) years, if worked out already.
+    """
     t = tenures[i]
     start, end = tenure_bounds(t)
     if end is None:
@@ -30,14 +34,21 @@ def _years(tenures: list[Record], i: int) -> list[int]:
     last = end.year if (end.month, end.day) == (12, 31) else end.year - 1
     if last < first:
         return []
-    taken: list[tuple[int, int]] = []
-    for j in range(max(0, i - WINDOW), min(len(tenures), i + WINDOW + 1)):
-        if j == i:
-            continue
-        s, e = tenure_bounds(tenures[j])
-        taken.append((s.earliest().year, e.latest().year if e else 10_000))
+    if spans is None:
+        spans = _spans(tenures)
+    lo_j, hi_j = max(0, i - WINDOW), min(len(tenures), i + WINDOW + 1)
+    taken = spans[lo_j:i] + spans[i + 1:hi_j]
     return [y for y in range(first, last + 1)
             if not any(lo <= y <= hi for lo, hi in taken)]
+
+
+def _spans(tenures: list[Record]) -> list[tuple[int, int]]:
+    """Each tenure's first and last year (10,000 for one still running)."""
+    out = []
+    for t in tenures:
+        s, e = tenure_bounds(t)
+        out.append((s.earliest().year, e.latest().year if e else 10_000))
+    return out
 
 
 class AsOf(Family):
@@ -52,10 +63,11 @@ class AsOf(Family):
 
     def cards(self, graph: Graph) -> Iterator[CardSpec]:
         for tenures in graph.by_role.values():
+            spans = _spans(tenures)
             for i, t in enumerate(tenures):
                 if not substantive(t):
                     continue
-                years = _years(tenures, i)
+                years = _years(tenures, i, spans)
                 chosen = sorted(years, key=lambda y: stable_rank(t["id"], str(y)))[:PER_TENURE]
                 for year in sorted(chosen):
                     rid = f"{t['id']}@{year}"

@@ -9,6 +9,7 @@ linear in the number of events.
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -54,18 +55,24 @@ class Chronology(Family):
                         candidates[a].add(b)
         made: set[tuple[str, str]] = set()
         for a in graph.events:
+            others = candidates.get(a)
+            if not others:
+                continue
             mine = []
-            for b in candidates.get(a, ()):
-                (a0, a1), (b0, b1) = spans[a], spans[b]
+            a0, a1 = spans[a]
+            for b in others:
+                b0, b1 = spans[b]
                 if a1 < b0:
-                    early, late = a, b
+                    early, late, gap = a, b, b0.year - a1.year
                 elif b1 < a0:
-                    early, late = b, a
+                    early, late, gap = b, a, a0.year - b1.year
                 else:
                     continue  # they overlap, or the dates are too coarse to tell
-                if spans[late][0].year - spans[early][1].year > YEARS:
+                if gap > YEARS:
                     continue
-                mine.append((stable_rank(*sorted((a, b))), early, late))
+                # stable_rank(*sorted((a, b))), inline: this runs for every candidate pair
+                pair = f"{a}\x1f{b}" if a < b else f"{b}\x1f{a}"
+                mine.append((zlib.crc32(pair.encode()), early, late))
             for _, early, late in sorted(mine)[:PER_EVENT]:
                 if (early, late) in made:
                     continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -69,6 +70,7 @@ class Event(KindModule):
         return [line, *super().context_lines(records, rec)]
 
 
+@functools.lru_cache(maxsize=131072)  # pure; several families ask it of every event's name
 def sentence_like(name: str) -> bool:
     """A name that reads as a sentence ('Trotsky removed as war commissar') or starts
     with a possessive ("Lenin's Testament"): it takes no article."""
