@@ -48,7 +48,9 @@ def test_the_bench_record_sets_cards_are_unchanged() -> None:
     assert digest(result) == BENCH_DIGEST
 
 
-STARTER_CARDS = 659
-STARTER_DIGEST = "65b3e6fe5c25ce6249f0ea88a76d4b132a9de9037e2f8b8a355c2f24635bfc73"
+# the starter deck's digest was taken again when the heads family learnt the party's top
+# posts (5 more cards); the code before and after the speed-up gave this same digest
+STARTER_CARDS = 664
+STARTER_DIGEST = "a6087f749093aff424e321c6d618f0b4aefa7c2829f6f7eb9f063fdb820adf62"
 BENCH_CARDS = 7823
 BENCH_DIGEST = "14e8014f281bf517808971d40fb1d71040c0136be7c99406dfa8473497141109"
