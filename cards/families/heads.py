@@ -97,14 +97,29 @@ def top_posts(graph: Graph) -> dict[str, str]:
     return out
 
 
-def party_of(graph: Graph, event: Record) -> str | None:
-    """The one party an event belongs to (see the module docstring), or None."""
+def parties_by_top_tag(graph: Graph) -> dict[str, set[str]]:
+    """The party organs under each top-level tag (``ussr`` for ``ussr::party``)."""
+    out: dict[str, set[str]] = {}
+    for oid, o in graph.organs.items():
+        if o.get("kind") == "party":
+            for t in o.get("tags", ()):
+                out.setdefault(_top(str(t)), set()).add(oid)
+    return out
+
+
+def party_of(graph: Graph, event: Record,
+             by_top: dict[str, set[str]] | None = None) -> str | None:
+    """The one party an event belongs to (see the module docstring), or None.
+
+    ``by_top`` is ``parties_by_top_tag(graph)``, made once for many events (else
+    made here): looking through every organ for every event would be quadratic.
+    """
     parties = {p for oid in event.get("organs", [])
                if (p := _party_of_organ(graph, oid)) is not None}
     if not parties:
-        tops = {_top(str(t)) for t in event.get("tags", ())}
-        parties = {oid for oid, o in graph.organs.items() if o.get("kind") == "party"
-                   and tops & {_top(str(t)) for t in o.get("tags", ())}}
+        by_top = parties_by_top_tag(graph) if by_top is None else by_top
+        parties = {oid for t in event.get("tags", ())
+                   for oid in by_top.get(_top(str(t)), ())}
     return parties.pop() if len(parties) == 1 else None
 
 
@@ -121,6 +136,7 @@ class Heads(Family):
     def cards(self, graph: Graph) -> Iterator[CardSpec]:
         starts: dict[str, list[Any]] = {}
         top = top_posts(graph)
+        by_top = parties_by_top_tag(graph)
         by_party: dict[str, list[tuple[Any, CardSpec]]] = {}
         for eid, e in graph.events.items():
             first, last = event_bounds(e)
@@ -136,7 +152,7 @@ class Heads(Family):
                     depth += 1
             roles = dict.fromkeys(graph.role_of.get(f, f) for oid in organs
                                   for f in graph.offices_of_organ.get(oid, ()))
-            party = party_of(graph, e)
+            party = party_of(graph, e, by_top)
             party_role = top.get(party) if party is not None else None
             from_party = party_role is not None and party_role not in roles
             if party_role is not None:
