@@ -32,12 +32,6 @@ def _matches(values: list[Any], search: str) -> bool:
     return any(needle in str(v).casefold() for v in values)
 
 
-def list_records(store: Store, kind: str, search: str | None = None,
-                 tag: str | None = None) -> list[Record]:
-    """The records of ``kind`` (TOML field names), filtered."""
-    return list(iter_records(store, kind, search, tag))
-
-
 def iter_records(store: Store, kind: str, search: str | None = None,
                  tag: str | None = None) -> Iterator[Record]:
     """The records of ``kind`` (TOML field names, every field), filtered, one at a time.

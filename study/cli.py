@@ -585,7 +585,7 @@ def list_(obj: Context, kind: str, search: str | None, tag: str | None, state: s
     settings = _settings(store.config())
     tz = local_timezone(settings.timezone)
     if kind == "cards":
-        from study.queue import KIND_NAMES, due_cutoff
+        from study.queue import due_cutoff
 
         cutoff = None
         if due:
@@ -593,8 +593,8 @@ def list_(obj: Context, kind: str, search: str | None, tag: str | None, state: s
                 cutoff = due_cutoff(due, moment, tz, settings.rollover_hour)
             except ValueError as err:
                 raise click.BadParameter(str(err), param_hint="'--due'") from None
-        rows = iter_cards(store, search=search, tag=tag, state=state,
-                          kind=KIND_NAMES.get(card_kind or "", card_kind),
+        # --kind is already a family's name (the option's callback, _family_name)
+        rows = iter_cards(store, search=search, tag=tag, state=state, kind=card_kind,
                           due_before=cutoff, now=moment)
     else:
         rows = iter_records(store, PLURALS[kind].name, search=search, tag=tag)
