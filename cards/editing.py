@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cards.authoring import Located, check_references, consistency, read_text, record_toml
 from cards.errors import InvalidInput, Problem
+from cards.generate import generate_checked
 from cards.records import Record
 from cards.store import Store
 
@@ -45,14 +46,19 @@ def add_record(store: Store, kind: str, record: Record, now: datetime,
         if store.exists(kind, record["id"]):
             raise RecordExists([Problem("study add", None, kind, record["id"], "id",
                                         "already exists; use `study edit` to change it")])
-        errors, warnings = _consistency(store, Located(kind, record, "study add"))
+        records = store.all_records()
+        records[kind][record["id"]] = record
+        # the cards are made once: the checks of `study check` and the store both use them
+        cards = generate_checked(records)
+        errors, warnings = consistency(
+            {(kind, record["id"]): Located(kind, record, "study add")}, records, cards)
         if errors:
             raise InvalidInput(errors)
         for warning in warnings:
             if warn is not None:
                 warn(warning)
         store.put_many([(kind, record)], now)
-        return store.sync_cards(now)
+        return store.sync_cards(now, records, cards.cards)
 
 
 def edit_record(store: Store, kind: str, rid: str, now: datetime,
