@@ -20,6 +20,7 @@ from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
 from cards.gate import GateResult, name_words, normal
 from cards.generate import generate_checked
+from cards.incremental import indexed, plan
 from cards.records import KINDS, Kind, Record, normalise
 from cards.store import Store
 from cards.tags import has_tag
@@ -350,21 +351,24 @@ def import_records(store: Store, items: list[Located], now: datetime,
     say("Comparing with the store", 0.5)
     with store.transaction():
         validate(store, items, [])
-        current = {kind: store.records(kind) for kind in KINDS}
         order = list(KINDS)
         ordered = sorted(items, key=lambda loc: order.index(loc.kind))
+        stored = _stored(store, ordered)
         writes: list[tuple[str, Record]] = []
+        olds: dict[tuple[str, str], Record] = {}
         for loc in ordered:
-            old = current[loc.kind].get(loc.record["id"])
             ref = (loc.kind, loc.record["id"])
+            old = stored[loc.kind].get(loc.record["id"])
             if old is None:
                 report.added.append(ref)
                 writes.append((loc.kind, loc.record))
             elif old != loc.record:
                 report.changed.append(ref)
                 writes.append((loc.kind, loc.record))
+                olds[ref] = old
             else:
                 report.unchanged.append(ref)
+        del stored
         if not writes and store.cards_current():
             # Nothing changed and the cards were made from these very records by this
             # code: a full regeneration would give the stored cards again; skip it.
@@ -372,15 +376,22 @@ def import_records(store: Store, items: list[Located], now: datetime,
                 report.cards = store.card_counts()
             say("Done", 1.0)
             return report
-        for kind, rec in writes:
-            current[kind][rec["id"]] = rec
-        # the cards as they would be: the card checks and the store use them (made once)
         say("Making the cards", 0.7)
-        result = generate_checked(current)
+        # only the cards the change can reach, if the store's index of cards allows it
+        scoped = (plan(store, writes, olds) if writes and len(writes) <= MAX_SCOPED
+                  and store.index_current() else None)
+        if scoped is not None:
+            records, result = scoped.records, scoped.result
+        else:
+            records = {kind: store.records(kind) for kind in KINDS}
+            for kind, rec in writes:
+                records[kind][rec["id"]] = rec
+            # the cards as they would be: the card checks and the store use them (made once)
+            result = generate_checked(records)
         if consistent and writes:
             written = {(loc.kind, loc.record["id"]): loc for loc in ordered}
             errors, report.warnings = consistency(
-                {ref: written[ref] for ref in report.added + report.changed}, current, result)
+                {ref: written[ref] for ref in report.added + report.changed}, records, result)
             if errors:
                 raise InvalidInput(sorted(errors, key=lambda p: (p.file, p.line or 0)))
         if dry_run:
@@ -389,13 +400,39 @@ def import_records(store: Store, items: list[Located], now: datetime,
             say("Writing the records", 0.8)
             store.put_many(writes, now)
         say("Saving the cards", 0.85)
+        index = indexed(result)
         # the gate's memos of normalised texts are no use past here: let saving have it
         normal.cache_clear()
         name_words.cache_clear()
-        report.cards = store.sync_cards(now, current, result.cards)
+        report.cards = store.sync_cards(now, records, result.cards, candidates=index,
+                                        scope=scoped.groups if scoped is not None else None)
+        if scoped is not None:
+            # still every card of the records, made by this code, with its terms (in a new
+            # store, the groups were every record's)
+            store.mark_indexed()
         say("Saving", 0.95)
     say("Done", 1.0)
     return report
+
+
+#: Above this many records written, an import makes every card (one pass over all the
+#: records is then cheaper than finding, record by record, what each change reaches).
+MAX_SCOPED = 2000
+
+
+def _stored(store: Store, items: list[Located]) -> dict[str, dict[str, Record]]:
+    """The stored records with the ids of ``items``, by kind (a large input: every
+    record of its kinds, one pass being cheaper than a look-up for each)."""
+    ids: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for loc in items:
+        ids[loc.kind].append(loc.record["id"])
+    out: dict[str, dict[str, Record]] = {}
+    for kind, wanted in ids.items():
+        if len(wanted) > 100:
+            out[kind] = store.records(kind)
+            continue
+        out[kind] = store.records(kind, wanted) if wanted else {}
+    return out
 
 
 Progress = Callable[[str, float], None]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 #: The number of migrations in ``cards.schema``; written to PRAGMA user_version.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 10_000
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from cards.authoring import Located, check_references, consistency, read_text, record_toml
 from cards.errors import InvalidInput, Problem
 from cards.generate import generate_checked
+from cards.incremental import indexed
 from cards.records import Record
 from cards.store import Store
 
@@ -58,7 +59,7 @@ def add_record(store: Store, kind: str, record: Record, now: datetime,
             if warn is not None:
                 warn(warning)
         store.put_many([(kind, record)], now)
-        return store.sync_cards(now, records, cards.cards)
+        return store.sync_cards(now, records, cards.cards, candidates=indexed(cards))
 
 
 def edit_record(store: Store, kind: str, rid: str, now: datetime,

@@ -293,6 +293,37 @@ def m006_card_families(db: Database) -> None:
     rebuild_aggregates(db.conn)
 
 
+#: Set by ``Store.sync_cards`` to the card maker's fingerprint when ``gate_terms`` holds
+#: the terms of exactly the cards made with the stored cards; removed by any card sync
+#: that does not keep it, so that the next import makes every card (and the index) again.
+GATE_INDEX = "gate_index"
+
+
+@migrations()
+def m007_gate_index(db: Database) -> None:
+    """What an import needs to make only the cards a change can reach.
+
+    ``gate_terms`` holds, for every card the families made at the last full
+    generation (those the quality gate dropped too), the terms through which
+    cards act on one another (``cards.incremental``): its records' groups, the
+    entity it answers and those it mentions, its normalised question (with
+    its answer, if the card passed the giveaway check) and answer. Indexes on
+    the reverse links that an import follows (offices and organs that a record
+    succeeds, organs that are part of it) and on the cards' order. An older
+    store has no index yet: its next import makes every card, as before, and
+    fills it.
+    """
+    _run(db, """
+    CREATE TABLE gate_terms (term TEXT NOT NULL, key TEXT NOT NULL, answer TEXT,
+                             PRIMARY KEY (term, key)) WITHOUT ROWID;
+    CREATE INDEX gate_terms_key ON gate_terms(key);
+    CREATE INDEX offices_succeeded_by ON offices(succeeded_by) WHERE succeeded_by IS NOT NULL;
+    CREATE INDEX organs_succeeded_by ON organs(succeeded_by) WHERE succeeded_by IS NOT NULL;
+    CREATE INDEX organs_part_of ON organs(part_of) WHERE part_of IS NOT NULL;
+    CREATE INDEX cards_position ON cards(position);
+    """)
+
+
 MIGRATIONS = [m001_initial, m002_fields_v2, m003_review_events, m004_queue_order,
-              m005_history_totals, m006_card_families]
+              m005_history_totals, m006_card_families, m007_gate_index]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

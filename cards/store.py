@@ -59,6 +59,22 @@ _LINKS = {("event", "people"): ("event_people", "person"),
           ("event", "organs"): ("event_organs", "organ")}
 
 
+#: At most this many values in one ``IN (...)`` list.
+CHUNK = 500
+
+
+def _chunked_rows(conn: sqlite3.Connection, sql: str, values: list[Any]) -> Iterator[Any]:
+    """Rows of ``sql`` (whose ``{}`` takes a list of ``?``) for ``values``, a chunk at a time."""
+    for i in range(0, len(values), CHUNK):
+        part = values[i:i + CHUNK]
+        yield from conn.execute(sql.format(", ".join("?" * len(part))), part)
+
+
+def _chunked(conn: sqlite3.Connection, sql: str, values: list[Any]) -> list[Any]:
+    """The first column of ``_chunked_rows``."""
+    return [r[0] for r in _chunked_rows(conn, sql, values)]
+
+
 class Store:
     """The fact store over one SQLite database."""
 
@@ -377,12 +393,22 @@ class Store:
         return True
 
     def sync_cards(self, now: datetime, records: Records | None = None,
-                   specs: list[CardSpec] | None = None) -> dict[str, int]:
+                   specs: list[CardSpec] | None = None, *,
+                   candidates: list[tuple[str, list[tuple[str, str | None]]]] | None = None,
+                   scope: set[str] | None = None) -> dict[str, int]:
         """Regenerate the cards from the records; call inside ``transaction()``.
 
         A card whose key survives keeps its history and scheduling state even
         if its wording changed; a new key is a new card; a card whose key
         disappeared is retired (kept, never shown).
+
+        Args:
+            candidates: every card made (those the gate dropped too) with its
+                terms (``cards.incremental.terms``): kept in ``gate_terms`` for
+                the next import. Without them the index is marked out of date.
+            scope: record groups (``KIND:ID``): ``specs`` are then the cards of
+                these groups only, and only the stored cards of these groups are
+                compared and retired (``cards.incremental``).
 
         Returns:
             Counts of cards ``added``, ``changed``, ``retired`` and ``total``.
@@ -390,9 +416,18 @@ class Store:
         stamp = iso(now)
         if specs is None:
             specs = generate(records if records is not None else self.all_records())
-        existing = {r[0]: r[1:] for r in self.db.execute(
-            "SELECT key, question, answer, answer_hash, siblings, tags, retired FROM cards")}
-        position = self.db.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
+        conn = self.db.conn
+        columns = "key, question, answer, answer_hash, siblings, tags, retired"
+        if scope is None:
+            existing = {r[0]: r[1:] for r in conn.execute(f"SELECT {columns} FROM cards")}
+            position = conn.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
+        else:
+            keys = set(_chunked(conn, "SELECT key FROM card_groups WHERE grp IN ({})",
+                                sorted(scope)))
+            keys.update(s.key for s in specs)
+            existing = {r[0]: r[1:] for r in _chunked_rows(
+                conn, f"SELECT {columns} FROM cards WHERE key IN ({{}})", sorted(keys))}
+            position = conn.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
         fresh: list[CardSpec] = []  # new cards: written from a generator, not held as rows
         updates = []
         seen = set()
@@ -410,7 +445,6 @@ class Store:
                 updates.append((s.question, s.answer, s.answer_hash, siblings, tags, stamp, s.key))
         retire = [(stamp, k) for k, old in existing.items() if k not in seen and not old[-1]]
         del existing, seen, as_json
-        conn = self.db.conn
         tag_json: dict[tuple[str, ...], str] = {}  # tag lists repeat; sibling groups rarely
         conn.executemany(
             "INSERT INTO cards (key, kind, record_kind, record_id, template, question, answer, "
@@ -437,6 +471,11 @@ class Store:
         conn.executemany("INSERT OR IGNORE INTO card_groups (grp, key) VALUES (?, ?)",
                          ((g, s.key) for s in [*fresh, *(s for s in specs if s.key in reworded)]
                           for g in s.siblings))
+        self._index(candidates, scope)
+        if scope is not None:
+            total = conn.execute("SELECT COUNT(*) FROM cards WHERE retired = 0").fetchone()[0]
+            return {"added": len(fresh), "changed": len(updates), "retired": len(retire),
+                    "total": total}
         # every card was made again: a migration's request for it is met
         conn.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
         conn.execute("INSERT INTO config (key, value) VALUES (?, ?) ON CONFLICT(key) "
@@ -444,6 +483,49 @@ class Store:
                                                              json.dumps(maker())])
         return {"added": len(fresh), "changed": len(updates), "retired": len(retire),
                 "total": len(specs)}
+
+    def _index(self, candidates: list[tuple[str, list[tuple[str, str | None]]]] | None,
+               scope: set[str] | None) -> None:
+        """Keep ``gate_terms`` (the terms of every card made) with the cards, or mark it
+        out of date."""
+        conn = self.db.conn
+        if candidates is None:
+            conn.execute("DELETE FROM config WHERE key = ?", [schema.GATE_INDEX])
+            return
+        if scope is None:
+            conn.execute("DELETE FROM gate_terms")
+        else:
+            old = _chunked(conn, "SELECT key FROM gate_terms WHERE term IN ({})",
+                           sorted(f"u:{g}" for g in scope))
+            conn.executemany("DELETE FROM gate_terms WHERE key = ?", [(k,) for k in set(old)])
+        conn.executemany("INSERT OR IGNORE INTO gate_terms (term, key, answer) VALUES (?, ?, ?)",
+                         ((t, key, a) for key, terms in candidates for t, a in terms))
+        if scope is None:
+            self.mark_indexed()
+
+    def mark_indexed(self) -> None:
+        """Record that the cards and ``gate_terms`` are those of every record, made by
+        this code (``sync_cards`` with every card, or an import into an empty store)."""
+        conn = self.db.conn
+        conn.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
+        for key in (schema.CARDS_MAKER, schema.GATE_INDEX):
+            conn.execute("INSERT INTO config (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                         "DO UPDATE SET value = excluded.value", [key, json.dumps(maker())])
+
+    def index_current(self) -> bool:
+        """True if the cards are current and ``gate_terms`` holds the terms of every card
+        made with them, or if the store is new (no record, no card): an import may then
+        make only the cards its change reaches (``cards.incremental``)."""
+        kinds = " OR ".join(f"EXISTS (SELECT 1 FROM {k.plural})" for k in KINDS.values())
+        stale, made, index, empty = self.db.execute(
+            "SELECT (SELECT value FROM config WHERE key = ?), "
+            "(SELECT value FROM config WHERE key = ?), (SELECT value FROM config WHERE key = ?), "
+            f"NOT ({kinds} OR EXISTS (SELECT 1 FROM cards) OR EXISTS (SELECT 1 FROM gate_terms))",
+            [schema.STALE_CARDS, schema.CARDS_MAKER, schema.GATE_INDEX]).fetchone()
+        if empty:
+            return True
+        current = json.dumps(maker())
+        return not (stale and json.loads(stale)) and made == current and index == current
 
     def cards_current(self) -> bool:
         """True if the stored cards were made by this code from the stored records, and

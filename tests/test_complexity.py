@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from bench.common import tenures_toml
 from cards.authoring import load_and_import
 from cards.store import Store
@@ -84,8 +82,6 @@ def vm_steps_to_import(store: Store, path: Path) -> int:
     return ticks[0]
 
 
-@pytest.mark.xfail(strict=True, reason="an import that changes records regenerates the cards "
-                   "of every record and compares them with every stored card (issue 11, open)")
 def test_work_per_imported_record_does_not_grow_with_the_store(tmp_path: Path) -> None:
     """Statements alone miss a statement that reads the whole store: count the work."""
     batch = tmp_path / "batch.toml"

@@ -1,0 +1,423 @@
+"""Incremental imports: make only the cards that a change of records can reach.
+
+A card belongs to the records of its own sibling groups (``KIND:ID``: a
+tenure's cards to ``tenure:ID``, a succession card to both tenures). For an
+import that changes a few records, ``plan``:
+
+1. finds the groups whose cards the change may alter (``_reach``: a renamed
+   person reaches the person's card and those of the person's tenures; a
+   tenure reaches every tenure of its role and of its holder; ...);
+2. loads from the store only the records those cards are made from
+   (``Neighbourhood``, through indexed look-ups);
+3. widens the groups until no card outside them shares a term with a card
+   inside: the quality gate makes cards act on one another only through
+   shared terms (the question asked, for ambiguity; the entities answered and
+   mentioned, for links; answers standing in hand-written questions, for text
+   leaks), and ``gate_terms`` keeps every card's terms (those of dropped
+   cards too) from the last generation;
+4. runs the families and the gate over those records and keeps the cards of
+   those groups, in the order a full generation gives them.
+
+Inside the groups the cards are then exactly those of a full generation, and
+no card outside them can change (tests/test_incremental.py checks this on
+random edits). Where a change reaches what is not scoped here (events: the
+heads and chronology families work across every event of a party or a tag)
+``plan`` returns None and the caller makes every card, as before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cards.gate import MAX_ANSWER_WORDS, GateResult, giveaway, name_words, normal, run
+from cards.generate import candidates as all_candidates
+from cards.registry import CardSpec, Record, Records
+from cards.store import CHUNK, Store, _chunked, _chunked_rows
+
+#: Give up scoping (make every card) past this many groups.
+MAX_GROUPS = 20_000
+#: ... or past this many rounds of widening.
+MAX_ROUNDS = 12
+
+Ref = tuple[str, str]
+
+
+class Unscoped(Exception):
+    """The change reaches cards that are not scoped: make every card."""
+
+
+def own_groups(spec: CardSpec) -> list[str]:
+    """A card's record groups (not those that the gate's links added)."""
+    return [g for g in spec.siblings if not g.startswith("link:")]
+
+
+def leak_answer(spec: CardSpec) -> str | None:
+    """The normalised answer that ``gate.text_leaks`` looks for in hand-written
+    questions, or None (a date, a long answer, a choice between options)."""
+    if spec.options:
+        return None
+    a = normal(spec.answer)
+    if not (a and len(a.split()) <= MAX_ANSWER_WORDS and not all(
+            w.isdigit() for w in name_words(spec.answer))):
+        return None
+    return a
+
+
+def terms(spec: CardSpec, asked: bool = True) -> list[tuple[str, str | None]]:
+    """The terms through which a card acts on others, as ``gate_terms`` keeps them:
+    ``u:`` its groups, ``e:`` the entities it answers or mentions, ``q:`` its
+    normalised question (with its answer; only if ``asked``: it passed the giveaway
+    check, so that it takes part in the ambiguity check), ``a:`` its answer as a
+    text leak, ``w:`` its question if written by hand."""
+    out: list[tuple[str, str | None]] = [(f"u:{g}", None) for g in own_groups(spec)]
+    if spec.entity:
+        out.append((f"e:{spec.entity}", None))
+    out.extend((f"e:{m}", None) for m in spec.mentions)
+    question = normal(spec.question)
+    if asked:
+        out.append((f"q:{question}", spec.answer))
+    answer = leak_answer(spec)
+    if answer:
+        out.append((f"a:{answer}", None))
+    if spec.authored:
+        out.append((f"w:{question}", None))
+    return out
+
+
+def indexed(result: GateResult) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Every card made, kept or dropped, with its terms (for ``Store.sync_cards``)."""
+    return [(s.key, terms(s)) for s in result.cards] + [
+        (p.card.key, terms(p.card, p.check != "giveaway")) for p in result.dropped]
+
+
+def _asked(spec: CardSpec) -> bool:
+    """True if the gate asks the card's question (no giveaway, or written by hand)."""
+    return bool(spec.options or spec.authored
+                or giveaway(spec.question, spec.answer, spec.shorts) is None)
+
+
+def _runs(question: str) -> set[str]:
+    """The runs of up to ``MAX_ANSWER_WORDS`` words of a normalised question."""
+    q = question.split()
+    return {" ".join(q[i:j]) for i in range(len(q))
+            for j in range(i + 1, min(len(q), i + MAX_ANSWER_WORDS) + 1)}
+
+
+_TABLES = {"person": "people", "organ": "organs", "office": "offices", "tenure": "tenures",
+           "event": "events", "fact": "facts"}
+
+
+class Neighbourhood:
+    """Records loaded from the store on demand, with the import's new values in place.
+
+    Records keep the order of a full generation's record set: the store's order
+    (rowid), then records new to the store in the order written.
+    """
+
+    def __init__(self, store: Store, written: list[tuple[str, Record]]) -> None:
+        self.store = store
+        self.conn: sqlite3.Connection = store.db.conn
+        self.written: dict[Ref, Record] = {(k, r["id"]): r for k, r in written}
+        self.order: dict[Ref, int] = {ref: i for i, ref in enumerate(self.written)}
+        self.loaded: dict[str, dict[str, tuple[float, Record]]] = {k: {} for k in _TABLES}
+        self.absent: set[Ref] = set()
+
+    def get(self, kind: str, ids: Iterable[str]) -> dict[str, Record]:
+        """The records of ``kind`` with ``ids`` that exist (new values for written ones)."""
+        have = self.loaded[kind]
+        wanted = [i for i in dict.fromkeys(ids) if i and i not in have
+                  and (kind, i) not in self.absent]
+        if wanted:
+            stored: dict[str, Record] = {}
+            for i in range(0, len(wanted), CHUNK):
+                stored.update(self.store.records(kind, wanted[i:i + CHUNK]))
+            rowids = dict(_chunked_rows(
+                self.conn, f"SELECT id, rowid FROM {_TABLES[kind]} WHERE id IN ({{}})",
+                list(stored)))
+            for rid in wanted:
+                new = self.written.get((kind, rid))
+                if rid in stored:
+                    have[rid] = (rowids[rid], new if new is not None else stored[rid])
+                elif new is not None:
+                    have[rid] = (1e18 + self.order[(kind, rid)], new)
+                else:
+                    self.absent.add((kind, rid))
+        return {i: have[i][1] for i in ids if i in have}
+
+    def where(self, kind: str, column: str, values: Iterable[str]) -> dict[str, Record]:
+        """The records of ``kind`` whose ``column`` (now) holds one of ``values``."""
+        values = sorted({v for v in values if v})
+        if not values:
+            return {}
+        ids = _chunked(self.conn, f'SELECT id FROM {_TABLES[kind]} WHERE "{column}" IN ({{}})',
+                       values)
+        ids += [rid for (k, rid), rec in self.written.items()
+                if k == kind and rec.get(column) in values]
+        wanted = set(values)
+        return {rid: rec for rid, rec in self.get(kind, ids).items()
+                if rec.get(column) in wanted}
+
+    def chain(self, kind: str, column: str, start: Iterable[str]) -> set[str]:
+        """The ids joined to ``start`` by ``column`` either way (a role's offices, an
+        organ's line of successors)."""
+        seen: set[str] = set()
+        todo = set(start)
+        while todo:
+            seen |= todo
+            recs = self.get(kind, todo)
+            ahead = {r[column] for r in recs.values() if r.get(column)}
+            behind = set(self.where(kind, column, todo))
+            todo = (ahead | behind) - seen
+        return {i for i in seen if i in self.loaded[kind]}
+
+    def records(self) -> Records:
+        return {kind: {rid: rec for rid, (_, rec) in sorted(have.items(),
+                                                             key=lambda kv: kv[1][0])}
+                for kind, have in self.loaded.items()}
+
+    def has_events(self) -> bool:
+        return any(k == "event" for k, _ in self.written) or self.conn.execute(
+            "SELECT 1 FROM events LIMIT 1").fetchone() is not None
+
+
+def _reach(nb: Neighbourhood, kind: str, new: Record, old: Record | None) -> set[str]:
+    """The groups whose cards a change of one record may alter."""
+    rid = new["id"]
+    versions = [new] if old is None else [new, old]
+    groups = {f"{kind}:{rid}"}
+    if kind == "person":
+        groups |= {f"tenure:{t}" for t in nb.where("tenure", "person", [rid])}
+        groups |= {f"tenure:{t}" for t in _stored_ids(nb, "tenures", "person", [rid])}
+    elif kind == "tenure":
+        people = {v["person"] for v in versions}
+        offices = {v["office"] for v in versions}
+        groups |= _people_groups(nb, people)
+        groups |= _role_groups(nb, offices)
+    elif kind == "office":
+        offices = {rid} | {v["succeeded_by"] for v in versions if v.get("succeeded_by")}
+        before = set(nb.where("office", "succeeded_by", [rid]))
+        before |= set(_stored_ids(nb, "offices", "succeeded_by", [rid]))
+        groups |= {f"office:{o}" for o in before}
+        groups |= _role_groups(nb, offices | before)
+    elif kind == "organ":
+        moved = old is not None and any(old.get(f) != new.get(f)
+                                        for f in ("part_of", "kind", "tags"))
+        if nb.has_events() and (moved or old is None and new.get("kind") == "party"):
+            raise Unscoped("an organ that events' heads cards depend on")
+        near = {rid} | {v[f] for v in versions for f in ("succeeded_by", "part_of") if v.get(f)}
+        for column in ("part_of", "succeeded_by"):
+            near |= set(nb.where("organ", column, [rid]))
+            near |= set(_stored_ids(nb, "organs", column, [rid]))
+        line = nb.chain("organ", "succeeded_by", near)
+        groups |= {f"organ:{o}" for o in near | line}
+    elif kind == "event":
+        raise Unscoped("events")
+    return groups
+
+
+def _stored_ids(nb: Neighbourhood, table: str, column: str, values: list[str]) -> list[str]:
+    """Ids whose stored (old) ``column`` holds one of ``values``."""
+    return _chunked(nb.conn, f'SELECT id FROM {table} WHERE "{column}" IN ({{}})', values)
+
+
+def _people_groups(nb: Neighbourhood, people: set[str]) -> set[str]:
+    """The people's groups and those of all their tenures (the "who" card lists them; a
+    tenure's office card depends on its holder's other tenures)."""
+    groups = {f"person:{p}" for p in people}
+    groups |= {f"tenure:{t}" for t in nb.where("tenure", "person", people)}
+    groups |= {f"tenure:{t}" for t in _stored_ids(nb, "tenures", "person", sorted(people))}
+    return groups
+
+
+def _role_groups(nb: Neighbourhood, offices: set[str]) -> set[str]:
+    """The groups of every tenure of the roles of ``offices`` (succession and as-of work
+    over a whole role), and of their holders."""
+    role = nb.chain("office", "succeeded_by", offices) | offices
+    tenures = set(nb.where("tenure", "office", role))
+    tenures |= set(_stored_ids(nb, "tenures", "office", sorted(role)))
+    people = {t["person"] for t in nb.get("tenure", tenures).values()}
+    return {f"tenure:{t}" for t in tenures} | {f"person:{p}" for p in people}
+
+
+def _context(nb: Neighbourhood, groups: Iterable[str]) -> None:
+    """Load every record the cards of ``groups`` are made from."""
+    for group in groups:
+        kind, rid = group.split(":", 1)
+        if kind == "person":
+            tenures = nb.where("tenure", "person", [rid])
+            nb.get("person", [rid])
+            nb.get("office", {t["office"] for t in tenures.values()})
+        elif kind == "tenure":
+            tenure = nb.get("tenure", [rid]).get(rid)
+            if tenure is None:
+                continue
+            for t in [tenure, *nb.where("tenure", "person", [tenure["person"]]).values()]:
+                nb.get("person", [t["person"]])
+                nb.get("office", [t["office"]])
+            role = nb.chain("office", "succeeded_by", [tenure["office"]])
+            mates = nb.where("tenure", "office", role)
+            nb.get("person", {t["person"] for t in mates.values()})
+        elif kind == "office":
+            office = nb.get("office", [rid]).get(rid)
+            if office is not None and office.get("succeeded_by"):
+                nb.get("office", [office["succeeded_by"]])
+        elif kind == "organ":
+            organ = nb.get("organ", [rid]).get(rid)
+            if organ is None:
+                continue
+            line = nb.chain("organ", "succeeded_by", [rid])
+            parents = {o["part_of"] for o in nb.get("organ", line).values() if o.get("part_of")}
+            while parents:  # up the part_of chain: a cycle through it is checked
+                parents -= set(nb.loaded["organ"])
+                found = nb.get("organ", parents)
+                parents = {o["part_of"] for o in found.values() if o.get("part_of")}
+            if nb.conn.execute("SELECT 1 FROM event_organs WHERE organ = ? LIMIT 1",
+                               [rid]).fetchone():
+                raise Unscoped("an organ that events name (their dates are checked against it)")
+        elif kind == "fact":
+            nb.get("fact", [rid])
+        else:
+            raise Unscoped(f"cards of {kind} records")
+
+
+def _ambiguity(index: _Index, made: list[CardSpec], before: set[str],
+               questions: list[str]) -> tuple[list[CardSpec], set[str]]:
+    """The cards outside the groups that ask a question the groups' cards ask (before or
+    after the change): those whose fate (dropped as ambiguous or not) the change alters
+    must be made again (their keys, second); the others stand in the gate's run as
+    phantoms (first) that only carry their answer."""
+    phantoms: list[CardSpec] = []
+    joined: set[str] = set()
+    new: dict[str, set[str]] = {}
+    for s in made:
+        if _asked(s):
+            new.setdefault(f"q:{normal(s.question)}", set()).add(normal(s.answer))
+    for q, askers in index.askers(questions).items():
+        outside = [(k, a) for k, a in askers if k not in before]
+        if not outside:
+            continue
+        theirs = {normal(a) for _, a in outside}
+        old = {normal(a) for k, a in askers if k in before}
+        if (len(theirs | old) > 1) != (len(theirs | new.get(q, set())) > 1):
+            joined.update(k for k, _ in outside)
+            continue
+        phantoms.extend(CardSpec(f"~{k}", "", "", "", "", q[2:], a, (), (), options=("~",))
+                        for k, a in outside)
+    return phantoms, joined
+
+
+def _run(made: list[CardSpec], phantoms: list[CardSpec]) -> GateResult:
+    """The gate over the groups' cards, with phantoms of the cards outside that ask the
+    same questions (taken out of the result again)."""
+    result = run([*made, *phantoms])
+    if phantoms:
+        result.cards = [s for s in result.cards if not s.key.startswith("~")]
+        result.dropped = [p for p in result.dropped if not p.card.key.startswith("~")]
+        result.warnings = [p for p in result.warnings if not p.card.key.startswith("~")]
+    return result
+
+
+@dataclass
+class Plan:
+    """The cards of ``groups``, made from ``records`` (the part of the store they need)."""
+
+    groups: set[str]
+    records: Records
+    result: GateResult
+
+
+class _Index:
+    """Look-ups in ``gate_terms``, each key's terms read once."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.terms_of: dict[str, list[str]] = {}
+        self.with_term: dict[str, list[str]] = {}
+        self.authored: dict[str, set[str]] | None = None
+        self.asked: dict[str, list[tuple[str, str]]] = {}
+
+    def keys(self, terms: Iterable[str]) -> set[str]:
+        terms = set(terms)
+        wanted = sorted({t for t in terms if t not in self.with_term})
+        for t in wanted:
+            self.with_term[t] = []
+        for term, key in _chunked_rows(
+                self.conn, "SELECT term, key FROM gate_terms WHERE term IN ({})", wanted):
+            self.with_term[term].append(key)
+        return {k for t in terms for k in self.with_term[t]}
+
+    def askers(self, questions: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """``q:`` term -> the cards that ask it, as (key, answer)."""
+        questions = set(questions)
+        wanted = sorted({q for q in questions if q not in self.asked})
+        for q in wanted:
+            self.asked[q] = []
+        for term, key, answer in _chunked_rows(
+                self.conn, "SELECT term, key, answer FROM gate_terms WHERE term IN ({})", wanted):
+            self.asked[term].append((key, answer))
+        return {q: self.asked[q] for q in questions}
+
+    def terms(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        keys = set(keys)
+        wanted = sorted({k for k in keys if k not in self.terms_of})
+        for k in wanted:
+            self.terms_of[k] = []
+        for key, term in _chunked_rows(
+                self.conn, "SELECT key, term FROM gate_terms WHERE key IN ({})", wanted):
+            self.terms_of[key].append(term)
+        return {k: self.terms_of[k] for k in keys}
+
+    def questions(self) -> dict[str, set[str]]:
+        """Every hand-written card's key, with the word runs of its question."""
+        if self.authored is None:
+            self.authored = {}
+            for term, key in self.conn.execute(
+                    "SELECT term, key FROM gate_terms WHERE term >= 'w:' AND term < 'w;'"):
+                self.authored[key] = _runs(term[2:])
+        return self.authored
+
+
+def plan(store: Store, written: list[tuple[str, Record]],
+         old: dict[Ref, Record]) -> Plan | None:
+    """The cards that writing ``written`` (records with their ``old`` stored values, if
+    any) can change, made as a full generation would make them; None if the change
+    is not scoped (the caller then makes every card)."""
+    nb = Neighbourhood(store, written)
+    index = _Index(store.db.conn)
+    try:
+        groups: set[str] = set()
+        for kind, rec in written:
+            groups |= _reach(nb, kind, rec, old.get((kind, rec["id"])))
+        for _ in range(MAX_ROUNDS):
+            if len(groups) > MAX_GROUPS:
+                return None
+            _context(nb, groups)
+            if nb.has_events() and any(g.startswith(("tenure:", "event:")) for g in groups):
+                return None  # heads cards join events to tenures across a whole party
+            records = nb.records()
+            made = [s for s in all_candidates(records) if any(g in groups for g in s.siblings)]
+            before = index.keys(f"u:{g}" for g in groups)
+            reached = {t for s in made for t, _ in terms(s)}
+            reached.update(t for ts in index.terms(before).values() for t in ts)
+            others = index.keys(t for t in reached if t.startswith("e:"))
+            # text leaks: answers standing in hand-written questions, either way
+            answers = {t[2:] for t in reached if t.startswith("a:")}
+            for key, runs in index.questions().items():
+                if runs & answers:
+                    others.add(key)
+            for t in [t for t in reached if t.startswith("w:")]:
+                others |= index.keys(f"a:{r}" for r in _runs(t[2:]))
+            # ambiguity: a question asked outside the groups too
+            phantoms, joined = _ambiguity(index, made, before,
+                                          [t for t in reached if t.startswith("q:")])
+            others |= joined
+            more = {t[2:] for ts in index.terms(others - before).values() for t in ts
+                    if t.startswith("u:")} - groups
+            if not more:
+                return Plan(groups, records, _run(made, phantoms))
+            groups |= more
+        return None
+    except Unscoped:
+        return None

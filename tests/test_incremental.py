@@ -1,0 +1,215 @@
+"""An import makes only the cards its change reaches (cards/incremental.py), and they are
+exactly those of a full regeneration: random edits of the test deck, of the starter deck
+and of the benchmark's tenures, each imported, then compared with making every card."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cards.authoring
+from bench.common import tenures_toml
+from cards.authoring import import_records, read_text, record_toml, validate
+from cards.errors import InvalidInput
+from cards.generate import generate_checked
+from cards.incremental import indexed
+from cards.records import Record
+from cards.starter import load_starter
+from cards.store import Store
+from tests.helpers import DECK, T0
+
+COLUMNS = ("key, question, answer, answer_hash, siblings, tags, retired, position, state, "
+           "due, reviewed_hash, kind, record_kind, record_id, template")
+
+
+class _Rollback(Exception):
+    """Undo a full regeneration made only to compare."""
+
+
+def rows(store: Store) -> tuple[list[Any], list[Any]]:
+    return (list(store.db.execute(f"SELECT {COLUMNS} FROM cards ORDER BY key")),
+            list(store.db.execute("SELECT term, key, answer FROM gate_terms ORDER BY 1, 2")))
+
+
+def full(store: Store) -> tuple[dict[str, int], tuple[list[Any], list[Any]]]:
+    """What a full regeneration of every stored record changes, and the cards it leaves
+    (and their terms); undone afterwards."""
+    out: list[Any] = []
+    try:
+        with store.transaction():
+            result = generate_checked(store.all_records())
+            counts = store.sync_cards(T0 + timedelta(days=30), None, result.cards,
+                                      candidates=indexed(result))
+            out.extend([counts, rows(store)])
+            raise _Rollback
+    except _Rollback:
+        pass
+    return out[0], out[1]
+
+
+def _diff(got: list[Any], expected: list[Any]) -> tuple[list[Any], list[Any]]:
+    return [r for r in got if r not in expected], [r for r in expected if r not in got]
+
+
+WORDS = ["Red", "Kirov", "Volga", "Central", "Bureau", "Person Number 1", "Secretary",
+         "Lenin", "Congress", "Committee number 0"]
+
+
+def _year(rng: random.Random, lo: int = 1900, hi: int = 1995) -> int:
+    return rng.randint(lo, hi)
+
+
+def edit(rng: random.Random, recs: dict[str, dict[str, Record]], n: int,
+         events: bool = True) -> list[tuple[str, Record]]:
+    """One random edit: the records it writes (new values); ``events``: events may be added."""
+    people, tenures, offices = list(recs["person"]), list(recs["tenure"]), list(recs["office"])
+    organs, facts = list(recs["organ"]), list(recs["fact"])
+    tags = sorted({t for kind in recs.values() for r in kind.values() for t in r.get("tags", [])}
+                  | {"bench", "extra::one"})
+    what = rng.choice(["rename", "dates", "tenure", "event", "tags", "title", "fact", "fact",
+                       "organ", "person", "successor"])
+    if what == "rename" and people:
+        p = dict(recs["person"][rng.choice(people)])
+        other = recs["person"][rng.choice(people)]["name"]
+        p["name"] = other if rng.random() < 0.3 else f"{p['name']} {rng.choice(WORDS)}"
+        return [("person", p)]
+    if what == "dates" and tenures:
+        t = dict(recs["tenure"][rng.choice(tenures)])
+        start = _year(rng)
+        t["start"] = str(start)
+        if rng.random() < 0.8:
+            t["end"] = str(start + rng.randint(0, 12))
+        else:
+            t.pop("end", None)
+        return [("tenure", t)]
+    if what == "tenure" and people and offices:
+        start = _year(rng)
+        t = {"id": f"new-tenure-{n}", "person": rng.choice(people),
+             "office": rng.choice(offices), "start": str(start)}
+        if rng.random() < 0.8:
+            t["end"] = str(start + rng.randint(0, 12))
+        if rng.random() < 0.2:
+            t["acting"] = True
+        return [("tenure", t)]
+    if what == "person":
+        p = {"id": f"new-person-{n}", "name": rng.choice(["Ivan Petrov", "Person Number 2",
+                                                          f"Someone {n}"])}
+        out: list[tuple[str, Record]] = [("person", p)]
+        if offices and rng.random() < 0.7:
+            start = _year(rng)
+            out.append(("tenure", {"id": f"new-tenure-{n}", "person": p["id"],
+                                   "office": rng.choice(offices), "start": str(start),
+                                   "end": str(start + rng.randint(1, 9))}))
+        return out
+    if what == "event" and events:
+        start = _year(rng)
+        e: Record = {"id": f"new-event-{n}", "name": f"{rng.choice(WORDS)} Affair {n}",
+                     "date": str(start), "tags": rng.sample(tags, 1)}
+        if organs:
+            e["organs"] = rng.sample(organs, min(len(organs), rng.randint(0, 2)))
+        if people:
+            e["people"] = rng.sample(people, min(len(people), rng.randint(0, 2)))
+        for key in ("organs", "people"):
+            if not e.get(key):
+                e.pop(key, None)
+        return [("event", e)]
+    if what == "tags":
+        kind = rng.choice([k for k in ("tenure", "person", "organ", "event", "fact") if recs[k]])
+        r = dict(recs[kind][rng.choice(list(recs[kind]))])
+        r["tags"] = rng.sample(tags, rng.randint(0, 2))
+        if not r["tags"]:
+            del r["tags"]
+        return [(kind, r)]
+    if what == "title" and offices:
+        o = dict(recs["office"][rng.choice(offices)])
+        other = recs["office"][rng.choice(offices)]["title"]
+        o["title"] = other if rng.random() < 0.3 else f"{rng.choice(WORDS)} {o['title']}"
+        return [("office", o)]
+    if what == "successor" and len(offices) > 1:
+        o = dict(recs["office"][rng.choice(offices)])
+        o["succeeded_by"] = rng.choice([x for x in offices if x != o["id"]])
+        return [("office", o)]
+    if what == "organ" and organs:
+        g = dict(recs["organ"][rng.choice(organs)])
+        g["name"] = f"{g['name']} {rng.choice(WORDS)}"
+        if rng.random() < 0.5:
+            g["short"] = rng.choice(["CC", "PB", "XYZ", f"S{n}"])
+        return [("organ", g)]
+    if what == "fact":
+        names = [r["name"] for r in recs["person"].values()] or ["Lenin"]
+        if facts and rng.random() < 0.5:
+            f = dict(recs["fact"][rng.choice(facts)])
+        else:
+            f = {"id": f"new-fact-{n}"}
+        f["question"] = rng.choice([f"Who wrote about {rng.choice(names)}?",
+                                    f"What is question {n}?", "Who was Lenin?"])
+        f["answer"] = rng.choice([rng.choice(names), f"Answer {n}", "1917"])
+        return [("fact", f)]
+    return []
+
+
+def without_events(text: str) -> str:
+    return "\n".join(t for t in re.split(r"\n(?=\[\[)", text) if not t.startswith("[[event]]"))
+
+
+def text_of(deck: str) -> str:
+    return "[[event]]" if deck == "starter" else DECKS[deck]
+
+
+DECKS = {"deck": DECK, "deck-without-events": without_events(DECK),
+         "bench": tenures_toml(60) + '[[fact]]\nid = "f1"\nquestion = "Who was the first?"\n'
+                                      'answer = "Person Number 3"\n'}
+
+
+@pytest.mark.parametrize("deck", [*DECKS, "starter"])
+def test_random_edits_imported_give_the_cards_of_a_full_regeneration(
+        tmp_path: Path, deck: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    scoped = [0, 0]
+    plan = cards.authoring.plan
+
+    def counting(*args: Any) -> Any:
+        found = plan(*args)
+        scoped[found is not None] += 1
+        return found
+
+    monkeypatch.setattr(cards.authoring, "plan", counting)
+    rng = random.Random(f"{deck}-11")
+    store = Store.open(tmp_path / "s.db")
+    if deck == "starter":
+        load_starter(store, T0)
+    else:
+        items, problems = read_text(DECKS[deck], "deck.toml")
+        validate(store, items, problems)
+        import_records(store, items, T0)
+    with store.transaction():  # as after an import of every record
+        result = generate_checked(store.all_records())
+        store.sync_cards(T0, None, result.cards, candidates=indexed(result))
+    rounds = 0
+    for n in range(40):
+        recs = store.all_records()
+        events = "[[event]]" in text_of(deck)
+        writes = [w for _ in range(rng.randint(1, 2)) for w in edit(rng, recs, n, events)]
+        if not writes:
+            continue
+        text = "\n".join(record_toml(kind, r) for kind, r in writes)
+        items, problems = read_text(text, f"edit-{n}.toml")
+        now = T0 + timedelta(hours=n + 1)
+        try:
+            validate(store, items, problems)
+            import_records(store, items, now, consistent=rng.random() < 0.5)
+        except InvalidInput:
+            continue
+        rounds += 1
+        counts, expected = full(store)
+        got = rows(store)
+        assert got == expected, (n, text, _diff(got[0], expected[0]), _diff(got[1], expected[1]))
+        assert counts == {"added": 0, "changed": 0, "retired": 0,
+                          "total": counts["total"]}, (n, text)
+    assert rounds > 20
+    if deck != "starter" and deck != "deck":
+        assert scoped[1] > scoped[0], scoped  # most edits were scoped, not made in full
