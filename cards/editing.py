@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from cards.authoring import Located, check_references, consistency, read_text, record_toml
+from cards.authoring import (
+    Located,
+    check_references,
+    consistency,
+    import_records,
+    read_text,
+    record_toml,
+)
 from cards.errors import InvalidInput, Problem
 from cards.generate import generate_checked
 from cards.incremental import indexed
@@ -111,9 +118,9 @@ def edit_record(store: Store, kind: str, rid: str, now: datetime,
         record = items[0].record
         if record == original:
             return f"No changes to {kind} '{rid}'"
-        with store.transaction():
-            store.put_many([(kind, record)], now)
-            cards = store.sync_cards(now)
+        # as an import of the one record: only the cards it reaches are made again (checked
+        # above already)
+        cards = import_records(store, items, now, consistent=False).cards
         reworded = f"{cards['changed']} card{'' if cards['changed'] == 1 else 's'} reworded"
         said = "".join(f"\n{w}" for w in warnings)
         return (f"Saved {kind} '{rid}' ({reworded}, {cards['added']} new, "

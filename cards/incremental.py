@@ -28,7 +28,7 @@ heads and chronology families work across every event of a party or a tag)
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from cards.gate import MAX_ANSWER_WORDS, GateResult, giveaway, name_words, normal, run
@@ -86,10 +86,13 @@ def terms(spec: CardSpec, asked: bool = True) -> list[tuple[str, str | None]]:
     return out
 
 
-def indexed(result: GateResult) -> list[tuple[str, list[tuple[str, str | None]]]]:
-    """Every card made, kept or dropped, with its terms (for ``Store.sync_cards``)."""
-    return [(s.key, terms(s)) for s in result.cards] + [
-        (p.card.key, terms(p.card, p.check != "giveaway")) for p in result.dropped]
+def indexed(result: GateResult) -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
+    """Every card made, kept or dropped, with its terms (for ``Store.sync_cards``), made
+    as they are written (not held at once)."""
+    for s in result.cards:
+        yield s.key, terms(s)
+    for p in result.dropped:
+        yield p.card.key, terms(p.card, p.check != "giveaway")
 
 
 def _asked(spec: CardSpec) -> bool:

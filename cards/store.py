@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -394,7 +394,7 @@ class Store:
 
     def sync_cards(self, now: datetime, records: Records | None = None,
                    specs: list[CardSpec] | None = None, *,
-                   candidates: list[tuple[str, list[tuple[str, str | None]]]] | None = None,
+                   candidates: Iterable[tuple[str, list[tuple[str, str | None]]]] | None = None,
                    scope: set[str] | None = None) -> dict[str, int]:
         """Regenerate the cards from the records; call inside ``transaction()``.
 
@@ -484,7 +484,7 @@ class Store:
         return {"added": len(fresh), "changed": len(updates), "retired": len(retire),
                 "total": len(specs)}
 
-    def _index(self, candidates: list[tuple[str, list[tuple[str, str | None]]]] | None,
+    def _index(self, candidates: Iterable[tuple[str, list[tuple[str, str | None]]]] | None,
                scope: set[str] | None) -> None:
         """Keep ``gate_terms`` (the terms of every card made) with the cards, or mark it
         out of date."""
