@@ -21,7 +21,7 @@ from cards.files import InputFileError, read_input
 from cards.gate import GateResult, name_words, normal
 from cards.generate import generate_checked
 from cards.incremental import indexed, plan
-from cards.records import KINDS, Kind, Record, normalise
+from cards.records import KINDS, Kind, Record, default_tenure_id, normalise
 from cards.store import Store
 from cards.tags import has_tag
 from cards.text import json_text
@@ -157,8 +157,18 @@ def _top_line(text: str, key: str) -> int | None:
     return None
 
 
-def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
-    """Parse one authoring file's text into located, normalised records."""
+#: ``known(kind, table)``: the stored record that a table read from a file equals, if any
+#: (its fields already normalised: normalising it again would give it back).
+Known = Callable[[str, dict[str, Any]], "Record | None"]
+
+
+def read_text(text: str, name: str,
+              known: Known | None = None) -> tuple[list[Located], list[Problem]]:
+    """Parse one authoring file's text into located, normalised records.
+
+    Args:
+        known: finds the stored record a table equals, which is then taken as it is.
+    """
     text = text.removeprefix("\ufeff")  # a byte order mark is not content
     try:
         data = tomllib.loads(text)
@@ -190,6 +200,10 @@ def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
                 problems.append(Problem(name, lines.of(key, index)[0], key, None, None,
                                         "expected a table"))
                 continue
+            same = known(key, raw) if known is not None else None
+            if same is not None:
+                found.append(Located(key, same, name, lines, index))
+                continue
             rec, issues = normalise(kind, raw)
             if "id" not in rec and isinstance(raw.get("id"), str):
                 rec["id"] = raw["id"]
@@ -202,7 +216,8 @@ def read_text(text: str, name: str) -> tuple[list[Located], list[Problem]]:
     return found, problems
 
 
-def read_files(paths: Iterable[str | Path]) -> tuple[list[Located], list[Problem]]:
+def read_files(paths: Iterable[str | Path],
+               known: Known | None = None) -> tuple[list[Located], list[Problem]]:
     """Read several authoring files; unreadable files are problems too."""
     found: list[Located] = []
     problems: list[Problem] = []
@@ -216,7 +231,7 @@ def read_files(paths: Iterable[str | Path]) -> tuple[list[Located], list[Problem
         except UnicodeDecodeError as err:
             problems.append(Problem(name, None, None, None, None, f"cannot read: {err}"))
             continue
-        f, p = read_text(text, name)
+        f, p = read_text(text, name, known)
         found.extend(f)
         problems.extend(p)
     return found, problems
@@ -334,13 +349,14 @@ def consistency(written: dict[tuple[str, str], Located],
 
 def import_records(store: Store, items: list[Located], now: datetime,
                    dry_run: bool = False, progress: Progress | None = None, *,
-                   consistent: bool = True) -> ImportReport:
+                   consistent: bool = True, known: StoredTables | None = None) -> ImportReport:
     """Write validated records in one transaction (upsert by id) and regenerate cards.
 
     Args:
         consistent: refuse records that ``study check`` would call errors
             (overlapping tenures, lifetimes, cycles, ...), counting the store's
             records too; its warnings go to ``report.warnings``.
+        known: the stored records already read while reading ``items``.
 
     Raises:
         InvalidInput: a reference that the store cannot satisfy, or (with
@@ -353,7 +369,7 @@ def import_records(store: Store, items: list[Located], now: datetime,
         validate(store, items, [])
         order = list(KINDS)
         ordered = sorted(items, key=lambda loc: order.index(loc.kind))
-        stored = _stored(store, ordered)
+        stored = _stored(store, ordered, known.by_kind if known is not None else {})
         writes: list[tuple[str, Record]] = []
         olds: dict[tuple[str, str], Record] = {}
         for loc in ordered:
@@ -401,9 +417,10 @@ def import_records(store: Store, items: list[Located], now: datetime,
             store.put_many(writes, now)
         say("Saving the cards", 0.85)
         index = indexed(result)
-        # the gate's memos of normalised texts are no use past here: let saving have it
-        normal.cache_clear()
-        name_words.cache_clear()
+        if scoped is None:
+            # the gate's memos of normalised texts are no use past here: let saving have it
+            normal.cache_clear()
+            name_words.cache_clear()
         report.cards = store.sync_cards(now, records, result.cards, candidates=index,
                                         scope=scoped.groups if scoped is not None else None)
         if scoped is not None:
@@ -415,23 +432,57 @@ def import_records(store: Store, items: list[Located], now: datetime,
     return report
 
 
+class StoredTables:
+    """``Known`` for a large input: after ``LOOK_UPS`` tables of a kind, every stored
+    record of that kind is read once, and a table equal to its stored record is taken
+    as stored (not normalised again). Small inputs read nothing here."""
+
+    LOOK_UPS = 100
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.asked: dict[str, int] = {}
+        self.by_kind: dict[str, dict[str, Record]] = {}
+
+    def __call__(self, kind: str, raw: dict[str, Any]) -> Record | None:
+        have = self.by_kind.get(kind)
+        if have is None:
+            self.asked[kind] = self.asked.get(kind, 0) + 1
+            if self.asked[kind] <= self.LOOK_UPS:
+                return None
+            have = self.by_kind[kind] = self.store.records(kind)
+        rid = raw.get("id")
+        if rid is None and kind == "tenure":
+            person, office, start = raw.get("person"), raw.get("office"), raw.get("start")
+            if isinstance(person, str) and isinstance(office, str) and isinstance(start, str):
+                rid = default_tenure_id(person, office, start)
+                rec = have.get(rid)
+                return rec if rec is not None and {"id": rid, **raw} == rec else None
+        rec = have.get(rid) if isinstance(rid, str) else None
+        return rec if rec is not None and raw == rec else None
+
+
 #: Above this many records written, an import makes every card (one pass over all the
 #: records is then cheaper than finding, record by record, what each change reaches).
 MAX_SCOPED = 2000
 
 
-def _stored(store: Store, items: list[Located]) -> dict[str, dict[str, Record]]:
+def _stored(store: Store, items: list[Located],
+            read: dict[str, dict[str, Record]]) -> dict[str, dict[str, Record]]:
     """The stored records with the ids of ``items``, by kind (a large input: every
-    record of its kinds, one pass being cheaper than a look-up for each)."""
+    record of its kinds, one pass being cheaper than a look-up for each; ``read``: those
+    of kinds read already)."""
     ids: dict[str, list[str]] = {kind: [] for kind in KINDS}
     for loc in items:
         ids[loc.kind].append(loc.record["id"])
     out: dict[str, dict[str, Record]] = {}
     for kind, wanted in ids.items():
-        if len(wanted) > 100:
+        if kind in read:
+            out[kind] = read[kind]
+        elif len(wanted) > StoredTables.LOOK_UPS:
             out[kind] = store.records(kind)
-            continue
-        out[kind] = store.records(kind, wanted) if wanted else {}
+        else:
+            out[kind] = store.records(kind, wanted) if wanted else {}
     return out
 
 
@@ -447,16 +498,18 @@ def load_and_import(store: Store, paths: Iterable[str | Path], now: datetime,
     """
     say = progress or _silent
     paths = list(paths)
+    known = StoredTables(store)
     items: list[Located] = []
     problems: list[Problem] = []
     for i, path in enumerate(paths):
         say(f"Reading {Path(path).name}", 0.4 * i / len(paths))
-        found, trouble = read_files([path])
+        found, trouble = read_files([path], known)
         items += found
         problems += trouble
     say("Checking the records", 0.4)
-    validate(store, items, problems)
-    return import_records(store, items, now, dry_run, progress=say)
+    if problems:
+        validate(store, items, problems)  # else import_records checks the references
+    return import_records(store, items, now, dry_run, progress=say, known=known)
 
 
 def _silent(what: str, share: float) -> None:
