@@ -25,7 +25,7 @@ from cards.authoring import (
 from cards.errors import InvalidInput
 from cards.generate import generate_checked
 from cards.incremental import indexed
-from cards.records import Record
+from cards.records import Record, normalise
 from cards.starter import load_starter
 from cards.store import Store
 from tests.helpers import DECK, T0
@@ -223,7 +223,7 @@ def test_random_edits_imported_give_the_cards_of_a_full_regeneration(
 
 
 def test_a_large_files_tables_equal_to_stored_records_are_taken_as_stored(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Re-reading a large file takes a table that equals its stored record as it is (not
     normalised again); a table that differs is normalised and checked, with its line."""
     text = tenures_toml(400)  # 910 tables
@@ -232,33 +232,30 @@ def test_a_large_files_tables_equal_to_stored_records_are_taken_as_stored(
     store = Store.open(tmp_path / "s.db")
     load_and_import(store, [path], T0)
     calls = []
-    real = cards.authoring.normalise
+    real = normalise
 
     def counting(kind: Any, raw: dict[str, Any]) -> Any:
         calls.append(raw)
         return real(kind, raw)
 
-    cards.authoring.normalise = counting  # type: ignore[assignment]
-    try:
-        path.write_text(text.replace('name = "Person Number 7"', 'name = "  Person Number 7 "'))
-        report = load_and_import(store, [path], T0 + timedelta(days=1))
-        assert not report.added and not report.changed  # spaces are trimmed: the same record
-        # the first LOOK_UPS tables of each kind, and the one that differs
-        assert len(calls) <= 3 * StoredTables.LOOK_UPS + 10 + 1, len(calls)
-        path.write_text(text.replace('name = "Person Number 170"',
-                                     'name = "  Person Number 170 "'))
-        calls.clear()
-        report = load_and_import(store, [path], T0 + timedelta(days=1))
-        assert not report.added and not report.changed
-        assert {"id": "person-170", "name": "  Person Number 170 ", "born": "1870-01-01",
-                "died": "1990-12-31"} in calls
-        path.write_text(text.replace('born = "1870-01-01"\ndied = "1990-12-31"\n\n[[tenure]]\n'
-                                     'person = "person-140"',
-                                     'born = "1870-13-01"\ndied = "1990-12-31"\n\n[[tenure]]\n'
-                                     'person = "person-140"'))
-        with pytest.raises(InvalidInput) as err:
-            load_and_import(store, [path], T0 + timedelta(days=2))
-        line = text.split("\n").index('id = "person-140"') + 3
-        assert f"{path}:{line}" in str(err.value) and "born" in str(err.value)
-    finally:
-        cards.authoring.normalise = real
+    monkeypatch.setattr(cards.authoring, "normalise", counting)
+    path.write_text(text.replace('name = "Person Number 7"', 'name = "  Person Number 7 "'))
+    report = load_and_import(store, [path], T0 + timedelta(days=1))
+    assert not report.added and not report.changed  # spaces are trimmed: the same record
+    # the first LOOK_UPS tables of each kind, and the one that differs
+    assert len(calls) <= 3 * StoredTables.LOOK_UPS + 10 + 1, len(calls)
+    path.write_text(text.replace('name = "Person Number 170"',
+                                 'name = "  Person Number 170 "'))
+    calls.clear()
+    report = load_and_import(store, [path], T0 + timedelta(days=1))
+    assert not report.added and not report.changed
+    assert {"id": "person-170", "name": "  Person Number 170 ", "born": "1870-01-01",
+            "died": "1990-12-31"} in calls
+    path.write_text(text.replace('born = "1870-01-01"\ndied = "1990-12-31"\n\n[[tenure]]\n'
+                                 'person = "person-140"',
+                                 'born = "1870-13-01"\ndied = "1990-12-31"\n\n[[tenure]]\n'
+                                 'person = "person-140"'))
+    with pytest.raises(InvalidInput) as err:
+        load_and_import(store, [path], T0 + timedelta(days=2))
+    line = text.split("\n").index('id = "person-140"') + 3
+    assert f"{path}:{line}" in str(err.value) and "born" in str(err.value)
