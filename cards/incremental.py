@@ -20,9 +20,12 @@ import that changes a few records, ``plan``:
 
 Inside the groups the cards are then exactly those of a full generation, and
 no card outside them can change (tests/test_incremental.py checks this on
-random edits). Where a change reaches what is not scoped here (events: the
-heads and chronology families work across every event of a party or a tag)
-``plan`` returns None and the caller makes every card, as before.
+random edits). The heads and chronology families work across every event of
+a party or a tag: a change that reaches them (an event, a tenure, an office
+or an organ, in a store with events) makes the cards of every event, with
+the records heads cards draw on (``_every_event``); the rest stays scoped.
+Past ``MAX_GROUPS`` groups ``plan`` returns None and the caller makes every
+card, as before.
 """
 
 from __future__ import annotations
@@ -46,6 +49,52 @@ Ref = tuple[str, str]
 
 class Unscoped(Exception):
     """The change reaches cards that are not scoped: make every card."""
+
+
+class _EveryEvent(Exception):
+    """The cards of every event must be made (with what the heads family draws on)."""
+
+
+def _every_event(nb: Neighbourhood) -> set[str]:
+    """Load what the cards of every event are made from; their groups.
+
+    The heads family joins each event to the tenures of the roles of its organs
+    (up the ``part_of`` chain) and to the top post of its party, chosen across
+    every role of the party and every event of it; chronology pairs events
+    across each tag. So: every event, organ and office, and the tenures of
+    every role held in a party or in an organ that an event reaches.
+    """
+    nb.every_event = True
+    events = nb.get("event", _all_ids(nb, "event"))
+    organs = nb.get("organ", _all_ids(nb, "organ"))
+    offices = nb.get("office", _all_ids(nb, "office"))
+    reached: set[str] = set()
+    for e in events.values():
+        for oid in e.get("organs", []):
+            for _ in range(3):  # heads.DEPTH
+                if oid not in organs or oid in reached:
+                    break
+                reached.add(oid)
+                oid = organs[oid].get("part_of", "")
+    for oid in organs:
+        seen: set[str] = set()
+        current = oid
+        while current in organs and current not in seen:
+            if organs[current].get("kind") == "party":
+                reached.add(oid)
+                break
+            seen.add(current)
+            current = organs[current].get("part_of", "")
+    held = [o for o, office in offices.items() if office.get("organ") in reached]
+    role = nb.chain("office", "succeeded_by", held) if held else set()
+    tenures = nb.where("tenure", "office", role)
+    nb.get("person", {t["person"] for t in tenures.values()})
+    return {f"event:{e}" for e in events}
+
+
+def _all_ids(nb: Neighbourhood, kind: str) -> list[str]:
+    ids = [r[0] for r in nb.conn.execute(f"SELECT id FROM {_TABLES[kind]}")]
+    return ids + [rid for k, rid in nb.written if k == kind]
 
 
 def own_groups(spec: CardSpec) -> list[str]:
@@ -126,6 +175,7 @@ class Neighbourhood:
         self.order: dict[Ref, int] = {ref: i for i, ref in enumerate(self.written)}
         self.loaded: dict[str, dict[str, tuple[float, Record]]] = {k: {} for k in _TABLES}
         self.absent: set[Ref] = set()
+        self.every_event = False  # every event is loaded, with what heads cards need
 
     def get(self, kind: str, ids: Iterable[str]) -> dict[str, Record]:
         """The records of ``kind`` with ``ids`` that exist (new values for written ones)."""
@@ -205,18 +255,12 @@ def _reach(nb: Neighbourhood, kind: str, new: Record, old: Record | None) -> set
         groups |= {f"office:{o}" for o in before}
         groups |= _role_groups(nb, offices | before)
     elif kind == "organ":
-        moved = old is not None and any(old.get(f) != new.get(f)
-                                        for f in ("part_of", "kind", "tags"))
-        if nb.has_events() and (moved or old is None and new.get("kind") == "party"):
-            raise Unscoped("an organ that events' heads cards depend on")
         near = {rid} | {v[f] for v in versions for f in ("succeeded_by", "part_of") if v.get(f)}
         for column in ("part_of", "succeeded_by"):
             near |= set(nb.where("organ", column, [rid]))
             near |= set(_stored_ids(nb, "organs", column, [rid]))
         line = nb.chain("organ", "succeeded_by", near)
         groups |= {f"organ:{o}" for o in near | line}
-    elif kind == "event":
-        raise Unscoped("events")
     return groups
 
 
@@ -276,11 +320,14 @@ def _context(nb: Neighbourhood, groups: Iterable[str]) -> None:
                 parents -= set(nb.loaded["organ"])
                 found = nb.get("organ", parents)
                 parents = {o["part_of"] for o in found.values() if o.get("part_of")}
-            if nb.conn.execute("SELECT 1 FROM event_organs WHERE organ = ? LIMIT 1",
-                               [rid]).fetchone():
-                raise Unscoped("an organ that events name (their dates are checked against it)")
+            if not nb.every_event and nb.conn.execute(
+                    "SELECT 1 FROM event_organs WHERE organ = ? LIMIT 1", [rid]).fetchone():
+                raise _EveryEvent  # the events it names are checked against its dates
         elif kind == "fact":
             nb.get("fact", [rid])
+        elif kind == "event":
+            if rid not in nb.loaded["event"]:
+                raise _EveryEvent
         else:
             raise Unscoped(f"cards of {kind} records")
 
@@ -396,9 +443,16 @@ def plan(store: Store, written: list[tuple[str, Record]],
         for _ in range(MAX_ROUNDS):
             if len(groups) > MAX_GROUPS:
                 return None
-            _context(nb, groups)
-            if nb.has_events() and any(g.startswith(("tenure:", "event:")) for g in groups):
-                return None  # heads cards join events to tenures across a whole party
+            if not nb.every_event and nb.has_events() and (
+                    any(g.startswith(("tenure:", "event:")) for g in groups)
+                    or any(k in ("office", "organ") for k, _ in written)):
+                # heads cards join events to tenures across a whole party
+                groups |= _every_event(nb)
+            try:
+                _context(nb, groups)
+            except _EveryEvent:
+                groups |= _every_event(nb)
+                _context(nb, groups)
             records = nb.records()
             made = [s for s in all_candidates(records) if any(g in groups for g in s.siblings)]
             before = index.keys(f"u:{g}" for g in groups)

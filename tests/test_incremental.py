@@ -218,8 +218,7 @@ def test_random_edits_imported_give_the_cards_of_a_full_regeneration(
         assert counts == {"added": 0, "changed": 0, "retired": 0,
                           "total": counts["total"]}, (n, text)
     assert rounds > 20
-    if deck != "starter" and deck != "deck":
-        assert scoped[1] > scoped[0], scoped  # most edits were scoped, not made in full
+    assert scoped[1] > scoped[0], scoped  # most edits were scoped, not made in full
 
 
 def test_a_large_files_tables_equal_to_stored_records_are_taken_as_stored(
