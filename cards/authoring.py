@@ -20,7 +20,7 @@ from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
 from cards.gate import GateResult, name_words, normal
 from cards.generate import generate_checked
-from cards.incremental import indexed, plan
+from cards.incremental import answers_needed, indexed, plan
 from cards.records import KINDS, Kind, Record, default_tenure_id, normalise
 from cards.store import Store
 from cards.tags import has_tag
@@ -416,13 +416,15 @@ def import_records(store: Store, items: list[Located], now: datetime,
             say("Writing the records", 0.8)
             store.put_many(writes, now)
         say("Saving the cards", 0.85)
-        index = indexed(result)
+        answers = scoped.answers if scoped is not None else answers_needed(result)
+        index = indexed(result, answers)
         if scoped is None:
             # the gate's memos of normalised texts are no use past here: let saving have it
             normal.cache_clear()
             name_words.cache_clear()
         report.cards = store.sync_cards(now, records, result.cards, candidates=index,
-                                        scope=scoped.groups if scoped is not None else None)
+                                        scope=scoped.groups if scoped is not None else None,
+                                        answers=answers)
         if scoped is not None:
             # still every card of the records, made by this code, with its terms (in a new
             # store, the groups were every record's)

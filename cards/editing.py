@@ -15,7 +15,7 @@ from cards.authoring import (
 )
 from cards.errors import InvalidInput, Problem
 from cards.generate import generate_checked
-from cards.incremental import indexed
+from cards.incremental import answers_needed, indexed
 from cards.records import Record
 from cards.store import Store
 
@@ -66,7 +66,9 @@ def add_record(store: Store, kind: str, record: Record, now: datetime,
             if warn is not None:
                 warn(warning)
         store.put_many([(kind, record)], now)
-        return store.sync_cards(now, records, cards.cards, candidates=indexed(cards))
+        answers = answers_needed(cards)
+        return store.sync_cards(now, records, cards.cards,
+                                candidates=indexed(cards, answers), answers=answers)
 
 
 def edit_record(store: Store, kind: str, rid: str, now: datetime,

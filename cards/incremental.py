@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from cards.gate import MAX_ANSWER_WORDS, GateResult, giveaway, name_words, normal, run
 from cards.generate import candidates as all_candidates
 from cards.registry import CardSpec, Record, Records
+from cards.schema import GATE_ANSWERS
 from cards.store import CHUNK, Store, _chunked, _chunked_rows
 
 #: Give up scoping (make every card) past this many groups.
@@ -114,12 +115,14 @@ def leak_answer(spec: CardSpec) -> str | None:
     return a
 
 
-def terms(spec: CardSpec, asked: bool = True) -> list[tuple[str, str | None]]:
+def terms(spec: CardSpec, asked: bool = True,
+          answers: bool = True) -> list[tuple[str, str | None]]:
     """The terms through which a card acts on others, as ``gate_terms`` keeps them:
     ``u:`` its groups, ``e:`` the entities it answers or mentions, ``q:`` its
     normalised question (with its answer; only if ``asked``: it passed the giveaway
     check, so that it takes part in the ambiguity check), ``a:`` its answer as a
-    text leak, ``w:`` its question if written by hand."""
+    text leak (only if ``answers``: some card is written by hand), ``w:`` its
+    question if written by hand."""
     out: list[tuple[str, str | None]] = [(f"u:{g}", None) for g in own_groups(spec)]
     if spec.entity:
         out.append((f"e:{spec.entity}", None))
@@ -127,7 +130,7 @@ def terms(spec: CardSpec, asked: bool = True) -> list[tuple[str, str | None]]:
     question = normal(spec.question)
     if asked:
         out.append((f"q:{question}", spec.answer))
-    answer = leak_answer(spec)
+    answer = leak_answer(spec) if answers else None
     if answer:
         out.append((f"a:{answer}", None))
     if spec.authored:
@@ -135,13 +138,22 @@ def terms(spec: CardSpec, asked: bool = True) -> list[tuple[str, str | None]]:
     return out
 
 
-def indexed(result: GateResult) -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
+def indexed(result: GateResult,
+            answers: bool) -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
     """Every card made, kept or dropped, with its terms (for ``Store.sync_cards``), made
-    as they are written (not held at once)."""
+    as they are written (not held at once). ``answers``: with their answers as text
+    leaks (``answers_needed``)."""
     for s in result.cards:
-        yield s.key, terms(s)
+        yield s.key, terms(s, answers=answers)
     for p in result.dropped:
-        yield p.card.key, terms(p.card, p.check != "giveaway")
+        yield p.card.key, terms(p.card, p.check != "giveaway", answers)
+
+
+def answers_needed(result: GateResult) -> bool:
+    """True if some card is written by hand: only then can an answer leak into a
+    question, and the index keeps every answer (``a:`` terms)."""
+    return any(s.authored for s in result.cards) or any(p.card.authored
+                                                        for p in result.dropped)
 
 
 def _asked(spec: CardSpec) -> bool:
@@ -376,6 +388,7 @@ class Plan:
     groups: set[str]
     records: Records
     result: GateResult
+    answers: bool  # the index keeps answers (``a:`` terms)
 
 
 class _Index:
@@ -436,6 +449,7 @@ def plan(store: Store, written: list[tuple[str, Record]],
     is not scoped (the caller then makes every card)."""
     nb = Neighbourhood(store, written)
     index = _Index(store.db.conn)
+    keeps_answers = bool(store.config().get(GATE_ANSWERS))
     try:
         groups: set[str] = set()
         for kind, rec in written:
@@ -473,7 +487,9 @@ def plan(store: Store, written: list[tuple[str, Record]],
             more = {t[2:] for ts in index.terms(others - before).values() for t in ts
                     if t.startswith("u:")} - groups
             if not more:
-                return Plan(groups, records, _run(made, phantoms))
+                if not keeps_answers and any(s.authored for s in made):
+                    return None  # the first card written by hand: answers are not indexed
+                return Plan(groups, records, _run(made, phantoms), keeps_answers)
             groups |= more
         return None
     except Unscoped:

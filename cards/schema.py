@@ -297,6 +297,9 @@ def m006_card_families(db: Database) -> None:
 #: the terms of exactly the cards made with the stored cards; removed by any card sync
 #: that does not keep it, so that the next import makes every card (and the index) again.
 GATE_INDEX = "gate_index"
+#: True when ``gate_terms`` keeps every card's answer (``a:``): only when some card is
+#: written by hand (a fact), since only then can an answer leak into a question.
+GATE_ANSWERS = "gate_answers"
 
 
 @migrations()

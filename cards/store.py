@@ -395,7 +395,7 @@ class Store:
     def sync_cards(self, now: datetime, records: Records | None = None,
                    specs: list[CardSpec] | None = None, *,
                    candidates: Iterable[tuple[str, list[tuple[str, str | None]]]] | None = None,
-                   scope: set[str] | None = None) -> dict[str, int]:
+                   scope: set[str] | None = None, answers: bool = True) -> dict[str, int]:
         """Regenerate the cards from the records; call inside ``transaction()``.
 
         A card whose key survives keeps its history and scheduling state even
@@ -406,6 +406,7 @@ class Store:
             candidates: every card made (those the gate dropped too) with its
                 terms (``cards.incremental.terms``): kept in ``gate_terms`` for
                 the next import. Without them the index is marked out of date.
+            answers: the candidates' terms include their answers (``a:``).
             scope: record groups (``KIND:ID``): ``specs`` are then the cards of
                 these groups only, and only the stored cards of these groups are
                 compared and retired (``cards.incremental``).
@@ -471,7 +472,7 @@ class Store:
         conn.executemany("INSERT OR IGNORE INTO card_groups (grp, key) VALUES (?, ?)",
                          ((g, s.key) for s in [*fresh, *(s for s in specs if s.key in reworded)]
                           for g in s.siblings))
-        self._index(candidates, scope)
+        self._index(candidates, scope, answers)
         if scope is not None:
             total = conn.execute("SELECT COUNT(*) FROM cards WHERE retired = 0").fetchone()[0]
             return {"added": len(fresh), "changed": len(updates), "retired": len(retire),
@@ -485,7 +486,7 @@ class Store:
                 "total": len(specs)}
 
     def _index(self, candidates: Iterable[tuple[str, list[tuple[str, str | None]]]] | None,
-               scope: set[str] | None) -> None:
+               scope: set[str] | None, answers: bool) -> None:
         """Keep ``gate_terms`` (the terms of every card made) with the cards, or mark it
         out of date."""
         conn = self.db.conn
@@ -501,6 +502,9 @@ class Store:
         conn.executemany("INSERT OR IGNORE INTO gate_terms (term, key, answer) VALUES (?, ?, ?)",
                          ((t, key, a) for key, terms in candidates for t, a in terms))
         if scope is None:
+            conn.execute("INSERT INTO config (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                         "DO UPDATE SET value = excluded.value",
+                         [schema.GATE_ANSWERS, json.dumps(answers)])
             self.mark_indexed()
 
     def mark_indexed(self) -> None:
