@@ -14,8 +14,7 @@ from cards.authoring import (
     record_toml,
 )
 from cards.errors import InvalidInput, Problem
-from cards.generate import generate_checked
-from cards.incremental import answers_needed, indexed
+from cards.incremental import plan
 from cards.records import Record
 from cards.store import Store
 
@@ -26,6 +25,12 @@ class RecordExists(InvalidInput):
 
 def _consistency(store: Store, loc: Located) -> tuple[list[Problem], list[Problem]]:
     """What ``study check`` would say about the store with ``loc``'s record in place."""
+    ref = (loc.kind, loc.record["id"])
+    if store.index_current():  # only the records and cards the change reaches
+        old = store.records(loc.kind, [loc.record["id"]]).get(loc.record["id"])
+        scoped = plan(store, [(loc.kind, loc.record)], {ref: old} if old else {})
+        if scoped is not None:
+            return consistency({ref: loc}, scoped.records, scoped.result)
     records = store.all_records()
     records[loc.kind][loc.record["id"]] = loc.record
     return consistency({(loc.kind, loc.record["id"]): loc}, records)
@@ -54,21 +59,13 @@ def add_record(store: Store, kind: str, record: Record, now: datetime,
         if store.exists(kind, record["id"]):
             raise RecordExists([Problem("study add", None, kind, record["id"], "id",
                                         "already exists; use `study edit` to change it")])
-        records = store.all_records()
-        records[kind][record["id"]] = record
-        # the cards are made once: the checks of `study check` and the store both use them
-        cards = generate_checked(records)
-        errors, warnings = consistency(
-            {(kind, record["id"]): Located(kind, record, "study add")}, records, cards)
-        if errors:
-            raise InvalidInput(errors)
-        for warning in warnings:
+        # as an import of the one record: checked against the store, and only the cards
+        # it reaches made
+        report = import_records(store, [Located(kind, record, "study add")], now)
+        for warning in report.warnings:
             if warn is not None:
                 warn(warning)
-        store.put_many([(kind, record)], now)
-        answers = answers_needed(cards)
-        return store.sync_cards(now, records, cards.cards,
-                                candidates=indexed(cards, answers), answers=answers)
+        return report.cards
 
 
 def edit_record(store: Store, kind: str, rid: str, now: datetime,
