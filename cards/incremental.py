@@ -115,15 +115,17 @@ def leak_answer(spec: CardSpec) -> str | None:
     return a
 
 
-def terms(spec: CardSpec, asked: bool = True,
-          answers: bool = True) -> list[tuple[str, str | None]]:
+def terms(spec: CardSpec, asked: bool = True, answers: bool = True,
+          kept: bool = False) -> list[tuple[str, str | None]]:
     """The terms through which a card acts on others, as ``gate_terms`` keeps them:
-    ``u:`` its groups, ``e:`` the entities it answers or mentions, ``q:`` its
+    ``u:`` its groups (only for a card the gate dropped: ``card_groups`` has those of
+    the cards kept, ``kept``), ``e:`` the entities it answers or mentions, ``q:`` its
     normalised question (with its answer; only if ``asked``: it passed the giveaway
     check, so that it takes part in the ambiguity check), ``a:`` its answer as a
     text leak (only if ``answers``: some card is written by hand), ``w:`` its
     question if written by hand."""
-    out: list[tuple[str, str | None]] = [(f"u:{g}", None) for g in own_groups(spec)]
+    out: list[tuple[str, str | None]] = [] if kept else [(f"u:{g}", None)
+                                                         for g in own_groups(spec)]
     if spec.entity:
         out.append((f"e:{spec.entity}", None))
     out.extend((f"e:{m}", None) for m in spec.mentions)
@@ -144,7 +146,7 @@ def indexed(result: GateResult,
     as they are written (not held at once). ``answers``: with their answers as text
     leaks (``answers_needed``)."""
     for s in result.cards:
-        yield s.key, terms(s, answers=answers)
+        yield s.key, terms(s, answers=answers, kept=True)
     for p in result.dropped:
         yield p.card.key, terms(p.card, p.check != "giveaway", answers)
 
@@ -422,6 +424,22 @@ class _Index:
             self.asked[term].append((key, answer))
         return {q: self.asked[q] for q in questions}
 
+    def members(self, groups: Iterable[str]) -> set[str]:
+        """The keys of the cards of ``groups``: kept ones (``card_groups``; retired cards
+        too, which have no terms) and dropped ones (``u:`` terms)."""
+        groups = sorted(set(groups))
+        found = set(_chunked(self.conn, "SELECT key FROM card_groups WHERE grp IN ({})",
+                             groups))
+        return found | self.keys(f"u:{g}" for g in groups)
+
+    def groups(self, keys: Iterable[str]) -> set[str]:
+        """The record groups of the cards ``keys`` (kept or dropped)."""
+        keys = sorted(set(keys))
+        found = {g for g in _chunked(self.conn, "SELECT grp FROM card_groups WHERE key IN ({})",
+                                     keys) if not g.startswith("link:")}
+        return found | {t[2:] for ts in self.terms(keys).values() for t in ts
+                        if t.startswith("u:")}
+
     def terms(self, keys: Iterable[str]) -> dict[str, list[str]]:
         keys = set(keys)
         wanted = sorted({k for k in keys if k not in self.terms_of})
@@ -469,7 +487,7 @@ def plan(store: Store, written: list[tuple[str, Record]],
                 _context(nb, groups)
             records = nb.records()
             made = [s for s in all_candidates(records) if any(g in groups for g in s.siblings)]
-            before = index.keys(f"u:{g}" for g in groups)
+            before = index.members(groups)
             reached = {t for s in made for t, _ in terms(s)}
             reached.update(t for ts in index.terms(before).values() for t in ts)
             others = index.keys(t for t in reached if t.startswith("e:"))
@@ -484,8 +502,7 @@ def plan(store: Store, written: list[tuple[str, Record]],
             phantoms, joined = _ambiguity(index, made, before,
                                           [t for t in reached if t.startswith("q:")])
             others |= joined
-            more = {t[2:] for ts in index.terms(others - before).values() for t in ts
-                    if t.startswith("u:")} - groups
+            more = index.groups(others - before) - groups
             if not more:
                 if not keeps_answers and any(s.authored for s in made):
                     return None  # the first card written by hand: answers are not indexed

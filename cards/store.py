@@ -496,8 +496,10 @@ class Store:
         if scope is None:
             conn.execute("DELETE FROM gate_terms")
         else:
+            # the cards of the scope: kept ones by their groups, dropped ones by u: terms
             old = _chunked(conn, "SELECT key FROM gate_terms WHERE term IN ({})",
                            sorted(f"u:{g}" for g in scope))
+            old += _chunked(conn, "SELECT key FROM card_groups WHERE grp IN ({})", sorted(scope))
             conn.executemany("DELETE FROM gate_terms WHERE key = ?", [(k,) for k in set(old)])
         conn.executemany("INSERT OR IGNORE INTO gate_terms (term, key, answer) VALUES (?, ?, ?)",
                          ((t, key, a) for key, terms in candidates for t, a in terms))
