@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from cards.gate import MAX_ANSWER_WORDS, GateResult, giveaway, name_words, normal, run
 from cards.generate import candidates as all_candidates
+from cards.records import KINDS
 from cards.registry import CardSpec, Record, Records
 from cards.schema import GATE_ANSWERS
 from cards.store import CHUNK, Store, _chunked, _chunked_rows
@@ -94,7 +95,7 @@ def _every_event(nb: Neighbourhood) -> set[str]:
 
 
 def _all_ids(nb: Neighbourhood, kind: str) -> list[str]:
-    ids = [r[0] for r in nb.conn.execute(f"SELECT id FROM {_TABLES[kind]}")]
+    ids = [r[0] for r in nb.conn.execute(f"SELECT id FROM {KINDS[kind].plural}")]
     return ids + [rid for k, rid in nb.written if k == kind]
 
 
@@ -129,7 +130,7 @@ def terms(spec: CardSpec, asked: bool = True, answers: bool = True,
     if spec.entity:
         out.append((f"e:{spec.entity}", None))
     out.extend((f"e:{m}", None) for m in spec.mentions)
-    question = normal(spec.question)
+    question = _normal_question(spec.question)
     if asked:
         out.append((f"q:{question}", spec.answer))
     answer = leak_answer(spec) if answers else None
@@ -171,8 +172,8 @@ def _runs(question: str) -> set[str]:
             for j in range(i + 1, min(len(q), i + MAX_ANSWER_WORDS) + 1)}
 
 
-_TABLES = {"person": "people", "organ": "organs", "office": "offices", "tenure": "tenures",
-           "event": "events", "fact": "facts"}
+#: Questions do not repeat: normalised without the memo (as ``gate.run`` does).
+_normal_question = normal.__wrapped__
 
 
 class Neighbourhood:
@@ -187,7 +188,7 @@ class Neighbourhood:
         self.conn: sqlite3.Connection = store.db.conn
         self.written: dict[Ref, Record] = {(k, r["id"]): r for k, r in written}
         self.order: dict[Ref, int] = {ref: i for i, ref in enumerate(self.written)}
-        self.loaded: dict[str, dict[str, tuple[float, Record]]] = {k: {} for k in _TABLES}
+        self.loaded: dict[str, dict[str, tuple[float, Record]]] = {k: {} for k in KINDS}
         self.absent: set[Ref] = set()
         self.every_event = False  # every event is loaded, with what heads cards need
 
@@ -201,7 +202,7 @@ class Neighbourhood:
             for i in range(0, len(wanted), CHUNK):
                 stored.update(self.store.records(kind, wanted[i:i + CHUNK]))
             rowids = dict(_chunked_rows(
-                self.conn, f"SELECT id, rowid FROM {_TABLES[kind]} WHERE id IN ({{}})",
+                self.conn, f"SELECT id, rowid FROM {KINDS[kind].plural} WHERE id IN ({{}})",
                 list(stored)))
             for rid in wanted:
                 new = self.written.get((kind, rid))
@@ -218,7 +219,7 @@ class Neighbourhood:
         values = sorted({v for v in values if v})
         if not values:
             return {}
-        ids = _chunked(self.conn, f'SELECT id FROM {_TABLES[kind]} WHERE "{column}" IN ({{}})',
+        ids = _chunked(self.conn, f'SELECT id FROM {KINDS[kind].plural} WHERE "{column}" IN ({{}})',
                        values)
         ids += [rid for (k, rid), rec in self.written.items()
                 if k == kind and rec.get(column) in values]

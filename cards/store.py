@@ -421,14 +421,13 @@ class Store:
         columns = "key, question, answer, answer_hash, siblings, tags, retired"
         if scope is None:
             existing = {r[0]: r[1:] for r in conn.execute(f"SELECT {columns} FROM cards")}
-            position = conn.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
-        else:
+        else:  # the stored cards of the scope's groups, and any with the keys made
             keys = set(_chunked(conn, "SELECT key FROM card_groups WHERE grp IN ({})",
                                 sorted(scope)))
             keys.update(s.key for s in specs)
             existing = {r[0]: r[1:] for r in _chunked_rows(
                 conn, f"SELECT {columns} FROM cards WHERE key IN ({{}})", sorted(keys))}
-            position = conn.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
+        position = conn.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
         fresh: list[CardSpec] = []  # new cards: written from a generator, not held as rows
         updates = []
         seen = set()
