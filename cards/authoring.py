@@ -367,8 +367,8 @@ def import_records(store: Store, items: list[Located], now: datetime,
     say("Comparing with the store", 0.5)
     with store.transaction():
         validate(store, items, [])
-        order = list(KINDS)
-        ordered = sorted(items, key=lambda loc: order.index(loc.kind))
+        rank = {kind: i for i, kind in enumerate(KINDS)}
+        ordered = sorted(items, key=lambda loc: rank[loc.kind])
         stored = _stored(store, ordered, known.by_kind if known is not None else {})
         writes: list[tuple[str, Record]] = []
         olds: dict[tuple[str, str], Record] = {}
