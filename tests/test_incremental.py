@@ -261,3 +261,43 @@ def test_a_large_files_tables_equal_to_stored_records_are_taken_as_stored(
         load_and_import(store, [path], T0 + timedelta(days=2))
     line = text.split("\n").index('id = "person-140"') + 3
     assert f"{path}:{line}" in str(err.value) and "born" in str(err.value)
+
+
+def test_study_add_and_edit_make_only_the_cards_they_reach_and_keep_the_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cards.editing import add_record, edit_record
+
+    scoped = []
+    plan = cards.authoring.plan
+
+    def counting(*args: Any) -> Any:
+        found = plan(*args)
+        scoped.append(found is not None)
+        return found
+
+    monkeypatch.setattr(cards.authoring, "plan", counting)
+    store = Store.open(tmp_path / "s.db")
+    load_starter(store, T0)
+    with store.transaction():  # as after an import of every record
+        result = generate_checked(store.all_records())
+        answers = answers_needed(result)
+        store.sync_cards(T0, None, result.cards, candidates=indexed(result, answers),
+                         answers=answers)
+    scoped.clear()  # (the starter deck, with facts, was made in full)
+    office = next(iter(store.records("office")))
+    warned: list[Any] = []
+    add_record(store, "person", {"id": "someone", "name": "Some One"}, T0)
+    add_record(store, "tenure", {"id": "added", "person": "someone", "office": office,
+                                 "start": "1999", "end": "2001"}, T0 + timedelta(hours=1),
+               warn=warned.append)
+    assert scoped == [True, True]
+    assert store.index_current()
+    counts, expected = full(store)
+    assert rows(store) == expected and counts["added"] == counts["changed"] == 0
+    said = edit_record(store, "tenure", "added", T0 + timedelta(hours=2),
+                       edit=lambda text: text.replace('"2001"', '"2003"'),
+                       again=lambda problems: False)
+    assert said.startswith("Saved tenure 'added'") and scoped == [True, True, True]
+    assert store.index_current()
+    counts, expected = full(store)
+    assert rows(store) == expected and counts["added"] == counts["changed"] == 0
