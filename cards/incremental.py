@@ -250,10 +250,11 @@ class Neighbourhood:
             "SELECT 1 FROM events LIMIT 1").fetchone() is not None
 
 
-def _reach(nb: Neighbourhood, kind: str, new: Record, old: Record | None) -> set[str]:
-    """The groups whose cards a change of one record may alter."""
-    rid = new["id"]
-    versions = [new] if old is None else [new, old]
+def _reach(nb: Neighbourhood, kind: str, new: Record | None,
+           old: Record | None) -> set[str]:
+    """The groups whose cards a change of one record may alter (``new`` None: removed)."""
+    versions = [v for v in (new, old) if v is not None]
+    rid = versions[0]["id"]
     groups = {f"{kind}:{rid}"}
     if kind == "person":
         groups |= {f"tenure:{t}" for t in nb.where("tenure", "person", [rid])}
@@ -341,7 +342,7 @@ def _context(nb: Neighbourhood, groups: Iterable[str]) -> None:
         elif kind == "fact":
             nb.get("fact", [rid])
         elif kind == "event":
-            if rid not in nb.loaded["event"]:
+            if not nb.every_event:  # (then an event not loaded is gone)
                 raise _EveryEvent
         else:
             raise Unscoped(f"cards of {kind} records")
@@ -462,10 +463,14 @@ class _Index:
 
 
 def plan(store: Store, written: list[tuple[str, Record]],
-         old: dict[Ref, Record]) -> Plan | None:
+         old: dict[Ref, Record], removed: list[tuple[str, Record]] | None = None) -> Plan | None:
     """The cards that writing ``written`` (records with their ``old`` stored values, if
     any) can change, made as a full generation would make them; None if the change
-    is not scoped (the caller then makes every card)."""
+    is not scoped (the caller then makes every card).
+
+    Args:
+        removed: records just removed from the store, as they were.
+    """
     nb = Neighbourhood(store, written)
     index = _Index(store.db.conn)
     keeps_answers = bool(store.config().get(GATE_ANSWERS))
@@ -473,12 +478,15 @@ def plan(store: Store, written: list[tuple[str, Record]],
         groups: set[str] = set()
         for kind, rec in written:
             groups |= _reach(nb, kind, rec, old.get((kind, rec["id"])))
+        removed = removed or []
+        for kind, rec in removed:
+            groups |= _reach(nb, kind, None, rec)
         for _ in range(MAX_ROUNDS):
             if len(groups) > MAX_GROUPS:
                 return None
             if not nb.every_event and nb.has_events() and (
                     any(g.startswith(("tenure:", "event:")) for g in groups)
-                    or any(k in ("office", "organ") for k, _ in written)):
+                    or any(k in ("office", "organ") for k, _ in [*written, *removed])):
                 # heads cards join events to tenures across a whole party
                 groups |= _every_event(nb)
             try:

@@ -298,7 +298,8 @@ def m006_card_families(db: Database) -> None:
 #: that does not keep it, so that the next import makes every card (and the index) again.
 GATE_INDEX = "gate_index"
 #: True when ``gate_terms`` keeps every card's answer (``a:``): only when some card is
-#: written by hand (a fact), since only then can an answer leak into a question.
+#: written by hand (a fact), since only then can an answer leak into a question. Set by
+#: a full card sync; an incremental one keeps it as it is.
 GATE_ANSWERS = "gate_answers"
 
 

@@ -377,8 +377,20 @@ class Store:
                 more = f" and {len(users) - 10} more" if len(users) > 10 else ""
                 raise RecordInUse(f"{kind} '{rid}' is used by {named}{more}; remove or change "
                                   f"those first")
+            old = self.get(kind, rid)
             self.db.execute("DELETE FROM tags WHERE kind = ? AND record = ?", [kind, rid])
             self.db.execute(f"DELETE FROM {KINDS[kind].plural} WHERE id = ?", [rid])
+            if self.index_current():  # only the cards the removal reaches
+                from cards.incremental import indexed, plan
+
+                scoped = plan(self, [], {}, [(kind, old)])
+                if scoped is not None:
+                    retired = self.sync_cards(
+                        now, scoped.records, scoped.result.cards, scope=scoped.groups,
+                        candidates=indexed(scoped.result, scoped.answers),
+                        answers=scoped.answers)["retired"]
+                    self.mark_indexed()  # still every card of the records, with its terms
+                    return retired
             return self.sync_cards(now)["retired"]
 
     # -- cards -------------------------------------------------------------
