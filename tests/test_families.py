@@ -545,9 +545,9 @@ def test_an_organ_summary_that_is_a_noun_phrase_gets_its_verb() -> None:
         summary = "the world organisation founded in 1945"
         """)
     assert cards["organ:gugb:function"].question == (
-        "Which body was the state security arm inside the interior commissariat?")
+        "What was the state security arm inside the interior commissariat?")
     assert cards["organ:un:function"].question == (
-        "Which body is the world organisation founded in 1945?")
+        "What is the world organisation founded in 1945?")
 
 
 def test_a_person_card_names_a_post_the_summary_gives_only_once() -> None:
