@@ -293,7 +293,7 @@ HEADS = """\
 def test_heads_joins_an_event_to_the_one_holder_of_its_organs_post() -> None:
     cards = by_key(HEADS)
     assert qa(cards["heads:kirov@nkvd-commissar:head-at"]) == (
-        "Who was People's Commissar for Internal Affairs at the time of the Assassination of "
+        "Who was People's Commissar for Internal Affairs at the time of the assassination of "
         "Sergei Kirov (1934)?", "Genrikh Yagoda")
     # two holders in September 1936; the year 1934 may be before Yagoda: no card
     assert [k for k in cards if k.startswith("heads:")] == ["heads:kirov@nkvd-commissar:head-at"]
@@ -355,6 +355,24 @@ def test_chronology_pairs_events_that_share_a_tag_and_are_close() -> None:
     assert not [k for k in by_key(_events(5, years=10)) if k.startswith("chronology:")]
     untagged = _events(5).replace('tags = ["ussr"]\n', "")
     assert not [k for k in by_key(untagged) if k.startswith("chronology:")]
+
+
+def test_an_event_named_by_a_plain_noun_reads_in_lower_case_after_the() -> None:
+    from cards.kinds.event import the_event
+
+    assert the_event("Death of Lenin") == "the death of Lenin"
+    assert the_event("Arrest of the Gang of Four") == "the arrest of the Gang of Four"
+    # proper names keep their capitals; sentence-like names take no article
+    assert the_event("Long March") == "the Long March"
+    assert the_event("Third Plenum of the 11th CCP Central Committee") == (
+        "the Third Plenum of the 11th CCP Central Committee")
+    assert the_event("Trotsky removed as war commissar") == "Trotsky removed as war commissar"
+    assert the_event("Death Valley Conference") == "the Death Valley Conference"
+    # a name ending in a lower-case event noun is a name, not a sentence
+    assert the_event("August coup (State Committee on the State of Emergency)") == (
+        "the August coup (State Committee on the State of Emergency)")
+    assert the_event("Tiananmen crackdown (\"June Fourth\")") == (
+        "the Tiananmen crackdown (\"June Fourth\")")
 
 
 def test_chronology_keys_are_stable_when_far_events_are_added() -> None:
@@ -709,7 +727,7 @@ def test_heads_asks_who_held_the_party_top_post_for_an_event_of_another_organ() 
     cards = by_key(PARTY)
     # the KGB is no party organ; the event's top-level tag `ussr` gives the party
     assert qa(cards["heads:kgb-founded@firstsec:head-at"]) == (
-        "Who was First Secretary at the time of the Founding of the KGB (1954)?",
+        "Who was First Secretary at the time of the founding of the KGB (1954)?",
         "Nikita Khrushchev")
 
 
