@@ -597,6 +597,42 @@ def test_a_person_card_names_a_post_the_summary_gives_only_once() -> None:
         "General Secretary of the Chinese party from 1935 to 1943; Foreign Minister, 1950–1955")
 
 
+
+def test_a_person_card_names_a_post_held_twice_once_with_both_spans() -> None:
+    cards = by_key("""\
+        [[person]]
+        id = "m"
+        name = "Vsevolod Merkulov"
+        [[office]]
+        id = "nkgb"
+        title = "People's Commissar for State Security"
+        [[office]]
+        id = "mgb"
+        title = "Minister of State Security"
+        [[tenure]]
+        id = "t1"
+        person = "m"
+        office = "nkgb"
+        start = "1941-02"
+        end = "1941-07"
+        [[tenure]]
+        id = "t2"
+        person = "m"
+        office = "nkgb"
+        start = "1943"
+        end = "1946"
+        [[tenure]]
+        id = "t3"
+        person = "m"
+        office = "mgb"
+        start = "1946-03"
+        end = "1946-05"
+        """)
+    assert cards["person:m:who"].answer == (
+        "People's Commissar for State Security, 1941 and 1943–1946; "
+        "Minister of State Security, 1946")
+
+
 PARTY = """\
     [[person]]
     id = "stalin"
