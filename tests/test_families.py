@@ -474,6 +474,45 @@ def test_every_kind_and_family_is_in_its_own_module() -> None:
         assert family.templates and family.label and family.plural
 
 
+def test_a_holder_with_two_terms_is_asked_with_the_year_and_answered_without_it() -> None:
+    cards = by_key("""\
+        [[person]]
+        id = "k"
+        name = "Sergei Kruglov"
+        [[person]]
+        id = "b"
+        name = "Lavrentiy Beria"
+        [[office]]
+        id = "mvd"
+        title = "Minister of Internal Affairs"
+        [[tenure]]
+        id = "k1"
+        person = "k"
+        office = "mvd"
+        start = "1946-03-15"
+        end = "1953-03-05"
+        [[tenure]]
+        id = "b1"
+        person = "b"
+        office = "mvd"
+        start = "1953-03-05"
+        end = "1953-06-26"
+        [[tenure]]
+        id = "k2"
+        person = "k"
+        office = "mvd"
+        start = "1953-06-26"
+        end = "1956-01-31"
+        """)
+    # Kruglov held the post twice: the question needs the year, so the answer omits it
+    assert qa(cards["succession:k1+b1:successor"]) == (
+        "Who succeeded Sergei Kruglov as Minister of Internal Affairs in 1953?",
+        "Lavrentiy Beria")
+    # Beria held it once: the answer gives the year of the succession
+    assert qa(cards["succession:b1+k2:successor"]) == (
+        "Who succeeded Lavrentiy Beria as Minister of Internal Affairs?",
+        "Sergei Kruglov (1953)")
+
 def test_posts_held_side_by_side_in_a_role_are_no_succession() -> None:
     cards = by_key("""\
         [[person]]
