@@ -115,6 +115,7 @@ def answer_gaps(db: Path, answers: int, ties: int = 9_000) -> list[float]:
         assert shown is not None
         view.card(shown.counts or session.counts(NOW), i, shown)
         gaps.append(time.perf_counter() - t0)
+        session.idle()  # as the terminal does once the card is drawn
     store.close()
     return sorted(gaps)
 
