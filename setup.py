@@ -14,4 +14,5 @@ from setuptools import setup
 if os.name == "nt":
     setup(entry_points={"console_scripts": ["study = study.entry:main"]})
 else:
-    setup(scripts=["scripts/study"])
+    # pyproject.toml declares the entry points dynamic: they are given (none) here too
+    setup(scripts=["scripts/study"], entry_points={"console_scripts": []})

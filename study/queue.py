@@ -137,7 +137,7 @@ def done_today(conn: sqlite3.Connection, day: Day) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-class Tally(NamedTuple):
+class Held(NamedTuple):
     """Today's counts before the limits, and today's answers, as of ``token``."""
 
     day_end: datetime
@@ -176,7 +176,7 @@ class Queue:
         self.order = order
         self.reviews_since_new = 0
         self.last_counts: Counts | None = None
-        self._tally: Tally | None = None
+        self._tally: Held | None = None
 
     def _params(self, now: datetime, day: Day, **extra: Any) -> dict[str, Any]:
         return {"now": iso(now), "day_end": iso(day.end), **self.filters.params(), **extra}
@@ -233,7 +233,7 @@ class Queue:
         and this connection's own writes (``total_changes``)."""
         return self.conn.execute("PRAGMA data_version").fetchone()[0], self.conn.total_changes
 
-    def _tallied(self, now: datetime, day: Day, params: dict[str, Any]) -> Tally:
+    def _tallied(self, now: datetime, day: Day, params: dict[str, Any]) -> Held:
         """Today's uncapped counts and answers, counted again only when something changed.
 
         A review session asks for the counts before every card; counting every due
@@ -247,7 +247,7 @@ class Queue:
         return tally
 
     def _recount(self, now: datetime, day: Day, params: dict[str, Any],
-                 token: tuple[int, int]) -> Tally:
+                 token: tuple[int, int]) -> Held:
         counts, until = [], day.end
         for state_sql in (LEARNING_TODAY, REVIEW_TODAY, NEW):
             # the active cards, and when the first card buried later than now comes back
@@ -258,7 +258,7 @@ class Queue:
             counts.append(int(n))
             if back is not None:
                 until = min(until, from_iso(back))
-        return Tally(day.end, token, now, until, counts[0], counts[1], counts[2],
+        return Held(day.end, token, now, until, counts[0], counts[1], counts[2],
                      *self._done(day))
 
     def before_answer(self, key: str, now: datetime) -> Before | None:
