@@ -72,8 +72,9 @@ def bench_replay(db: Path, row: Callable[..., None]) -> None:
     conn = sqlite3.connect(db, isolation_level=None)
     for label in ("first: repairs every card", "again: nothing to repair"):
         t0 = time.perf_counter()
-        total, differences = history.rebuild(conn, settings)
-        row(f"  `study doctor` ({label}; {len(differences):,} of {total:,} cards differed)",
+        repairs = history.rebuild(conn, settings)
+        row(f"  `study doctor` ({label}; {repairs.differed:,} of {repairs.cards:,} cards "
+            f"differed)",
             f"{time.perf_counter() - t0:.1f} s", "target < 20 s")
     conn.close()
 
