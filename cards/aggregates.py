@@ -223,23 +223,32 @@ def was_review(state_before: str | None) -> int:
 class Rewrite:
     """What ``rewriting`` needs told: the cards and reviews rewritten."""
 
+    #: the cells of moved totals kept before they are written (memory stays flat)
+    CELLS = 50_000
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        #: how the hourly totals move, by cell, summed over every call to ``reviews``
+        #: how the hourly totals move, by cell, not yet written
         self.cells: dict[tuple[str, str, str, int, int], list[int]] = {}
 
-    def cards(self, rowids: Collection[int]) -> None:
-        """These cards' state was rewritten: their rows in ``card_tags`` follow now."""
-        if rowids:
-            self.conn.execute(
-                "UPDATE card_tags SET (retired, suspended, state, due) = (SELECT "
-                "retired, suspended, state, due FROM cards WHERE key = card_tags.card) "
-                "WHERE card IN (SELECT key FROM cards WHERE rowid IN "
-                "(SELECT value FROM json_each(?)))", [json.dumps(list(rowids))])
+    def cards(self, states: Collection[tuple[int, int, str, str | None, str]]) -> None:
+        """These cards' ``retired``, ``suspended``, ``state`` and ``due`` (then key) were
+        rewritten to these values: their rows in ``card_tags`` follow now."""
+        self.conn.executemany("UPDATE card_tags SET retired = ?, suspended = ?, state = ?, "
+                              "due = ? WHERE card = ?", states)
 
     def reviews(self, reviews: Collection[Rewritten]) -> None:
-        """These reviews get (or got) their new ``state_before``; the totals follow at the end."""
+        """These reviews get (or got) their new ``state_before``; the totals follow."""
         _move(self.conn, reviews, self.cells)
+        if len(self.cells) >= self.CELLS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the moves of the totals kept so far."""
+        self.conn.executemany(
+            f"INSERT INTO review_hours {_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?) {_UPSERT}",
+            [(*cell, *moved) for cell, moved in sorted(self.cells.items()) if moved != [0, 0]])
+        self.cells.clear()
 
 
 @contextlib.contextmanager
@@ -250,12 +259,13 @@ def rewriting(conn: sqlite3.Connection) -> Iterator[Rewrite]:
     For rewrites of thousands of rows (``study doctor``), where the triggers'
     lookups, run for each row, were most of the time. Inside, change only
     cards' ``retired``, ``suspended``, ``state`` and ``due`` (never their tags),
-    then name them to ``Rewrite.cards``; and only reviews' ``state_before``,
+    giving the new values to ``Rewrite.cards``; and only reviews' ``state_before``,
     named with the old and new one to ``Rewrite.reviews``, and columns the
     totals do not read. The totals move by the answers whose was-review cell
-    changes, summed by cell and written once at the end. Call inside a write
-    transaction: the triggers are dropped and made again within it, so no other
-    connection sees them gone, and a rollback brings them back.
+    changes, summed by cell and written every ``Rewrite.CELLS`` cells and at
+    the end. Call inside a write transaction: the triggers are dropped and made
+    again within it, so no other connection sees them gone, and a rollback
+    brings them back.
     """
     saved = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
@@ -270,9 +280,7 @@ def rewriting(conn: sqlite3.Connection) -> Iterator[Rewrite]:
         if conn.in_transaction:  # else SQLite rolled back, triggers and all
             for _name, sql in saved:
                 conn.execute(sql)
-    conn.executemany(f"INSERT INTO review_hours {_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?) "
-                     f"{_UPSERT}", [(*cell, *moved) for cell, moved in sorted(rewrite.cells.items())
-                                    if moved != [0, 0]])
+    rewrite.flush()
 
 
 def _move(conn: sqlite3.Connection, reviews: Collection[Rewritten],

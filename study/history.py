@@ -28,7 +28,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
@@ -208,9 +208,13 @@ def fsrs_card(state: dict[str, Any], at: datetime) -> Card:
 
 def state_of(card: Card, reps: int, lapses: int) -> dict[str, Any]:
     """A replayed card as the ``cards`` table holds it."""
+    due, last = card.due, card.last_review
     return {"state": STATE_NAMES[card.state], "step": card.step, "stability": card.stability,
-            "difficulty": card.difficulty, "due": iso(card.due),
-            "last_review": iso(card.last_review) if card.last_review else None,
+            "difficulty": card.difficulty,
+            # as iso() gives them; a time already in UTC (every replayed one) needs no conversion
+            "due": due.isoformat(timespec="microseconds") if due.tzinfo is UTC else iso(due),
+            "last_review": (last.isoformat(timespec="microseconds") if last.tzinfo is UTC
+                            else iso(last)) if last else None,
             "reps": reps, "lapses": lapses}
 
 
@@ -348,7 +352,7 @@ def recompute(conn: sqlite3.Connection, keys: Iterable[str] | None, settings: Se
 
 _PREFIXES = {name: f'{{"state": "{name}"' for name in ("new", *STATE_OF)}
 _CARD_COLUMNS = (*DERIVED, "key", "suspended", "leech", "buried_until", "reviewed_hash",
-                 "answer_hash", "updated", "rowid")
+                 "answer_hash", "updated", "rowid", "retired")
 _CARD_SELECT = f"SELECT {', '.join(_CARD_COLUMNS)} FROM cards"
 #: A review as the cache check reads it: what ``walk`` needs, the cached state, the row id
 #: and what the hourly totals read (``cards.aggregates.rewriting``).
@@ -395,6 +399,7 @@ def _recompute_batch(conn: sqlite3.Connection, cards: _Rows, reviews: dict[str, 
     card_updates = []
     review_updates = []
     rewritten: list[Rewritten] = []
+    tagged: list[tuple[int, int, str, str | None, str]] = []  # the cards' new card_tags columns
     for row in cards:
         card = dict(zip(_CARD_COLUMNS, row, strict=True))
         key = card["key"]
@@ -433,9 +438,14 @@ def _recompute_batch(conn: sqlite3.Connection, cards: _Rows, reviews: dict[str, 
             leech = (replayed["lapses"] >= settings.leech_threshold > card["lapses"]
                      and not card["leech"])
             card_updates.append({**replayed, "rowid": card["rowid"], "leech": int(leech)})
+            suspended = max(card["suspended"], int(leech))
+            if (replayed["state"], replayed["due"], suspended) != (
+                    card["state"], card["due"], card["suspended"]):
+                tagged.append((card["retired"], suspended, replayed["state"], replayed["due"],
+                               key))
     _write(conn, card_updates, review_updates)
     if rewrite is not None:
-        rewrite.cards([u["rowid"] for u in card_updates])
+        rewrite.cards(tagged)
         rewrite.reviews(rewritten)
 
 

@@ -486,10 +486,16 @@ def kept_by_triggers(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
                           "ORDER BY name")]
 
 
-def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cells", [50_000, 7])
+def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path, cells: int,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Doctor writes with the row triggers held off: the totals, the cards' tag rows and
-    the triggers themselves end as a replay through the triggers leaves them."""
+    the triggers themselves end as a replay through the triggers leaves them (the
+    moves of the totals written at the end, or every few cells)."""
+    from cards.aggregates import Rewrite
     from tests.test_history_totals import kept, recounted
+
+    monkeypatch.setattr(Rewrite, "CELLS", cells)
 
     store = store_from_toml(tmp_path / "a.db", facts_toml(30, tag="ussr::party"))
     learn(store, 20, seed=11)
