@@ -247,7 +247,8 @@ class Rewrite:
         """Write the moves of the totals kept so far."""
         self.conn.executemany(
             f"INSERT INTO review_hours {_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?) {_UPSERT}",
-            [(*cell, *moved) for cell, moved in sorted(self.cells.items()) if moved != [0, 0]])
+            ((*cell, answers, ms) for cell, (answers, ms) in self.cells.items()
+             if answers or ms))
         self.cells.clear()
 
 

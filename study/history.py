@@ -160,18 +160,24 @@ def unit(seed: str) -> float:
     return int.from_bytes(hashlib.blake2b(seed.encode(), digest_size=7).digest(), "big") / 2**56
 
 
-def fuzzed(interval: timedelta, maximum_interval: int, seed: str) -> timedelta:
-    """``interval`` with py-fsrs' fuzz, drawn from ``seed`` instead of the global generator."""
-    days = interval.days
-    if days < 2.5:
-        return interval
+@functools.lru_cache(maxsize=4096)
+def _fuzz_range(days: int, maximum_interval: int) -> tuple[int, int]:
+    """py-fsrs' fuzz range for an interval of ``days`` whole days: lowest, highest."""
     delta = 1.0
     for start, end, factor in FUZZ_RANGES:
         if days <= start:
             break
         delta += factor * (min(days, end) - start)
     low, high = max(2, round(days - delta)), min(round(days + delta), maximum_interval)
-    low = min(low, high)
+    return min(low, high), high
+
+
+def fuzzed(interval: timedelta, maximum_interval: int, seed: str) -> timedelta:
+    """``interval`` with py-fsrs' fuzz, drawn from ``seed`` instead of the global generator."""
+    days = interval.days
+    if days < 2.5:
+        return interval
+    low, high = _fuzz_range(days, maximum_interval)
     value = unit(seed) * (high - low + 1) + low
     return timedelta(days=min(round(value), maximum_interval))
 
@@ -237,13 +243,17 @@ _Review = tuple[Any, ...]
 Replayed = tuple[str, str, Card, int, int]
 
 
-def walk(card_key: str, reviews: Iterable[_Review], settings: Settings) -> Iterator[Replayed]:
+def walk(card_key: str, reviews: Iterable[_Review], settings: Settings,
+         scheduler: Scheduler | None = None) -> Iterator[Replayed]:
     """Replay reviews of one card in the order given (``state_of`` makes a state of each).
 
     Each answer is ``step``'s: FSRS unfuzzed, then the seeded fuzz (written out
     here, as this loop runs for every event of ``study doctor``).
+
+    Args:
+        scheduler: ``scheduler_for(settings)``, when the caller has it at hand.
     """
-    review_card = scheduler_for(settings).review_card
+    review_card = (scheduler or scheduler_for(settings)).review_card
     fuzz, maximum, ratings, names = settings.fuzz, settings.maximum_interval, _RATINGS, STATE_NAMES
     review = State.Review
     card: Card | None = None
@@ -396,6 +406,7 @@ def _recompute_batch(conn: sqlite3.Connection, cards: _Rows, reviews: dict[str, 
                      settings: Settings, repairs: Repairs, keep: int,
                      rewrite: Rewrite | None) -> None:
     derived = len(DERIVED)
+    scheduler = scheduler_for(settings)
     card_updates = []
     review_updates = []
     rewritten: list[Rewritten] = []
@@ -408,7 +419,7 @@ def _recompute_batch(conn: sqlite3.Connection, cards: _Rows, reviews: dict[str, 
         previous: tuple[Card, int, int] | None = None
         after: dict[str, Any] | None = None  # previous as a state, when made
         for (_id, before_name, fsrs, reps, lapses), review in zip(
-                walk(key, rows, settings), rows, strict=True):
+                walk(key, rows, settings, scheduler), rows, strict=True):
             # what the counts read of this cache is the state before each answer
             cached = review[3]
             if cached is None or not cached.startswith(_PREFIXES[before_name]):
