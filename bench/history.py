@@ -84,17 +84,22 @@ def bench_replay(db: Path, row: Callable[..., None]) -> None:
 
 
 #: One `study doctor` on the store named by argv[1]: wall and CPU seconds, cards that
-#: differed, cards, peak RSS in KiB.
+#: differed, cards, peak RSS in KiB (Linux's VmHWM: ru_maxrss would count the parent's
+#: peak, inherited through fork).
 DOCTOR = """
-import resource, sys, time
+import re, resource, sys, time
 from cards.store import Store
 from study.history import rebuild
 from study.settings import Settings
 store = Store.open(sys.argv[1])
 t0, c0 = time.perf_counter(), time.process_time()
 repairs = rebuild(store.db.conn, Settings.from_config(store.config()))
-print(time.perf_counter() - t0, time.process_time() - c0, repairs.differed, repairs.cards,
-      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+try:
+    with open("/proc/self/status") as status:
+        peak = int(re.search(r"VmHWM:\\s+(\\d+)", status.read()).group(1))
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(time.perf_counter() - t0, time.process_time() - c0, repairs.differed, repairs.cards, peak)
 store.close()
 """
 
