@@ -75,7 +75,8 @@ def _new_tags(card: str) -> str:
             f"{_ANCESTORS.format(source='', card=card)})")
 
 
-#: One answer's place in the totals (``r`` is the row of ``reviews``).
+#: One answer's place in the totals (``r`` is the row of ``reviews``). ``_move`` does the
+#: same in Python for ``rewriting``: change both (tests/test_history.py compares them).
 _HOUR = "substr({r}.reviewed_at, 1, 13)"
 _KIND = "COALESCE((SELECT c.kind FROM cards c WHERE c.key = {r}.card_key), '')"
 _WAS_REVIEW = "COALESCE(json_extract({r}.state_before, '$.state') = 'review', 0)"
