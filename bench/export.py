@@ -8,9 +8,10 @@ with their successions, organs, events and facts), then times, in the same
 run and in alternating order (best of ``--rounds``):
 
 - ``export_apkg``, end to end: the store's tables in, the .apkg on disk out;
-- the notes alone (``collect_notes``: fields, GUIDs, ids, tags from the store);
-- the writers alone, given those same notes: ours (``collection_bytes``,
-  ``package_bytes``, the atomic write) and plain genanki (a ``genanki.Note``
+- the notes alone (``exports.notes.stream_notes``, listed: fields, GUIDs, ids, tags
+  from the store);
+- the writers alone, given those same notes: ours (``write_collection`` into a
+  file, ``write_package``, the atomic write) and plain genanki (a ``genanki.Note``
   per note with the same fields, tags and GUID, the same ``genanki.Model``s,
   one deck, ``genanki.Package.write_to_file``).
 
@@ -125,10 +126,10 @@ def measure(notes: int, rounds: int) -> dict[str, float]:
     """Best times of each step, the sizes of both files and the counts in them."""
     import genanki
 
-    from cards.files import write_atomic
+    from cards.files import atomic_file
     from cards.store import Store
-    from exports.anki import collection_bytes, export_apkg, note_model, package_bytes
-    from exports.notes import collect_notes, stable_id
+    from exports.anki import export_apkg, note_model, write_collection, write_package
+    from exports.notes import select_notes, stable_id, stream_notes
 
     timings: dict[str, list[float]] = {"export": [], "notes": [], "ours": [], "genanki": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,11 +145,21 @@ def measure(notes: int, rounds: int) -> dict[str, float]:
 
         def run_writers() -> None:
             t0 = time.perf_counter()
-            notes = collect_notes(store)
+            selection = select_notes(store)
+            pairs = list(stream_notes(store, selection))
+            notes = [n for n, _ in pairs]
             timings["notes"].append(time.perf_counter() - t0)
 
             t0 = time.perf_counter()
-            write_atomic(mine, package_bytes(collection_bytes(notes)), force=True)
+            collection = work / "writer.anki2"
+            collection.unlink(missing_ok=True)
+            conn = sqlite3.connect(collection)
+            conn.execute("PRAGMA journal_mode = OFF")
+            conn.execute("PRAGMA synchronous = OFF")
+            write_collection(conn, selection, pairs)
+            conn.close()
+            with atomic_file(mine, force=True) as out:
+                write_package(collection, out)
             timings["ours"].append(time.perf_counter() - t0)
 
             t0 = time.perf_counter()
