@@ -283,7 +283,7 @@ def processes(sizes: list[int], rounds: int, stores: Path | None, before: Path |
     names = {"ours": "`export_apkg` (store to .apkg, with `now`)",
              "before": f"the same, {before}'s code",
              "genanki": "plain genanki, the same notes from the store"}
-    print("| side | " + " | ".join(f"{n:,} notes ({found[n][1]:,} cards)" for n in sizes)
+    print("| side | " + " | ".join(f"{found[n][0]:,} notes ({found[n][1]:,} cards)" for n in sizes)
           + " | growth k |\n|---|" + "---|" * (len(sizes) + 1))
     for i, unit in ((0, "s"), (1, "MiB")):
         for side in sides:

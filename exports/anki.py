@@ -241,8 +241,11 @@ def revlog(store: Store, selection: Selection, ids: CardIds) -> Iterator[tuple[A
                min(int(duration or 0), 60_000), 0 if first else 1)
 
 
-#: Notes and their cards go into the collection this many cards at a time.
+#: Notes and their cards go into the collection this many cards at a time (the
+#: notes of a batch, then its cards: this decides the collection's page layout).
 BATCH = 50_000
+#: Rows held in memory before they are written (to the notes or the pending cards).
+ROWS_AT_ONCE = 1000
 
 
 def write_collection(conn: sqlite3.Connection, selection: Selection,
@@ -285,14 +288,26 @@ def write_collection(conn: sqlite3.Connection, selection: Selection,
     deck_ids = {name: deck.deck_id for name, deck in decks.items()}
     note_rows: list[tuple[Any, ...]] = []
     card_rows: list[tuple[Any, ...]] = []
-    written = cards = 0
+    written = cards = pending = 0
+    # A batch's notes go in as they come; its cards wait in a temporary table (a file of
+    # its own) and follow them at the batch's end: the collection's pages are laid out as
+    # when every row of a batch was held and written at once.
+    conn.execute("CREATE TEMP TABLE pending_cards AS SELECT * FROM cards WHERE 0")
 
-    def flush() -> None:
+    def write_rows() -> None:
         conn.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
-        conn.executemany("INSERT INTO cards VALUES "
+        conn.executemany("INSERT INTO temp.pending_cards VALUES "
                          "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
         note_rows.clear()
         card_rows.clear()
+
+    def end_batch() -> None:
+        nonlocal pending
+        write_rows()
+        # ORDER BY: no bulk copy of the table's pages (SQLite's transfer optimisation)
+        conn.execute("INSERT INTO cards SELECT * FROM temp.pending_cards ORDER BY rowid")
+        conn.execute("DELETE FROM temp.pending_cards")
+        pending = 0
 
     for n, rows in notes:
         mid = n.note_type.id
@@ -311,11 +326,15 @@ def write_collection(conn: sqlite3.Connection, selection: Selection,
                                   left, 0, 0, 0, data))
         written += 1
         cards += len(n.cards)
+        pending += len(n.cards)
         # the batches as the notes were once written (the file's pages follow them)
-        if len(card_rows) >= BATCH or written == selection.total:
-            flush()
-    if note_rows:
-        flush()
+        if pending >= BATCH or written == selection.total:
+            end_batch()
+        elif len(note_rows) >= ROWS_AT_ONCE:
+            write_rows()
+    if pending or note_rows:
+        end_batch()
+    conn.execute("DROP TABLE temp.pending_cards")
     conn.executescript(INDEXES)
     conn.commit()
     return written, cards

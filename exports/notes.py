@@ -52,7 +52,16 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from cards.errors import CardsError
-from cards.registry import FAMILIES, KIND_MODULES, KINDS, Record, Records, family_of, load
+from cards.registry import (
+    FAMILIES,
+    KIND_MODULES,
+    KINDS,
+    Family,
+    Record,
+    Records,
+    family_of,
+    load,
+)
 from cards.store import Store
 from cards.tags import has_tag
 
@@ -331,6 +340,8 @@ _Row = tuple[Any, ...]
 
 #: How many notes share one read of their records (the memory an export holds).
 CHUNK = 1000
+#: How many records (and records' context lines) an export keeps for later notes.
+RECORDS_HELD = 20_000
 
 
 class _Clock:
@@ -485,15 +496,24 @@ def select_notes(store: Store, *, deck: str = "Secretariat", split_by: str | Non
             total += 1
             firsts[group[0]] = min(first, firsts.get(group[0], first))
 
-    for rkind, rid, position, retired, tags in store.db.execute(
-            "SELECT record_kind, record_id, position, retired, tags FROM cards "
-            "ORDER BY record_kind, record_id, position"):
-        if (rkind, rid) != group:
-            close()
-            group, first, live_tags = (rkind, rid), position, None
-        if live_tags is None and not retired:
-            live_tags = tags
-    close()
+    if tag is None:  # no tags to read: SQLite counts
+        for rkind, first_note, notes in store.db.execute(
+                "SELECT record_kind, min(first), count(*) FROM (SELECT record_kind, "
+                "min(position) AS first FROM cards GROUP BY record_kind, record_id "
+                "HAVING min(retired) = 0) GROUP BY record_kind"):
+            if probe.chosen(rkind, "", memo):
+                total += notes
+                firsts[rkind] = first_note
+    else:
+        for rkind, rid, position, retired, tags in store.db.execute(
+                "SELECT record_kind, record_id, position, retired, tags FROM cards "
+                "ORDER BY record_kind, record_id, position"):
+            if (rkind, rid) != group:
+                close()
+                group, first, live_tags = (rkind, rid), position, None
+            if live_tags is None and not retired:
+                live_tags = tags
+        close()
     if not total:
         raise NothingToExport(f"nothing to export: {_describe(tag, kind)}")
     return Selection(root, split_by, tag, only, tuple(sorted(firsts, key=firsts.__getitem__)),
@@ -504,19 +524,18 @@ def _groups(store: Store, selection: Selection) -> Iterator[tuple[list[_Row], li
     """The chosen notes' card rows (every card, and the live ones), in the notes' order."""
     memo: dict[str, bool] = {}
     rows: list[_Row] = []
-
-    def chosen() -> bool:
-        live = [r for r in rows if not r[_RETIRED]]
-        return bool(live) and selection.chosen(rows[0][_KIND], live[0][_TAGS], memo)
-
+    live: list[_Row] = []
+    group: tuple[str, str] | None = None
     for row in store.db.execute(_CARDS):
-        if rows and (row[_KIND], row[_ID]) != (rows[0][_KIND], rows[0][_ID]):
-            if chosen():
-                yield rows, [r for r in rows if not r[_RETIRED]]
-            rows = []
+        if (row[_KIND], row[_ID]) != group:
+            if live and selection.chosen(rows[0][_KIND], live[0][_TAGS], memo):
+                yield rows, live
+            rows, live, group = [], [], (row[_KIND], row[_ID])
         rows.append(row)
-    if rows and chosen():
-        yield rows, [r for r in rows if not r[_RETIRED]]
+        if not row[_RETIRED]:
+            live.append(row)
+    if live and selection.chosen(rows[0][_KIND], live[0][_TAGS], memo):
+        yield rows, live
 
 
 class _KindRecords(dict[str, Record]):
@@ -605,10 +624,15 @@ class _Reader:
                 return out
 
             for kind, rid in notes:
-                FAMILIES[kind].around(load, rid)
+                family = FAMILIES[kind]
+                if type(family).around is not Family.around:  # else: its parts, read above
+                    family.around(load, rid)
             if not missing:
                 break
             self._read_all(missing)
+
+    def held(self) -> int:
+        return sum(len(have) + len(have.absent) for have in self.kinds.values())
 
     def close(self) -> None:
         """Let the records go now (each kind's records point back at the reader)."""
@@ -628,7 +652,13 @@ def _note(selection: Selection, records: Records, updated: dict[tuple[str, str],
     rkind, rid = rows[0][_KIND], rows[0][_ID]
     note_type = NOTE_TYPES[rkind]
     data, own, uses = _data(records, rkind, rid)
-    stamps = [updated[k, i] for k, i in uses if i in records[k] and (k, i) in updated]
+    stamps = []
+    for k, i in uses:
+        stamp = updated.get((k, i))
+        if stamp is None and i in records[k]:  # not read yet: read it
+            stamp = updated.get((k, i))
+        if stamp is not None:
+            stamps.append(stamp)
     stamps += [r[_UPDATED] for r in rows]
     by_template = {r[_TEMPLATE]: r for r in live}
     texts: list[str] = []
@@ -664,36 +694,45 @@ def stream_notes(store: Store, selection: Selection, ids: CardIds | None = None,
                  progress: Progress | None = None
                  ) -> Iterator[tuple[ExportNote, dict[int, _Row]]]:
     """The selection's notes, in the store's order of cards, with their live cards' rows
-    by position (``SCHEDULE_COLUMNS`` from ``_KEY + 1`` on).
+    by position (``SCHEDULE_COLUMNS`` from ``ROW_SCHEDULE`` on).
 
-    Only a chunk of notes (``CHUNK``) and the records they draw on are held at a
-    time: the records are read a chunk at a time, a kind per query.
+    Only a chunk of notes (``CHUNK``) is held at a time, and the records they
+    draw on, read a chunk at a time, a kind per query. Records and context
+    lines already made are kept for the next chunks (a tenure's are shown by
+    its successions and as-of years too) up to ``RECORDS_HELD`` of each, then
+    let go.
     """
     ids = ids or CardIds(store, selection)
     tag_sets: dict[tuple[str, str], tuple[str, ...]] = {}
     done = 0
     chunk: list[tuple[list[_Row], list[_Row]]] = []
+    reader = _Reader(store)
+    contexts = Contexts(reader.records)
 
     def flush() -> Iterator[tuple[ExportNote, dict[int, _Row]]]:
         nonlocal done
-        reader = _Reader(store)
+        if reader.held() > RECORDS_HELD:
+            reader.close()
+        if len(contexts._lines) > RECORDS_HELD:
+            contexts._lines.clear()
         reader.prefetch([(rows[0][_KIND], rows[0][_ID]) for rows, _ in chunk])
-        contexts = Contexts(reader.records)
         for rows, live in chunk:
             yield (_note(selection, reader.records, reader.updated, contexts, ids, rows, live,
                          tag_sets), {r[_POSITION]: r for r in live})
             done += 1
             if progress is not None and (done % PROGRESS_STEP == 0 or done == selection.total):
                 progress(done, selection.total)
-        reader.close()
         chunk.clear()
 
-    for group in _groups(store, selection):
-        chunk.append(group)
-        if len(chunk) == CHUNK:
+    try:
+        for group in _groups(store, selection):
+            chunk.append(group)
+            if len(chunk) == CHUNK:
+                yield from flush()
+        if chunk:
             yield from flush()
-    if chunk:
-        yield from flush()
+    finally:
+        reader.close()
 
 
 def iter_notes(store: Store, selection: Selection,

@@ -615,7 +615,8 @@ def test_a_bench_sized_store_exports_as_before(tmp_path: Path) -> None:
 
 def test_the_export_holds_a_chunk_of_notes_not_the_store(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """Peak memory (tracemalloc) while exporting 4x the notes: about the same."""
+    """Peak memory (tracemalloc) while exporting 4x the notes: about the same (with
+    small chunks, batches and caches, so that these few notes fill them)."""
     import tracemalloc
     from datetime import UTC
 
@@ -624,7 +625,8 @@ def test_the_export_holds_a_chunk_of_notes_not_the_store(tmp_path: Path,
     from bench.export import authoring_file
     from study.settings import Settings
 
-    monkeypatch.setattr(exports.notes, "CHUNK", 50)
+    monkeypatch.setattr(exports.notes, "CHUNK", 20)
+    monkeypatch.setattr(exports.notes, "RECORDS_HELD", 50)
     monkeypatch.setattr(exports.anki, "BATCH", 100)
     peaks = []
     for size in (150, 600):
