@@ -12,6 +12,15 @@ cards as their due position. The collection is then deflated into the zip
 (genanki stores it uncompressed), with fixed zip timestamps, so the same
 store always gives the same bytes.
 
+The export streams: the notes come from ``exports.notes`` a chunk at a time
+and go into the collection, a temporary SQLite file beside the target, as
+they come; the review history is read in time order and written the same
+way; the file is deflated into the zip a piece at a time. What it holds does
+not grow with the store (a batch's rows, a chunk's records, bounded caches),
+except for the revlog's ids and first-review marks (a set of integers and of
+card keys, for the reviewed cards), and, only in a store whose clock went
+back while it made cards, every card's id.
+
 With ``now`` (as ``study export anki`` passes it), the cards carry their
 scheduling and the package the review history, and the decks use a
 "Secretariat" options preset (siblings buried) under its own id: a first
