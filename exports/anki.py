@@ -17,9 +17,10 @@ and go into the collection, a temporary SQLite file beside the target, as
 they come; the review history is read in time order and written the same
 way; the file is deflated into the zip a piece at a time. What it holds does
 not grow with the store (a batch's rows, a chunk's records, bounded caches),
-except for the revlog's ids and first-review marks (a set of integers and of
-card keys, for the reviewed cards), and, only in a store whose clock went
-back while it made cards, every card's id.
+except for the keys of the reviewed cards (to mark each one's first review)
+and the undone reviews' ids, and, only where two ids clash (a store whose
+clock went back while it made cards, two reviews in one millisecond), the ids
+handed out so far.
 
 With ``now`` (as ``study export anki`` passes it), the cards carry their
 scheduling and the package the review history, and the decks use a
@@ -215,11 +216,20 @@ class Learning:
                 2500 if want["type"] == 2 else 0, want["reps"], want["lapses"], left, data)
 
 
+def _revlog_id(anki_id: int | None, at: str) -> int:
+    """A review's revlog id before any move: its Anki id, else its time in milliseconds."""
+    return anki_id or int(from_iso(at).timestamp() * 1000)
+
+
 def revlog(store: Store, selection: Selection, ids: CardIds) -> Iterator[tuple[Any, ...]]:
     """The review history of the selection's live cards as Anki's revlog rows, in time
     order: every review that no undo cancelled, its id its Anki id or its time in
     milliseconds (moved up to the next free one if taken), the first of a card a
-    "learn" entry."""
+    "learn" entry.
+
+    Whether any two reviews' ids are the same is asked first (one query): only
+    then are the ids handed out kept, to move a taken one up.
+    """
     kind_test = " AND c.record_kind = :kind" if selection.kind else ""
     first_tags = ("(SELECT f.tags FROM cards AS f WHERE f.record_kind = c.record_kind AND "
                   "f.record_id = c.record_id AND f.retired = 0 ORDER BY f.position LIMIT 1)"
@@ -231,6 +241,11 @@ def revlog(store: Store, selection: Selection, ids: CardIds) -> Iterator[tuple[A
     cancelled = {cancels for cancels, rkind, tags in store.db.execute(
         f"SELECT r.cancels, c.record_kind, {first_tags} {chosen} 'undo'", params)
         if selection.chosen(rkind, tags, memo)}
+    conn = store.db.conn
+    conn.create_function("secretariat_revlog_id", 2, _revlog_id, deterministic=True)
+    clash = not conn.execute(
+        "SELECT count(*) = count(DISTINCT secretariat_revlog_id(anki_revlog_id, reviewed_at)) "
+        "FROM reviews WHERE kind = 'review'").fetchone()[0]
     taken: set[int] = set()
     seen: set[str] = set()
     for (event_id, key, at, rating, duration, anki_id, rkind, tags, created,
@@ -240,10 +255,11 @@ def revlog(store: Store, selection: Selection, ids: CardIds) -> Iterator[tuple[A
             f"{chosen} 'review' ORDER BY r.reviewed_at, r.event_id", params):
         if event_id in cancelled or not selection.chosen(rkind, tags, memo):
             continue
-        rid = anki_id or int(from_iso(at).timestamp() * 1000)
-        while rid in taken:
-            rid += 1
-        taken.add(rid)
+        rid = _revlog_id(anki_id, at)
+        if clash:
+            while rid in taken:
+                rid += 1
+            taken.add(rid)
         first = key not in seen
         seen.add(key)
         yield (rid, ids.card_of(key, created, position), -1, int(rating or 1), 0, 0, 0,

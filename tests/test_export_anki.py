@@ -596,6 +596,14 @@ def test_the_streamed_export_writes_what_the_export_wrote_before(store: Store,
                     {**learnt, "tag": "ussr"}, {**learnt, "kind": "tenure"},
                     {"tag": "leaders of the party", "kind": "succession"}):
         _same_as_before(store, tmp_path, **options)
+    # two reviews with one revlog id (as two answers in one millisecond): the later moves up
+    first, second = store.db.execute(
+        "SELECT event_id, reviewed_at FROM reviews WHERE kind = 'review' "
+        "ORDER BY reviewed_at LIMIT 2").fetchall()
+    same = int(datetime.fromisoformat(first[1]).timestamp() * 1000)
+    store.db.execute("UPDATE reviews SET anki_revlog_id = ? WHERE event_id = ?", [same, second[0]])
+    store.db.conn.commit()
+    _same_as_before(store, tmp_path, **learnt)
 
 
 def test_a_bench_sized_store_exports_as_before(tmp_path: Path) -> None:
