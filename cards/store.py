@@ -21,6 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from cards import schema
+from cards.aggregates import add_card_tags
 from cards.db import BUSY_TIMEOUT_MS, LOCKED, SCHEMA_VERSION, busy, iso, rollback, store_failure
 from cards.errors import RecordInUse, StoreError, UnknownRecord
 from cards.files import file_kind
@@ -57,6 +58,36 @@ def _columns(kind: Kind) -> list[str]:
 
 _LINKS = {("event", "people"): ("event_people", "person"),
           ("event", "organs"): ("event_organs", "organ")}
+
+
+#: From this many new cards (and more new cards than stored ones), ``sync_cards``
+#: writes them with the indexes of the card tables dropped and made again after.
+BULK_CARDS = 5000
+
+#: The tables whose indexes a bulk write of new cards drops and makes again.
+_BULK_TABLES = ("cards", "card_tags", "card_groups")
+
+
+@contextlib.contextmanager
+def _indexes_dropped(conn: sqlite3.Connection) -> Iterator[None]:
+    """Inside the caller's transaction: without the secondary indexes of the card
+    tables and the trigger that copies a new card's tags (the caller writes those
+    rows itself), then both made again exactly as they were.
+
+    Inserting many rows into an index at random places touches a page of it for
+    each; making the index afterwards sorts once. The trigger's per-row work is
+    done by one statement (``cards.aggregates.add_card_tags``).
+    """
+    marks = ", ".join("?" * len(_BULK_TABLES))
+    saved = conn.execute(
+        f"SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ({marks}) AND sql IS "
+        f"NOT NULL AND (type = 'index' OR (type = 'trigger' AND name = 'cards_tags_insert'))"
+        f" ORDER BY rowid", _BULK_TABLES).fetchall()
+    for kind, name, _ in saved:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
+    yield
+    for _, _, sql in saved:
+        conn.execute(sql)
 
 
 class Store:
@@ -409,17 +440,27 @@ class Store:
             if old != (s.question, s.answer, s.answer_hash, siblings, tags, 0):
                 updates.append((s.question, s.answer, s.answer_hash, siblings, tags, stamp, s.key))
         retire = [(stamp, k) for k, old in existing.items() if k not in seen and not old[-1]]
+        bulk = len(fresh) >= BULK_CARDS and len(fresh) > len(existing)
         del existing, seen, as_json
         conn = self.db.conn
+        last = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM cards").fetchone()[0]
         tag_json: dict[tuple[str, ...], str] = {}  # tag lists repeat; sibling groups rarely
-        conn.executemany(
-            "INSERT INTO cards (key, kind, record_kind, record_id, template, question, answer, "
-            "answer_hash, siblings, tags, position, created, updated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((s.key, s.kind, s.record_kind, s.record_id, s.template, s.question, s.answer,
-              s.answer_hash, json.dumps(s.siblings),
-              tag_json.get(s.tags) or tag_json.setdefault(s.tags, json.dumps(s.tags)),
-              position + i, stamp, stamp) for i, s in enumerate(fresh, 1)))
+        with _indexes_dropped(conn) if bulk else contextlib.nullcontext():
+            conn.executemany(
+                "INSERT INTO cards (key, kind, record_kind, record_id, template, question, "
+                "answer, answer_hash, siblings, tags, position, created, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((s.key, s.kind, s.record_kind, s.record_id, s.template, s.question, s.answer,
+                  s.answer_hash, json.dumps(s.siblings),
+                  tag_json.get(s.tags) or tag_json.setdefault(s.tags, json.dumps(s.tags)),
+                  position + i, stamp, stamp) for i, s in enumerate(fresh, 1)))
+            if bulk:
+                # what the dropped trigger would have written, and the new cards' sibling
+                # groups (as stored in cards.siblings), each in its table's key order
+                add_card_tags(conn, last)
+                conn.execute("INSERT OR IGNORE INTO card_groups (grp, key) SELECT g.value, "
+                             "c.key FROM cards c, json_each(c.siblings) g WHERE c.rowid > ? "
+                             "ORDER BY 1, 2", [last])
         # A card whose answer changed since its last review becomes due now. An empty
         # reviewed hash (left by the migration to hashes of facts) takes the new hash.
         conn.executemany(
@@ -435,7 +476,8 @@ class Store:
         conn.executemany("DELETE FROM card_groups WHERE key = ?", [(u[6],) for u in updates])
         reworded = {u[6] for u in updates}
         conn.executemany("INSERT OR IGNORE INTO card_groups (grp, key) VALUES (?, ?)",
-                         ((g, s.key) for s in [*fresh, *(s for s in specs if s.key in reworded)]
+                         ((g, s.key) for s in [*([] if bulk else fresh),
+                                               *(s for s in specs if s.key in reworded)]
                           for g in s.siblings))
         # every card was made again: a migration's request for it is met
         conn.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
