@@ -526,3 +526,32 @@ def test_dump_text_is_json_compatible_strings() -> None:
     assert 'question = "a \\"b\\" \\\\ c"' in text
     assert 'answer = "d\\ne"' in text
     assert json.loads(text.split("answer = ")[1].strip()) == "d\ne"
+
+
+def test_an_import_reads_and_writes_with_the_cyclic_collector_paused(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """Collections would walk every record and card again and again; the collector
+    runs again after the import, whether it succeeded or failed."""
+    import gc
+
+    import cards.authoring
+
+    seen: list[bool] = []
+    real = cards.authoring.read_files
+
+    def spying(paths: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(paths)
+
+    monkeypatch.setattr(cards.authoring, "read_files", spying)
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text('[[person]]\nid = "a"\nname = "A"\n')
+    bad.write_text('[[person]]\nid = "b"\n')
+    with Store.open(tmp_path / "s.db") as store:
+        assert gc.isenabled()
+        cards.authoring.load_and_import(store, [good], T0)
+        assert gc.isenabled()
+        with pytest.raises(cards.authoring.InvalidInput):
+            cards.authoring.load_and_import(store, [bad], T0)
+        assert gc.isenabled()
+    assert seen == [False, False]
