@@ -721,3 +721,13 @@ def test_the_facts_hash_is_the_hash_of_their_compact_json(facts: list[Any]) -> N
 
     text = json.dumps(tuple(facts), ensure_ascii=False, separators=(",", ":"))
     assert facts_hash(tuple(facts)) == hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+@given(st.lists(st.text(), max_size=5))
+@settings(max_examples=200, deadline=None)
+def test_sibling_groups_are_stored_as_json_dumps_writes_them(groups: list[str]) -> None:
+    import json
+
+    from cards.store import json_strings
+
+    assert json_strings(tuple(groups)) == json.dumps(tuple(groups))
