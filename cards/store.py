@@ -349,20 +349,24 @@ class Store:
                 f"INSERT INTO {k.plural} ({quoted}, created, updated) "
                 f"VALUES ({', '.join('?' * len(cols))}, ?, ?) "
                 f"ON CONFLICT(id) DO UPDATE SET {updates}, updated = excluded.updated", rows)
-            ids = [(kind, rec["id"]) for rec in recs]
-            conn.executemany("DELETE FROM tags WHERE kind = ? AND record = ?", ids)
+            # a first import has no old rows to take out (one probe instead of a delete a
+            # record); new rows go in key order, as their table's primary key keeps them
+            if conn.execute("SELECT 1 FROM tags WHERE kind = ? LIMIT 1", [kind]).fetchone():
+                conn.executemany("DELETE FROM tags WHERE kind = ? AND record = ?",
+                                 [(kind, rec["id"]) for rec in recs])
             conn.executemany(
                 "INSERT INTO tags (kind, record, tag, position) VALUES (?, ?, ?, ?)",
-                [(kind, rec["id"], tag, i) for rec in recs
-                 for i, tag in enumerate(rec.get("tags", []))])
+                sorted((kind, rec["id"], tag, i) for rec in recs
+                       for i, tag in enumerate(rec.get("tags", []))))
             for (lk, field), (table, col) in _LINKS.items():
                 if lk == kind:
-                    conn.executemany(f"DELETE FROM {table} WHERE event = ?",
-                                     [(rec["id"],) for rec in recs])
+                    if conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
+                        conn.executemany(f"DELETE FROM {table} WHERE event = ?",
+                                         [(rec["id"],) for rec in recs])
                     conn.executemany(
                         f"INSERT INTO {table} (event, {col}, position) VALUES (?, ?, ?)",
-                        [(rec["id"], ref, i) for rec in recs
-                         for i, ref in enumerate(rec.get(field, []))])
+                        sorted((rec["id"], ref, i) for rec in recs
+                               for i, ref in enumerate(rec.get(field, []))))
 
     def referrers(self, kind: str, rid: str) -> list[tuple[str, str]]:
         """The records that refer to record ``kind``/``rid``, as ``(kind, id)``."""

@@ -555,3 +555,27 @@ def test_an_import_reads_and_writes_with_the_cyclic_collector_paused(
             cards.authoring.load_and_import(store, [bad], T0)
         assert gc.isenabled()
     assert seen == [False, False]
+
+
+def test_a_reimport_replaces_tags_and_event_links_in_their_order(tmp_path: Path) -> None:
+    """A first import writes tags and links without looking for old ones; a later
+    import takes the old ones out (both kinds of write, and the order kept)."""
+    from cards.authoring import load_and_import
+
+    def deck(tags: str, people: str) -> Path:
+        path = tmp_path / "deck.toml"
+        path.write_text(
+            '[[person]]\nid = "b"\nname = "B"\n\n[[person]]\nid = "a"\nname = "A"\n'
+            f'tags = {tags}\n\n[[person]]\nid = "c"\nname = "C"\n\n'
+            f'[[event]]\nid = "e"\nname = "E"\ndate = "1917"\npeople = {people}\n')
+        return path
+
+    with Store.open(tmp_path / "s.db") as store:
+        load_and_import(store, [deck('["z", "y::x", "a"]', '["c", "a", "b"]')], T0)
+        assert store.get("person", "a")["tags"] == ["z", "y::x", "a"]
+        assert store.get("event", "e")["people"] == ["c", "a", "b"]
+        load_and_import(store, [deck('["a", "q"]', '["b"]')], T0)
+        assert store.get("person", "a")["tags"] == ["a", "q"]
+        assert store.get("event", "e")["people"] == ["b"]
+        assert store.db.execute("SELECT COUNT(*) FROM tags").fetchone()[0] == 2
+        assert store.db.execute("SELECT COUNT(*) FROM event_people").fetchone()[0] == 1
