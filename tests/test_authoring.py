@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from helpers import T0, json_of, run, snapshot
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from strategies import record_sets, texts
 
 from cards.authoring import dump_toml, import_records, read_text, validate
@@ -491,7 +491,7 @@ def _import(store: Store, text: str) -> None:
     import_records(store, items, T0, consistent=False)  # fidelity, not consistency
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record_sets())
 def test_dump_import_dump_round_trip(records: dict[str, dict[str, dict[str, Any]]]) -> None:
     text = dump_toml(records)
@@ -505,7 +505,7 @@ def test_dump_import_dump_round_trip(records: dict[str, dict[str, dict[str, Any]
             assert dump_toml(store.all_records()) == text
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
 def test_any_string_survives_the_round_trip(value: str) -> None:
     records: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from helpers import T0
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import record_sets
 
@@ -621,7 +621,7 @@ def test_regeneration_keeps_positions_and_state(tmp_path: Path) -> None:
 
 # -- properties ------------------------------------------------------------------------
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record_sets())
 def test_any_valid_records_make_well_formed_cards(records: Records) -> None:
     specs = generate(records)
@@ -641,7 +641,7 @@ def test_any_valid_records_make_well_formed_cards(records: Records) -> None:
         assert finding.id in records[finding.kind]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record_sets())
 def test_the_gate_passes_no_giveaway_or_ambiguous_card(records: Records) -> None:
     specs = generate(records)
