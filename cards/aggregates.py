@@ -193,6 +193,15 @@ def rebuild_aggregates(conn: sqlite3.Connection) -> None:
     conn.execute(recount_sql("review_hours"))
 
 
+def add_card_tags(conn: sqlite3.Connection, after: int) -> None:
+    """Give the cards whose rowid is above ``after`` their ``card_tags`` rows, as
+    ``cards_tags_insert`` would have one card at a time (for a bulk insert made with
+    that trigger dropped: one statement, rows added in key order). Only for cards
+    with no answers yet, such as new ones."""
+    for statement in _insert_tags("cards, ", "cards"):
+        conn.execute(f"{statement} AND cards.rowid > ? ORDER BY 2, 1", [after])
+
+
 def recount_sql(into: str) -> str:
     """SQL that writes the exact totals, recounted from ``reviews``, into table ``into``."""
     return (f"INSERT INTO {into} {_COLUMNS} "

@@ -19,7 +19,7 @@ import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
 from cards.gate import GateResult, name_words, normal
-from cards.generate import generate_checked
+from cards.generate import generate_checked, no_gc
 from cards.records import KINDS, Kind, Record, normalise
 from cards.store import Store
 from cards.tags import has_tag
@@ -412,14 +412,17 @@ def load_and_import(store: Store, paths: Iterable[str | Path], now: datetime,
     paths = list(paths)
     items: list[Located] = []
     problems: list[Problem] = []
-    for i, path in enumerate(paths):
-        say(f"Reading {Path(path).name}", 0.4 * i / len(paths))
-        found, trouble = read_files([path])
-        items += found
-        problems += trouble
-    say("Checking the records", 0.4)
-    validate(store, items, problems)
-    return import_records(store, items, now, dry_run, progress=say)
+    # Reading and importing make millions of objects that live to the end and no
+    # cycles: each full collection would walk them all again (a fifth of the time).
+    with no_gc():
+        for i, path in enumerate(paths):
+            say(f"Reading {Path(path).name}", 0.4 * i / len(paths))
+            found, trouble = read_files([path])
+            items += found
+            problems += trouble
+        say("Checking the records", 0.4)
+        validate(store, items, problems)
+        return import_records(store, items, now, dry_run, progress=say)
 
 
 def _silent(what: str, share: float) -> None:

@@ -526,3 +526,56 @@ def test_dump_text_is_json_compatible_strings() -> None:
     assert 'question = "a \\"b\\" \\\\ c"' in text
     assert 'answer = "d\\ne"' in text
     assert json.loads(text.split("answer = ")[1].strip()) == "d\ne"
+
+
+def test_an_import_reads_and_writes_with_the_cyclic_collector_paused(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """Collections would walk every record and card again and again; the collector
+    runs again after the import, whether it succeeded or failed."""
+    import gc
+
+    import cards.authoring
+
+    seen: list[bool] = []
+    real = cards.authoring.read_files
+
+    def spying(paths: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(paths)
+
+    monkeypatch.setattr(cards.authoring, "read_files", spying)
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text('[[person]]\nid = "a"\nname = "A"\n')
+    bad.write_text('[[person]]\nid = "b"\n')
+    with Store.open(tmp_path / "s.db") as store:
+        assert gc.isenabled()
+        cards.authoring.load_and_import(store, [good], T0)
+        assert gc.isenabled()
+        with pytest.raises(cards.authoring.InvalidInput):
+            cards.authoring.load_and_import(store, [bad], T0)
+        assert gc.isenabled()
+    assert seen == [False, False]
+
+
+def test_a_reimport_replaces_tags_and_event_links_in_their_order(tmp_path: Path) -> None:
+    """A first import writes tags and links without looking for old ones; a later
+    import takes the old ones out (both kinds of write, and the order kept)."""
+    from cards.authoring import load_and_import
+
+    def deck(tags: str, people: str) -> Path:
+        path = tmp_path / "deck.toml"
+        path.write_text(
+            '[[person]]\nid = "b"\nname = "B"\n\n[[person]]\nid = "a"\nname = "A"\n'
+            f'tags = {tags}\n\n[[person]]\nid = "c"\nname = "C"\n\n'
+            f'[[event]]\nid = "e"\nname = "E"\ndate = "1917"\npeople = {people}\n')
+        return path
+
+    with Store.open(tmp_path / "s.db") as store:
+        load_and_import(store, [deck('["z", "y::x", "a"]', '["c", "a", "b"]')], T0)
+        assert store.get("person", "a")["tags"] == ["z", "y::x", "a"]
+        assert store.get("event", "e")["people"] == ["c", "a", "b"]
+        load_and_import(store, [deck('["a", "q"]', '["b"]')], T0)
+        assert store.get("person", "a")["tags"] == ["a", "q"]
+        assert store.get("event", "e")["people"] == ["b"]
+        assert store.db.execute("SELECT COUNT(*) FROM tags").fetchone()[0] == 2
+        assert store.db.execute("SELECT COUNT(*) FROM event_people").fetchone()[0] == 1
