@@ -7,8 +7,9 @@ Each size builds a store (``bench.common.fill_history``: every card in review,
 answers spread over two years) and measures, in the same run:
 - replaying every event (``study.history.walk`` over the rows read in card
   and time order), and the read alone;
-- ``study doctor`` (``history.rebuild``): the first run repairs every card
-  (the builder's states are random), the second finds nothing to repair;
+- ``study doctor`` (``history.rebuild`` on the store's own connection, in a
+  child process: wall and CPU time, peak RSS): the first run repairs every
+  card (the builder's states are random), the second finds nothing to repair;
 - answer -> next card shown, and ``study due`` against ``python -c pass``
   (``bench/run.py``'s measurements).
 """
@@ -19,6 +20,7 @@ import argparse
 import os
 import platform
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +28,8 @@ from collections.abc import Callable
 from itertools import groupby
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def bench_replay(db: Path, row: Callable[..., None]) -> None:
@@ -58,24 +61,47 @@ def bench_replay(db: Path, row: Callable[..., None]) -> None:
     from bench.common import NOW
 
     scheduler = Scheduler(enable_fuzzing=False)
-    t0 = time.perf_counter()
-    card = Card(card_id=1, state=State.Learning, step=0, due=NOW)
-    for i in range(replayed):
-        if i % 10 == 0:
-            card = Card(card_id=1, state=State.Learning, step=0, due=NOW)
-        card, _ = scheduler.review_card(card, Rating(3 if i % 7 else 1),
-                                        NOW + timedelta(days=i % 10 * 5))
-    bare = time.perf_counter() - t0
-    row("  the same number of answers through py-fsrs' review_card alone",
-        f"{bare:.1f} s ({(t2 - t1) / bare:.2f}x for our replay)")
-    conn.close()
-    conn = sqlite3.connect(db, isolation_level=None)
-    for label in ("first: repairs every card", "again: nothing to repair"):
+    for name, kind in (("", Card), (" with the replay's card (a quick copy)", history._Card)):
         t0 = time.perf_counter()
-        total, differences = history.rebuild(conn, settings)
-        row(f"  `study doctor` ({label}; {len(differences):,} of {total:,} cards differed)",
-            f"{time.perf_counter() - t0:.1f} s", "target < 20 s")
+        card = kind(card_id=1, state=State.Learning, step=0, due=NOW)
+        for i in range(replayed):
+            if i % 10 == 0:
+                card = kind(card_id=1, state=State.Learning, step=0, due=NOW)
+            card, _ = scheduler.review_card(card, Rating(3 if i % 7 else 1),
+                                            NOW + timedelta(days=i % 10 * 5))
+        bare = time.perf_counter() - t0
+        row(f"  the same number of answers through py-fsrs' review_card alone{name}",
+            f"{bare:.1f} s ({(t2 - t1) / bare:.2f}x for our replay)")
     conn.close()
+    # `study doctor` as the command runs it (the store's connection), each run in a child
+    # process for its peak memory
+    for label in ("first: repairs every card", "again: nothing to repair"):
+        out = subprocess.run([sys.executable, "-c", DOCTOR, str(db)], check=True, cwd=ROOT,
+                             capture_output=True, text=True).stdout.split()
+        wall, cpu, differed, cards, rss = float(out[0]), float(out[1]), *map(int, out[2:])
+        row(f"  `study doctor` ({label}; {differed:,} of {cards:,} cards differed)",
+            f"{wall:.1f} s (CPU {cpu:.1f} s), peak RSS {rss / 1024:.0f} MiB", "target < 20 s")
+
+
+#: One `study doctor` on the store named by argv[1]: wall and CPU seconds, cards that
+#: differed, cards, peak RSS in KiB (Linux's VmHWM: ru_maxrss would count the parent's
+#: peak, inherited through fork).
+DOCTOR = """
+import re, resource, sys, time
+from cards.store import Store
+from study.history import rebuild
+from study.settings import Settings
+store = Store.open(sys.argv[1])
+t0, c0 = time.perf_counter(), time.process_time()
+repairs = rebuild(store.db.conn, Settings.from_config(store.config()))
+try:
+    with open("/proc/self/status") as status:
+        peak = int(re.search(r"VmHWM:\\s+(\\d+)", status.read()).group(1))
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(time.perf_counter() - t0, time.process_time() - c0, repairs.differed, repairs.cards, peak)
+store.close()
+"""
 
 
 def main() -> None:

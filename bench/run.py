@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
+import shutil
 import sys
 import tempfile
 import time
@@ -81,11 +81,18 @@ def bench_due(db: Path, runs: int) -> None:
 
 
 def answer_gaps(db: Path, answers: int, ties: int = 9_000) -> list[float]:
-    """Seconds from each answer to the next card drawn, sorted; ``ties`` review cards
-    first get one due time, at the head of the queue.
+    """Seconds from each answer to the next card drawn, sorted (see ``answer_times``)."""
+    return answer_times(db, answers, ties)[0]
+
+
+def answer_times(db: Path, answers: int, ties: int = 9_000) -> tuple[list[float], list[float]]:
+    """Seconds from each answer to the next card drawn, wall and CPU, each sorted;
+    ``ties`` review cards first get one due time, at the head of the queue.
 
     That is the queue after an edit reset many cards: each card shown is
-    picked from a group of thousands that tie on their due time.
+    picked from a group of thousands that tie on their due time. Each answer
+    is committed before the next card is chosen; after drawing it, the
+    session does what the terminal does while the learner reads (``idle``).
     """
     import sqlite3
     from zoneinfo import ZoneInfo
@@ -107,16 +114,24 @@ def answer_gaps(db: Path, answers: int, ties: int = 9_000) -> list[float]:
     view = PlainView(StringIO())
     shown = session.next(NOW)
     assert shown is not None
-    gaps = []
+    walls, cpus = [], []
     for i in range(answers):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         session.answer(shown, 3 if i % 5 else 1, NOW, 2000)
         shown = session.next(NOW)
         assert shown is not None
         view.card(shown.counts or session.counts(NOW), i, shown)
-        gaps.append(time.perf_counter() - t0)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+        session.idle()  # as the terminal does once the card is drawn
     store.close()
-    return sorted(gaps)
+    return sorted(walls), sorted(cpus)
+
+
+def percentiles(times: list[float]) -> str:
+    """p50, p95 and p99 of sorted seconds, in milliseconds."""
+    return ", ".join(f"p{q} {times[min(len(times) - 1, len(times) * q // 100)] * 1000:.1f}"
+                     for q in (50, 95, 99))
 
 
 def bench_answer(db: Path, answers: int, ties: int = 9_000) -> None:
@@ -125,12 +140,29 @@ def bench_answer(db: Path, answers: int, ties: int = 9_000) -> None:
     conn = sqlite3.connect(db)
     reviews = conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
     conn.close()
-    gaps = answer_gaps(db, answers, ties)
-    median = statistics.median(gaps) * 1000
-    p95 = gaps[int(len(gaps) * 0.95)] * 1000
+    walls, cpus = answer_times(db, answers, ties)
     row(f"answer -> next card shown ({answers} answers, {reviews:,} reviews, "
-        f"{ties:,} cards tied on one due time)",
-        f"median {median:.1f} ms, p95 {p95:.1f} ms", "target p95 < 5 ms")
+        f"{ties:,} cards tied on one due time), wall; CPU",
+        f"{percentiles(walls)} ms; {percentiles(cpus)} ms", "target p95 < 5 ms")
+
+
+def bench_answer_sizes(work: Path, scale: int, db: Path | None = None) -> None:
+    """Answer -> next card at 1,000,000 reviews (``db`` if given, else built), then with
+    4,000,000 more (5,000,000 reviews; fill_history's direct inserts: about 5 minutes)."""
+    from bench.common import fill_history
+
+    db = db or build_large(work, 100_000 // scale, 1_000_000 // scale)
+    for more in (0, 4_000_000 // scale):
+        if more:
+            t0 = time.perf_counter()
+            fill_history(db, more, seed=8)
+            print(f"  added {more:,} reviews in {time.perf_counter() - t0:.1f} s",
+                  file=sys.stderr)
+        copy = work / "answer.db"
+        shutil.copy(db, copy)
+        bench_answer(copy, 300)
+        for path in work.glob("answer.db*"):
+            path.unlink()
 
 
 def bench_export(notes: int, rounds: int) -> None:
@@ -155,6 +187,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     parser.add_argument("--scaling", action="store_true",
                         help="each measure at several sizes, with its growth exponent")
+    parser.add_argument("--answer", action="store_true",
+                        help="only answer -> next card, at 1,000,000 and 5,000,000 reviews")
     args = parser.parse_args()
     if args.scaling:
         from bench.scaling import main as scaling
@@ -166,6 +200,11 @@ def main() -> None:
         print("\n".join(table))
         return
     scale = 10 if args.quick else 1
+    if args.answer:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_answer_sizes(Path(tmp), scale)
+        _table()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         print("import:", file=sys.stderr)
@@ -173,7 +212,6 @@ def main() -> None:
         print("large store:", file=sys.stderr)
         db = build_large(work, 100_000 // scale, 1_000_000 // scale)
         bench_due(db, 30)
-        bench_answer(db, 300)
         from bench.stats import bench_stats
 
         print("stats:", file=sys.stderr)
@@ -182,7 +220,10 @@ def main() -> None:
 
         print("review log:", file=sys.stderr)
         bench_replay(db, row)
-        db.unlink()
+        print("answer -> next card:", file=sys.stderr)
+        bench_answer_sizes(work, scale, db)
+        for path in work.glob("large.*"):
+            path.unlink()
         print("optimize:", file=sys.stderr)
         from bench.optimize import bench_optimize
 
@@ -207,6 +248,10 @@ def main() -> None:
             row("Anki sync", "skipped: the anki package is not installed")
         else:
             bench_sync(work, row, [2_000 // scale, 20_000 // scale])
+    _table()
+
+
+def _table() -> None:
     print(f"\nMachine: {platform.platform()}, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}\n")

@@ -39,7 +39,10 @@ compares the kept totals with it.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sqlite3
+from collections.abc import Collection, Iterator
 
 #: The tags of each card in ``cards.tags`` (a JSON list), with every ancestor:
 #: for ``a::b::c``, the prefixes ending before each ``::`` and the tag itself.
@@ -72,7 +75,8 @@ def _new_tags(card: str) -> str:
             f"{_ANCESTORS.format(source='', card=card)})")
 
 
-#: One answer's place in the totals (``r`` is the row of ``reviews``).
+#: One answer's place in the totals (``r`` is the row of ``reviews``). ``_move`` does the
+#: same in Python for ``rewriting``: change both (tests/test_history.py compares them).
 _HOUR = "substr({r}.reviewed_at, 1, 13)"
 _KIND = "COALESCE((SELECT c.kind FROM cards c WHERE c.key = {r}.card_key), '')"
 _WAS_REVIEW = "COALESCE(json_extract({r}.state_before, '$.state') = 'review', 0)"
@@ -189,6 +193,15 @@ def rebuild_aggregates(conn: sqlite3.Connection) -> None:
     conn.execute(recount_sql("review_hours"))
 
 
+def add_card_tags(conn: sqlite3.Connection, after: int) -> None:
+    """Give the cards whose rowid is above ``after`` their ``card_tags`` rows, as
+    ``cards_tags_insert`` would have one card at a time (for a bulk insert made with
+    that trigger dropped: one statement, rows added in key order). Only for cards
+    with no answers yet, such as new ones."""
+    for statement in _insert_tags("cards, ", "cards"):
+        conn.execute(f"{statement} AND cards.rowid > ? ORDER BY 2, 1", [after])
+
+
 def recount_sql(into: str) -> str:
     """SQL that writes the exact totals, recounted from ``reviews``, into table ``into``."""
     return (f"INSERT INTO {into} {_COLUMNS} "
@@ -197,3 +210,106 @@ def recount_sql(into: str) -> str:
             f"JOIN (SELECT '' AS tag, key AS card FROM cards UNION ALL "
             f"SELECT tag, card FROM card_tags) g ON g.card = r.card_key "
             f"WHERE r.live = 1 GROUP BY 1, 2, 3, 4, 5")
+
+
+
+#: The row triggers that ``rewriting`` holds off: a card's state, a review's place.
+_ROW_TRIGGERS = ("cards_tags_state", "reviews_hours_update")
+#: A review (one that stands: ``live = 1``) whose ``state_before`` a bulk rewrite
+#: changes: card key, ``reviewed_at``, rating, ``duration_ms``, the old and new
+#: ``state_before``.
+Rewritten = tuple[str, str, int, int | None, str | None, str]
+
+
+def was_review(state_before: str | None) -> int:
+    """``_WAS_REVIEW`` in Python: 1 if the cached state before an answer is ``review``."""
+    if not state_before:
+        return 0
+    if state_before.startswith('{"state": '):  # json.dumps' form: no parse needed
+        return int(state_before[10:18] == '"review"')
+    return int(json.loads(state_before).get("state") == "review")
+
+
+class Rewrite:
+    """What ``rewriting`` needs told: the cards and reviews rewritten."""
+
+    #: the cells of moved totals kept before they are written (memory stays flat)
+    CELLS = 50_000
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        #: how the hourly totals move, by cell, not yet written
+        self.cells: dict[tuple[str, str, str, int, int], list[int]] = {}
+
+    def cards(self, states: Collection[tuple[int, int, str, str | None, str]]) -> None:
+        """These cards' ``retired``, ``suspended``, ``state`` and ``due`` (then key) were
+        rewritten to these values: their rows in ``card_tags`` follow now."""
+        self.conn.executemany("UPDATE card_tags SET retired = ?, suspended = ?, state = ?, "
+                              "due = ? WHERE card = ?", states)
+
+    def reviews(self, reviews: Collection[Rewritten]) -> None:
+        """These reviews get (or got) their new ``state_before``; the totals follow."""
+        _move(self.conn, reviews, self.cells)
+        if len(self.cells) >= self.CELLS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the moves of the totals kept so far."""
+        self.conn.executemany(
+            f"INSERT INTO review_hours {_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?) {_UPSERT}",
+            ((*cell, answers, ms) for cell, (answers, ms) in self.cells.items()
+             if answers or ms))
+        self.cells.clear()
+
+
+@contextlib.contextmanager
+def rewriting(conn: sqlite3.Connection) -> Iterator[Rewrite]:
+    """Rewrite many rows of ``cards`` and ``reviews`` with their row triggers held off,
+    and bring ``card_tags`` and ``review_hours`` up to date in bulk.
+
+    For rewrites of thousands of rows (``study doctor``), where the triggers'
+    lookups, run for each row, were most of the time. Inside, change only
+    cards' ``retired``, ``suspended``, ``state`` and ``due`` (never their tags),
+    giving the new values to ``Rewrite.cards``; and only reviews' ``state_before``,
+    named with the old and new one to ``Rewrite.reviews``, and columns the
+    totals do not read. The totals move by the answers whose was-review cell
+    changes, summed by cell and written every ``Rewrite.CELLS`` cells and at
+    the end. Call inside a write transaction: the triggers are dropped and made
+    again within it, so no other connection sees them gone, and a rollback
+    brings them back.
+    """
+    saved = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+        "(SELECT value FROM json_each(?)) ORDER BY name",
+        [json.dumps(_ROW_TRIGGERS)]).fetchall()
+    for name, _sql in saved:
+        conn.execute(f"DROP TRIGGER {name}")
+    rewrite = Rewrite(conn)
+    try:
+        yield rewrite
+    finally:
+        if conn.in_transaction:  # else SQLite rolled back, triggers and all
+            for _name, sql in saved:
+                conn.execute(sql)
+    rewrite.flush()
+
+
+def _move(conn: sqlite3.Connection, reviews: Collection[Rewritten],
+          cells: dict[tuple[str, str, str, int, int], list[int]]) -> None:
+    """Add to ``cells`` how the totals move when these reviews get their new ``state_before``."""
+    moved = [(review, old) for review in reviews
+             if (old := was_review(review[4])) != was_review(review[5])]
+    keys = json.dumps(sorted({review[0] for review, _old in moved}))
+    kinds = dict(conn.execute("SELECT key, kind FROM cards WHERE key IN "
+                              "(SELECT value FROM json_each(?))", [keys]).fetchall())
+    tags: dict[str, list[str]] = {}
+    for card, tag in conn.execute("SELECT card, tag FROM card_tags WHERE card IN "
+                                  "(SELECT value FROM json_each(?))", [keys]):
+        tags.setdefault(card, []).append(tag)
+    for (key, at, rating, duration, _before, _after), old in moved:
+        hour, kind, passed, ms = at[:13], kinds.get(key, ""), int(rating > 1), duration or 0
+        for tag in ("", *tags.get(key, ())):
+            for was, sign in ((old, -1), (1 - old, 1)):
+                cell = cells.setdefault((tag, hour, kind, was, passed), [0, 0])
+                cell[0] += sign
+                cell[1] += sign * ms

@@ -19,7 +19,7 @@ import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
 from cards.gate import GateResult, name_words, normal
-from cards.generate import generate_checked
+from cards.generate import generate_checked, no_gc
 from cards.incremental import answers_needed, indexed, plan
 from cards.records import KINDS, Kind, Record, default_tenure_id, normalise
 from cards.store import Store
@@ -503,15 +503,18 @@ def load_and_import(store: Store, paths: Iterable[str | Path], now: datetime,
     known = StoredTables(store)
     items: list[Located] = []
     problems: list[Problem] = []
-    for i, path in enumerate(paths):
-        say(f"Reading {Path(path).name}", 0.4 * i / len(paths))
-        found, trouble = read_files([path], known)
-        items += found
-        problems += trouble
-    say("Checking the records", 0.4)
-    if problems:
-        validate(store, items, problems)  # else import_records checks the references
-    return import_records(store, items, now, dry_run, progress=say, known=known)
+    # Reading and importing make millions of objects that live to the end and no
+    # cycles: each full collection would walk them all again (a fifth of the time).
+    with no_gc():
+        for i, path in enumerate(paths):
+            say(f"Reading {Path(path).name}", 0.4 * i / len(paths))
+            found, trouble = read_files([path], known)
+            items += found
+            problems += trouble
+        say("Checking the records", 0.4)
+        if problems:
+            validate(store, items, problems)  # else import_records checks the references
+        return import_records(store, items, now, dry_run, progress=say, known=known)
 
 
 def _silent(what: str, share: float) -> None:

@@ -81,11 +81,16 @@ class PartialDate:
 
     def iso(self) -> str:
         """The date as written in authoring files."""
-        if self.month is None:
-            return f"{self.year:04d}"
-        if self.day is None:
-            return f"{self.year:04d}-{self.month:02d}"
-        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        cached = self.__dict__.get("_iso")  # parsed dates are shared: see ``earliest``
+        if cached is None:
+            if self.month is None:
+                cached = f"{self.year:04d}"
+            elif self.day is None:
+                cached = f"{self.year:04d}-{self.month:02d}"
+            else:
+                cached = f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+            self.__dict__["_iso"] = cached
+        return cached
 
     def __str__(self) -> str:
         return self.iso()

@@ -6,7 +6,6 @@ standard library alone when the schema is current.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 from datetime import UTC, datetime
@@ -105,6 +104,8 @@ def rollback(conn: sqlite3.Connection) -> None:
 
     (SQLite may already have rolled back by itself, after SQLITE_FULL or an I/O error.)
     """
-    with contextlib.suppress(sqlite3.Error):
+    try:  # (not contextlib.suppress: `study due` imports this module, and not contextlib)
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass

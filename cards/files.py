@@ -16,10 +16,13 @@ A new output gets the mode of any new file (0666 less the umask), not the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from cards.errors import CardsError
 
@@ -115,6 +118,23 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = Fal
         OutputError: the file exists (without ``force``), is not a regular
             file, or cannot be written; no partial file is left behind.
     """
+    with atomic_file(path, force=force) as out:
+        out.write(data)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str], *, force: bool = False) -> Iterator[BinaryIO]:
+    """A file to write ``path`` through: a temporary file in its folder, renamed to
+    ``path`` when the block ends without an error, removed when it raises.
+
+    A new file gets the usual mode (0666 less the umask), a replaced file
+    keeps its own.
+
+    Raises:
+        OutputError: the file exists (without ``force``), is not a regular
+            file, or cannot be written (an ``OSError`` in the block too); no
+            partial file is left behind.
+    """
     check_target(path, force)
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
@@ -131,8 +151,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = Fal
     except OSError as err:
         raise OutputError(f"{path}: cannot write here ({err.strerror})") from None
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
+        with os.fdopen(fd, "w+b") as out:
+            yield out
             out.flush()
             os.fchmod(out.fileno(), mode)
             os.fsync(out.fileno())

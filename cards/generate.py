@@ -39,7 +39,7 @@ def candidates(records: Records) -> list[CardSpec]:
 
 
 @contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: generation makes hundreds of thousands of
     small objects and no cycles, and each full collection would walk them all again
     (time that grows faster than the record set)."""
@@ -54,7 +54,7 @@ def _no_gc() -> Iterator[None]:
 
 def generate_checked(records: Records) -> GateResult:
     """The cards that pass the gate, with what it dropped, warned about and linked."""
-    with _no_gc():
+    with no_gc():
         return run(candidates(records))
 
 

@@ -118,10 +118,14 @@ def answer_hash(answer: str) -> str:
     return hashlib.sha1(answer.encode()).hexdigest()[:16]
 
 
+#: ``json.dumps(facts, ensure_ascii=False, separators=(",", ":"))`` made once: dumps with
+#: options builds an encoder at every call (a third of the hash's time)
+_FACTS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def facts_hash(facts: tuple[Any, ...]) -> str:
     """A short hash of the facts an answer derives from."""
-    text = json.dumps(facts, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+    return hashlib.sha1(_FACTS_JSON(facts).encode()).hexdigest()[:16]
 
 
 class Family:

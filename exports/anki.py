@@ -12,6 +12,16 @@ cards as their due position. The collection is then deflated into the zip
 (genanki stores it uncompressed), with fixed zip timestamps, so the same
 store always gives the same bytes.
 
+The export streams: the notes come from ``exports.notes`` a chunk at a time
+and go into the collection, a temporary SQLite file beside the target, as
+they come; the review history is read in time order and written the same
+way; the file is deflated into the zip a piece at a time. What it holds does
+not grow with the store (a batch's rows, a chunk's records, bounded caches),
+except for the keys of the reviewed cards (to mark each one's first review)
+and the undone reviews' ids, and, only where two ids clash (a store whose
+clock went back while it made cards, two reviews in one millisecond), the ids
+handed out so far.
+
 With ``now`` (as ``study export anki`` passes it), the cards carry their
 scheduling and the package the review history, and the decks use a
 "Secretariat" options preset (siblings buried) under its own id: a first
@@ -26,30 +36,40 @@ removes such cards).
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sqlite3
+import tempfile
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import genanki  # type: ignore[import-untyped]
 from genanki.apkg_col import APKG_COL  # type: ignore[import-untyped]
 from genanki.apkg_schema import APKG_SCHEMA  # type: ignore[import-untyped]
 
-from cards.files import check_target, write_atomic
+from cards.db import from_iso
+from cards.files import atomic_file, check_target
 from cards.store import Store
 from exports.notes import (
     NOTE_TYPES,
+    ROW_POSITION,
+    ROW_RETIRED,
+    ROW_SCHEDULE,
+    SCHEDULE_COLUMNS,
+    CardIds,
     Exported,
     ExportNote,
     NoteType,
     Progress,
-    collect_notes,
+    Selection,
     namespaced,
+    select_notes,
     stable_id,
+    stream_notes,
     template_label,
 )
 from study.settings import Settings
@@ -158,141 +178,223 @@ PRESET_ID = stable_id("secretariat:preset")
 PRESET_NAME = "Secretariat"
 
 
-@dataclass
-class Learnt:
-    """Where the learner stands: the cards' scheduling by store position, and the answers."""
+@dataclass(frozen=True)
+class Learning:
+    """Where the learner stands, as of ``now``: the cards carry their scheduling and
+    the package the review history. ``crt`` is the package's creation time, the
+    start of the study day of ``now``: Anki's importer shifts day numbers from it."""
 
-    crt: int
-    cards: dict[int, tuple[Any, ...]]
-    revlog: list[tuple[Any, ...]]
-    preset: dict[str, Any]
+    now: datetime
+    tz: tzinfo
+    settings: Settings
 
+    @property
+    def crt(self) -> int:
+        from study.queue import study_day
 
-def scheduling(store: Store, notes: list[ExportNote], now: datetime, tz: tzinfo,
-               settings: Settings) -> Learnt:
-    """The cards' scheduling (as Anki's card columns) and review history of ``notes``.
+        return int(study_day(self.now, self.tz, self.settings.rollover_hour).start.timestamp())
 
-    Day numbers count from the package's creation time, the start of the
-    study day of ``now``; Anki's importer shifts them to its own day count.
-    """
-    from exports.sync import anki_schedule
-    from study import history
-    from study.queue import study_day
+    @property
+    def preset(self) -> dict[str, Any]:
+        return {"name": PRESET_NAME, "id": PRESET_ID, "desiredRetention":
+                self.settings.desired_retention, "fsrsParams6": list(self.settings.parameters)}
 
-    day = study_day(now, tz, settings.rollover_hour)
-    positions = {pos: cid for n in notes for _o, cid, pos in n.cards}
-    rows = {r["key"]: r for r in store.card_rows() if r["position"] in positions}
-    cards: dict[int, tuple[Any, ...]] = {}
-    for row in rows.values():
-        want = anki_schedule(row, now=now, today=0, tz=tz, settings=settings)
+    def card(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A live card's scheduling as Anki's columns: type, queue, due, ivl, factor,
+        reps, lapses, left, data (a row of ``exports.notes``' card query)."""
+        from exports.sync import anki_schedule
+
+        state = dict(zip(SCHEDULE_COLUMNS, row[ROW_SCHEDULE:], strict=True))
+        state["position"], state["retired"] = row[ROW_POSITION], row[ROW_RETIRED]
+        settings = self.settings
+        want = anki_schedule(state, now=self.now, today=0, tz=self.tz, settings=settings)
         data = "" if want["stability"] is None else json.dumps(
             {"s": want["stability"], "d": want["difficulty"]}, separators=(",", ":"))
         steps = settings.learning_steps if want["type"] == 1 else settings.relearning_steps
-        left = 0 if want["type"] in (0, 2) else max(1, len(steps) - int(row["step"] or 0))
-        cards[int(row["position"])] = (want["type"], want["queue"], want["due"], want["ivl"],
-                                       2500 if want["type"] == 2 else 0, want["reps"],
-                                       want["lapses"], left, data)
-    cid_of = {key: positions[int(r["position"])] for key, r in rows.items()}
-    revlog: list[tuple[Any, ...]] = []
-    taken: set[int] = set()
-    seen: dict[str, int] = {}
-    evs = history.events(store.db.conn, list(cid_of))
-    cancelled = {e.cancels for e in evs if e.kind == "undo"}
-    for e in evs:
-        if e.kind != "review" or e.id in cancelled or e.card_key not in cid_of:
-            continue
-        rid = e.anki_revlog_id or int(e.at.timestamp() * 1000)
-        while rid in taken:
-            rid += 1
-        taken.add(rid)
-        seen[e.card_key] = seen.get(e.card_key, 0) + 1
-        revlog.append((rid, cid_of[e.card_key], -1, int(e.rating or 1), 0, 0, 0,
-                       min(int(e.duration_ms or 0), 60_000), 0 if seen[e.card_key] == 1 else 1))
-    preset = {"name": PRESET_NAME, "id": PRESET_ID, "desiredRetention":
-              settings.desired_retention, "fsrsParams6": list(settings.parameters)}
-    return Learnt(int(day.start.timestamp()), cards, revlog, preset)
+        left = 0 if want["type"] in (0, 2) else max(1, len(steps) - int(state["step"] or 0))
+        return (want["type"], want["queue"], want["due"], want["ivl"],
+                2500 if want["type"] == 2 else 0, want["reps"], want["lapses"], left, data)
 
 
-def collection_bytes(notes: list[ExportNote], progress: Progress | None = None,
-                     learnt: Learnt | None = None) -> bytes:
-    """The package's SQLite collection (Anki schema 11, as genanki writes it).
+def _revlog_id(anki_id: int | None, at: str) -> int:
+    """A review's revlog id before any move: its Anki id, else its time in milliseconds."""
+    return anki_id or int(from_iso(at).timestamp() * 1000)
 
-    With ``learnt``, the cards carry their scheduling and the package the
-    review history; the decks use the "Secretariat" preset (siblings buried).
+
+def revlog(store: Store, selection: Selection, ids: CardIds) -> Iterator[tuple[Any, ...]]:
+    """The review history of the selection's live cards as Anki's revlog rows, in time
+    order: every review that no undo cancelled, its id its Anki id or its time in
+    milliseconds (moved up to the next free one if taken), the first of a card a
+    "learn" entry.
+
+    Whether any two reviews' ids are the same is asked first (one query): only
+    then are the ids handed out kept, to move a taken one up.
     """
-    decks = _decks(list(dict.fromkeys(n.deck for n in notes)))
-    root = decks[notes[0].deck.split("::")[0]]
-    models = {nt.id: note_model(nt) for nt in NOTE_TYPES.values()
-              if any(n.note_type is nt for n in notes)}
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.executescript(TABLES)
-        conn.executescript(APKG_COL)
-        (decks_json, models_json, dconf_json), = conn.execute(
-            "SELECT decks, models, dconf FROM col")
-        all_decks = json.loads(decks_json)
-        all_decks.update({str(d.deck_id): {**d.to_json(), "conf": PRESET_ID}
-                          for d in decks.values()})
-        all_dconf = json.loads(dconf_json)
-        default = all_dconf["1"]
-        all_dconf[str(PRESET_ID)] = {
-            **default, "id": PRESET_ID, "name": PRESET_NAME, "mod": MODEL_MOD,
-            "new": {**default["new"], "bury": True}, "rev": {**default["rev"], "bury": True},
-            "buryInterdayLearning": True,
-            **(learnt.preset if learnt else {})}
-        conn.execute("UPDATE col SET dconf = ?", (json.dumps(all_dconf),))
-        if learnt is not None:
-            conn.execute("UPDATE col SET crt = ?", (learnt.crt,))
-            conn.executemany("INSERT INTO revlog VALUES (?,?,?,?,?,?,?,?,?)", learnt.revlog)
-        all_models = json.loads(models_json)
-        all_models.update({str(mid): m.to_json(MODEL_MOD, root.deck_id)
-                           for mid, m in models.items()})
-        conn.execute("UPDATE col SET decks = ?, models = ?",
-                     (json.dumps(all_decks), json.dumps(all_models)))
-        sort_index = {nt.id: nt.fields.index(nt.sort) for nt in NOTE_TYPES.values()}
-        note_rows: list[tuple[Any, ...]] = []
-        card_rows: list[tuple[Any, ...]] = []
-        total = len(notes)
-        for done, n in enumerate(notes, start=1):
-            mid = n.note_type.id
-            note_rows.append((n.id, n.guid, mid, n.mod, -1, f" {' '.join(namespaced(n.tags))} ",
-                              "\x1f".join(n.fields), n.fields[sort_index[mid]], 0, 0, ""))
-            did = decks[n.deck].deck_id
-            if learnt is None:
-                card_rows.extend((cid, n.id, did, ordinal, n.mod, -1, 0, 0, due,
-                                  0, 0, 0, 0, 0, 0, 0, 0, "") for ordinal, cid, due in n.cards)
-            else:
-                for ordinal, cid, due in n.cards:
-                    ctype, queue, cdue, ivl, factor, reps, lapses, left, data = learnt.cards.get(
-                        due, (0, 0, due, 0, 0, 0, 0, 0, ""))
-                    card_rows.append((cid, n.id, did, ordinal, n.mod, -1, ctype, queue,
-                                      due if ctype == 0 else cdue, ivl, factor, reps, lapses,
-                                      left, 0, 0, 0, data))
-            if len(card_rows) >= 50_000 or done == total:
-                conn.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
-                conn.executemany("INSERT INTO cards VALUES "
-                                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
-                note_rows.clear()
-                card_rows.clear()
-                if progress is not None:
-                    progress(done, total)
-        conn.executescript(INDEXES)
-        conn.commit()
-        return conn.serialize()
-    finally:
-        conn.close()
+    kind_test = " AND c.record_kind = :kind" if selection.kind else ""
+    first_tags = ("(SELECT f.tags FROM cards AS f WHERE f.record_kind = c.record_kind AND "
+                  "f.record_id = c.record_id AND f.retired = 0 ORDER BY f.position LIMIT 1)"
+                  if selection.tag is not None else "''")
+    chosen = (f"FROM reviews AS r JOIN cards AS c ON c.key = r.card_key "
+              f"WHERE c.retired = 0{kind_test} AND r.kind = ")
+    memo: dict[str, bool] = {}
+    params = {"kind": selection.kind}
+    cancelled = {cancels for cancels, rkind, tags in store.db.execute(
+        f"SELECT r.cancels, c.record_kind, {first_tags} {chosen} 'undo'", params)
+        if selection.chosen(rkind, tags, memo)}
+    conn = store.db.conn
+    conn.create_function("secretariat_revlog_id", 2, _revlog_id, deterministic=True)
+    clash = not conn.execute(
+        "SELECT count(*) = count(DISTINCT secretariat_revlog_id(anki_revlog_id, reviewed_at)) "
+        "FROM reviews WHERE kind = 'review'").fetchone()[0]
+    taken: set[int] = set()
+    seen: set[str] = set()
+    for (event_id, key, at, rating, duration, anki_id, rkind, tags, created,
+         position) in store.db.execute(
+            f"SELECT r.event_id, r.card_key, r.reviewed_at, r.rating, r.duration_ms, "
+            f"r.anki_revlog_id, c.record_kind, {first_tags}, c.created, c.position "
+            f"{chosen} 'review' ORDER BY r.reviewed_at, r.event_id", params):
+        if event_id in cancelled or not selection.chosen(rkind, tags, memo):
+            continue
+        rid = _revlog_id(anki_id, at)
+        if clash:
+            while rid in taken:
+                rid += 1
+            taken.add(rid)
+        first = key not in seen
+        seen.add(key)
+        yield (rid, ids.card_of(key, created, position), -1, int(rating or 1), 0, 0, 0,
+               min(int(duration or 0), 60_000), 0 if first else 1)
 
 
-def package_bytes(collection: bytes) -> bytes:
-    """The .apkg: a zip of the collection (deflated) and an empty media list."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as package:
-        for name, data in (("collection.anki2", collection), ("media", b"{}")):
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            package.writestr(info, data, compresslevel=COMPRESS_LEVEL)
-    return out.getvalue()
+#: Notes and their cards go into the collection this many cards at a time (the
+#: notes of a batch, then its cards: this decides the collection's page layout).
+BATCH = 50_000
+#: Rows held in memory before they are written (to the notes or the pending cards).
+ROWS_AT_ONCE = 1000
+
+
+def write_collection(conn: sqlite3.Connection, selection: Selection,
+                     notes: Iterable[tuple[ExportNote, dict[int, tuple[Any, ...]]]],
+                     learning: Learning | None = None,
+                     history: Iterable[tuple[Any, ...]] = ()) -> tuple[int, int]:
+    """Fill an empty SQLite database as the package's collection (Anki schema 11, as
+    genanki writes it) from a stream of notes; (notes, cards) written.
+
+    With ``learning``, the cards carry their scheduling and the package the
+    review history (``history``: revlog rows); the decks use the "Secretariat"
+    preset (siblings buried).
+    """
+    decks = _decks(list(selection.decks))
+    root = decks[selection.decks[0].split("::")[0]]
+    models = {nt.id: note_model(nt) for nt in NOTE_TYPES.values() if nt.kind in selection.kinds}
+    conn.executescript(TABLES)
+    conn.executescript(APKG_COL)
+    (decks_json, models_json, dconf_json), = conn.execute("SELECT decks, models, dconf FROM col")
+    all_decks = json.loads(decks_json)
+    all_decks.update({str(d.deck_id): {**d.to_json(), "conf": PRESET_ID}
+                      for d in decks.values()})
+    all_dconf = json.loads(dconf_json)
+    default = all_dconf["1"]
+    all_dconf[str(PRESET_ID)] = {
+        **default, "id": PRESET_ID, "name": PRESET_NAME, "mod": MODEL_MOD,
+        "new": {**default["new"], "bury": True}, "rev": {**default["rev"], "bury": True},
+        "buryInterdayLearning": True,
+        **(learning.preset if learning else {})}
+    conn.execute("UPDATE col SET dconf = ?", (json.dumps(all_dconf),))
+    if learning is not None:
+        conn.execute("UPDATE col SET crt = ?", (learning.crt,))
+        conn.executemany("INSERT INTO revlog VALUES (?,?,?,?,?,?,?,?,?)", history)
+    all_models = json.loads(models_json)
+    all_models.update({str(mid): m.to_json(MODEL_MOD, root.deck_id)
+                       for mid, m in models.items()})
+    conn.execute("UPDATE col SET decks = ?, models = ?",
+                 (json.dumps(all_decks), json.dumps(all_models)))
+    sort_index = {nt.id: nt.fields.index(nt.sort) for nt in NOTE_TYPES.values()}
+    deck_ids = {name: deck.deck_id for name, deck in decks.items()}
+    note_rows: list[tuple[Any, ...]] = []
+    card_rows: list[tuple[Any, ...]] = []
+    written = cards = pending = 0
+    # A batch's notes go in as they come; its cards wait in a temporary table (a file of
+    # its own) and follow them at the batch's end: the collection's pages are laid out as
+    # when every row of a batch was held and written at once.
+    conn.execute("CREATE TEMP TABLE pending_cards AS SELECT * FROM cards WHERE 0")
+
+    def write_rows() -> None:
+        conn.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
+        conn.executemany("INSERT INTO temp.pending_cards VALUES "
+                         "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
+        note_rows.clear()
+        card_rows.clear()
+
+    def end_batch() -> None:
+        nonlocal pending
+        write_rows()
+        # ORDER BY: no bulk copy of the table's pages (SQLite's transfer optimisation)
+        conn.execute("INSERT INTO cards SELECT * FROM temp.pending_cards ORDER BY rowid")
+        conn.execute("DELETE FROM temp.pending_cards")
+        pending = 0
+
+    for n, rows in notes:
+        mid = n.note_type.id
+        note_rows.append((n.id, n.guid, mid, n.mod, -1, f" {' '.join(namespaced(n.tags))} ",
+                          "\x1f".join(n.fields), n.fields[sort_index[mid]], 0, 0, ""))
+        did = deck_ids[n.deck]
+        if learning is None:
+            card_rows.extend((cid, n.id, did, ordinal, n.mod, -1, 0, 0, due,
+                              0, 0, 0, 0, 0, 0, 0, 0, "") for ordinal, cid, due in n.cards)
+        else:
+            for ordinal, cid, due in n.cards:
+                ctype, queue, cdue, ivl, factor, reps, lapses, left, data = learning.card(
+                    rows[due])
+                card_rows.append((cid, n.id, did, ordinal, n.mod, -1, ctype, queue,
+                                  due if ctype == 0 else cdue, ivl, factor, reps, lapses,
+                                  left, 0, 0, 0, data))
+        written += 1
+        cards += len(n.cards)
+        pending += len(n.cards)
+        # the batches as the notes were once written (the file's pages follow them)
+        if pending >= BATCH or written == selection.total:
+            end_batch()
+        elif len(note_rows) >= ROWS_AT_ONCE:
+            write_rows()
+    if pending or note_rows:
+        end_batch()
+    conn.execute("DROP TABLE temp.pending_cards")
+    conn.executescript(INDEXES)
+    conn.commit()
+    return written, cards
+
+
+#: The header fields of an SQLite file that say which library wrote it and how often
+#: (offset, length): the file change counter, "version valid for" and the library
+#: version. An in-memory database, which the packages were first written from, leaves
+#: them 0; so do these, so that a package does not depend on the SQLite that wrote it.
+_VOLATILE_HEADER = ((24, 4), (92, 8))
+
+#: zipfile's size from which an entry needs zip64 (its ZIP64_LIMIT), and its rule.
+_ZIP64_LIMIT = (1 << 31) - 1
+
+
+def write_package(collection: str | os.PathLike[str], out: BinaryIO) -> None:
+    """The .apkg into ``out`` (a seekable file): a zip of the collection file
+    (deflated, read a piece at a time) and an empty media list."""
+    size = os.path.getsize(collection)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED,
+                         compresslevel=COMPRESS_LEVEL) as package, open(collection, "rb") as src:
+        # a name, not a ZipInfo: the entry takes the package's level and ZIP_TIME (the default)
+        with package.open("collection.anki2", "w",
+                          force_zip64=size * 1.05 > _ZIP64_LIMIT) as dest:
+            header = bytearray(src.read(100))
+            for at, length in _VOLATILE_HEADER:
+                header[at:at + length] = bytes(length)
+            dest.write(header)
+            while piece := src.read(1 << 16):
+                dest.write(piece)
+        package.getinfo("collection.anki2").external_attr = 0o644 << 16
+        info = zipfile.ZipInfo("media", date_time=ZIP_TIME)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        package.writestr(info, b"{}", compresslevel=COMPRESS_LEVEL)
 
 
 def export_apkg(store: Store, path: str | os.PathLike[str], *, deck: str = "Secretariat",
@@ -302,6 +404,11 @@ def export_apkg(store: Store, path: str | os.PathLike[str], *, deck: str = "Secr
                 settings: Settings | None = None) -> Exported:
     """Write the store's cards (or a part) as an Anki package.
 
+    The notes are read from the store and written as they come, a chunk at a
+    time, into the collection (a temporary file beside ``path``), which is
+    then deflated into the package: the memory an export holds does not grow
+    with the store.
+
     Args:
         store: the fact store.
         path: the .apkg file to write.
@@ -310,8 +417,7 @@ def export_apkg(store: Store, path: str | os.PathLike[str], *, deck: str = "Secr
         tag: only records with this tag.
         kind: only cards of this family (tenure, as-of, heads, ...; see ``NOTE_TYPES``).
         force: overwrite ``path`` if it exists.
-        progress: called as ``progress(done, total)``; the notes are counted
-            twice, once built and once written (``total`` is twice the notes).
+        progress: called as ``progress(done, total)`` as notes are written.
         now: with ``tz`` and ``settings``, the cards carry their scheduling as
             of ``now`` and the package the review history, so that a first
             import with "Import any learning progress" starts where the
@@ -327,26 +433,26 @@ def export_apkg(store: Store, path: str | os.PathLike[str], *, deck: str = "Secr
         BadDeckName: ``deck`` is not a deck name.
     """
     check_target(path, force)
-    twice = None if progress is None else _Doubled(progress)
-    notes = collect_notes(store, deck=deck, split_by=split_by, tag=tag, kind=kind,
-                          progress=twice.first if twice else None)
-    learnt = None
-    if now is not None:
-        learnt = scheduling(store, notes, now, tz or UTC, settings or Settings())
-    collection = collection_bytes(notes, twice.second if twice else None, learnt)
-    write_atomic(path, package_bytes(collection), force=force)
-    return Exported(len(notes), sum(len(n.cards) for n in notes),
-                    tuple(dict.fromkeys(n.deck for n in notes)))
-
-
-class _Doubled:
-    """One progress over two passes of the same notes."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-
-    def first(self, done: int, total: int) -> None:
-        self.progress(done, 2 * total)
-
-    def second(self, done: int, total: int) -> None:
-        self.progress(total + done, 2 * total)
+    selection = select_notes(store, deck=deck, split_by=split_by, tag=tag, kind=kind)
+    learning = None if now is None else Learning(now, tz or UTC, settings or Settings())
+    with atomic_file(path, force=force) as out:
+        fd, collection = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".anki2",
+                                          dir=Path(path).parent)
+        os.close(fd)
+        try:
+            conn = sqlite3.connect(collection)
+            try:
+                # a scratch file: no journal, no syncs (a failed export removes it)
+                conn.execute("PRAGMA journal_mode = OFF")
+                conn.execute("PRAGMA synchronous = OFF")
+                ids = CardIds(store, selection)
+                history = () if learning is None else revlog(store, selection, ids)
+                notes, cards = write_collection(
+                    conn, selection, stream_notes(store, selection, ids, progress),
+                    learning, history)
+            finally:
+                conn.close()
+            write_package(collection, out)
+        finally:
+            Path(collection).unlink(missing_ok=True)
+    return Exported(notes, cards, selection.decks)

@@ -1052,14 +1052,14 @@ def doctor(obj: Context, dry_run: bool) -> None:
     from study.history import rebuild
 
     store = obj.store()
-    total, differences = rebuild(store.db.conn, _settings(store.config()), dry_run)
-    for diff in differences[:20]:
+    repairs = rebuild(store.db.conn, _settings(store.config()), dry_run, keep=20)
+    for diff in repairs.differences:
         changes = "; ".join(f"{column} {old} -> {new}"
                             for column, (old, new) in diff.columns.items())
         click.echo(f"{diff.key}: {changes}")
-    if len(differences) > 20:
-        click.echo(f"... and {len(differences) - 20:,} more")
-    n = len(differences)
+    n, total = repairs.differed, repairs.cards
+    if n > len(repairs.differences):
+        click.echo(f"... and {n - len(repairs.differences):,} more")
     cards = f"{n:,} card{'s' if n != 1 else ''}"
     if not n:
         click.echo(f"Replayed {total:,} cards: every cached state agrees with its events.")

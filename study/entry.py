@@ -28,7 +28,7 @@ def _fast(args: list[str]) -> bool:
     import sqlite3
 
     from cards.db import connect_current
-    from study.clock import local_timezone, now
+    from study.clock import now, quick_timezone
 
     conn = connect_current(db)
     if conn is None:
@@ -41,7 +41,7 @@ def _fast(args: list[str]) -> bool:
                 type(getattr(settings, k)) is int
                 for k in ("rollover_hour", "new_per_day", "reviews_per_day")):
             return False  # a value that is not what `config set` writes: click explains
-        counts = counts_for(conn, now(), local_timezone(settings.timezone), settings)
+        counts = counts_for(conn, now(), quick_timezone(settings.timezone), settings)
     except sqlite3.DatabaseError:
         return False
     finally:

@@ -20,17 +20,20 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import math
+import operator
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
 
+from cards.aggregates import Rewrite, Rewritten, rewriting
 from cards.db import from_iso, iso
 from study.settings import Settings
 
@@ -157,18 +160,24 @@ def unit(seed: str) -> float:
     return int.from_bytes(hashlib.blake2b(seed.encode(), digest_size=7).digest(), "big") / 2**56
 
 
-def fuzzed(interval: timedelta, maximum_interval: int, seed: str) -> timedelta:
-    """``interval`` with py-fsrs' fuzz, drawn from ``seed`` instead of the global generator."""
-    days = interval.days
-    if days < 2.5:
-        return interval
+@functools.lru_cache(maxsize=4096)
+def _fuzz_range(days: int, maximum_interval: int) -> tuple[int, int]:
+    """py-fsrs' fuzz range for an interval of ``days`` whole days: lowest, highest."""
     delta = 1.0
     for start, end, factor in FUZZ_RANGES:
         if days <= start:
             break
         delta += factor * (min(days, end) - start)
     low, high = max(2, round(days - delta)), min(round(days + delta), maximum_interval)
-    low = min(low, high)
+    return min(low, high), high
+
+
+def fuzzed(interval: timedelta, maximum_interval: int, seed: str) -> timedelta:
+    """``interval`` with py-fsrs' fuzz, drawn from ``seed`` instead of the global generator."""
+    days = interval.days
+    if days < 2.5:
+        return interval
+    low, high = _fuzz_range(days, maximum_interval)
     value = unit(seed) * (high - low + 1) + low
     return timedelta(days=min(round(value), maximum_interval))
 
@@ -205,10 +214,27 @@ def fsrs_card(state: dict[str, Any], at: datetime) -> Card:
 
 def state_of(card: Card, reps: int, lapses: int) -> dict[str, Any]:
     """A replayed card as the ``cards`` table holds it."""
+    due, last = card.due, card.last_review
     return {"state": STATE_NAMES[card.state], "step": card.step, "stability": card.stability,
-            "difficulty": card.difficulty, "due": iso(card.due),
-            "last_review": iso(card.last_review) if card.last_review else None,
+            "difficulty": card.difficulty,
+            # as iso() gives them; a time already in UTC (every replayed one) needs no conversion
+            "due": due.isoformat(timespec="microseconds") if due.tzinfo is UTC else iso(due),
+            "last_review": (last.isoformat(timespec="microseconds") if last.tzinfo is UTC
+                            else iso(last)) if last else None,
             "reps": reps, "lapses": lapses}
+
+
+class _Card(Card):
+    """py-fsrs' ``Card`` with a quick ``copy``: ``review_card`` copies the card it is
+    given, and ``copy.copy``'s generic path was a quarter of its time. Same fields,
+    same results; only the replay uses it (a ``Card`` compares unequal to it)."""
+
+    __slots__ = ()
+
+    def __copy__(self) -> _Card:
+        new = object.__new__(_Card)
+        new.__dict__.update(self.__dict__)
+        return new
 
 
 #: A review as replay reads it: event id, rating, time (stored ISO text), anything after.
@@ -217,21 +243,34 @@ _Review = tuple[Any, ...]
 Replayed = tuple[str, str, Card, int, int]
 
 
-def walk(card_key: str, reviews: Iterable[_Review], settings: Settings) -> Iterator[Replayed]:
-    """Replay reviews of one card in the order given (``state_of`` makes a state of each)."""
-    scheduler = scheduler_for(settings)
+def walk(card_key: str, reviews: Iterable[_Review], settings: Settings,
+         scheduler: Scheduler | None = None) -> Iterator[Replayed]:
+    """Replay reviews of one card in the order given (``state_of`` makes a state of each).
+
+    Each answer is ``step``'s: FSRS unfuzzed, then the seeded fuzz (written out
+    here, as this loop runs for every event of ``study doctor``).
+
+    Args:
+        scheduler: ``scheduler_for(settings)``, when the caller has it at hand.
+    """
+    review_card = (scheduler or scheduler_for(settings)).review_card
+    fuzz, maximum, ratings, names = settings.fuzz, settings.maximum_interval, _RATINGS, STATE_NAMES
+    review = State.Review
     card: Card | None = None
     reps = lapses = 0
     before = "new"
-    for event_id, rating, at_text, *_ in reviews:
-        at = from_iso(at_text)
-        current = card if card is not None else Card(card_id=0, state=State.Learning, step=0,
-                                                      due=at)
-        card = step(settings, current, rating, at, fuzz_seed(card_key, event_id), scheduler)
+    for row in reviews:
+        event_id, rating = row[0], row[1]
+        at = datetime.fromisoformat(row[2])
+        card, _log = review_card(card if card is not None else _Card(
+            card_id=0, state=State.Learning, step=0, due=at), ratings[rating], at)
+        if fuzz and card.state is review:
+            card.due = at + fuzzed(card.due - at, maximum, f"{card_key}\x1f{event_id}")
         reps += 1
-        lapses += before == "review" and rating == 1
+        if rating == 1 and before == "review":
+            lapses += 1
         yield event_id, before, card, reps, lapses
-        before = STATE_NAMES[card.state]
+        before = names[card.state]
 
 
 def replay(card_key: str, events: Iterable[Event], settings: Settings) -> dict[str, Any]:
@@ -278,88 +317,161 @@ def _changed_due(card: dict[str, Any], replayed: dict[str, Any]) -> dict[str, An
     return replayed
 
 
+@dataclass
+class Repairs:
+    """What a replay of cards found: how many it replayed, how many differed, the first few."""
+
+    cards: int = 0
+    differed: int = 0
+    #: the first ``keep`` cards that differed, in key order
+    differences: list[Difference] = field(default_factory=list)
+
+
+#: A replay of this many cards or more holds the row triggers off while it
+#: writes (``cards.aggregates.rewriting``), and does their work in bulk.
+BULK = 100
+
+
 def recompute(conn: sqlite3.Connection, keys: Iterable[str] | None, settings: Settings,
-              batch: int = 2000) -> list[Difference]:
+              batch: int = 2000, keep: int = 20, bulk: int = BULK) -> Repairs:
     """Replay cards (all when ``keys`` is None) and write the results to the cache.
 
     Call inside a write transaction. The ``cards`` row gets the replayed
     state; each review's cached ``state_before``/``state_after`` is redone
     where it disagrees; a card whose lapses reach the leech threshold by
-    merged reviews is marked leech and suspended, as an answer would.
+    merged reviews is marked leech and suspended, as an answer would. Cards
+    are read ``batch`` at a time in key order, each with its reviews, and
+    only rows that differ are written: memory does not grow with the history.
+
+    Args:
+        keep: how many differing cards to return in full.
+        bulk: from this many cards on, write without the row triggers
+            (``cards.aggregates.rewriting``).
 
     Returns:
-        The cards whose cached state differed from the replay.
+        The cards replayed, and those whose cached state differed.
     """
-    differences: list[Difference] = []
-    if keys is None:
-        all_keys = [k for (k,) in conn.execute("SELECT key FROM cards ORDER BY key")]
-    else:
-        all_keys = sorted(set(keys))
-    for start in range(0, len(all_keys), batch):
-        differences.extend(_recompute_batch(conn, all_keys[start:start + batch], settings))
-    return differences
+    repairs = Repairs()
+    wanted = None if keys is None else sorted(set(keys))
+    with (rewriting(conn) if wanted is None or len(wanted) >= bulk
+          else contextlib.nullcontext()) as rewrite:
+        for cards, reviews in _batches(conn, wanted, batch):
+            _recompute_batch(conn, cards, reviews, settings, repairs, keep, rewrite)
+    return repairs
 
 
 _PREFIXES = {name: f'{{"state": "{name}"' for name in ("new", *STATE_OF)}
 _CARD_COLUMNS = (*DERIVED, "key", "suspended", "leech", "buried_until", "reviewed_hash",
-                 "answer_hash", "updated")
+                 "answer_hash", "updated", "rowid", "retired")
+_CARD_SELECT = f"SELECT {', '.join(_CARD_COLUMNS)} FROM cards"
+#: A review as the cache check reads it: what ``walk`` needs, the cached state, the row id
+#: and what the hourly totals read (``cards.aggregates.rewriting``).
+_REVIEW_SELECT = ("SELECT card_key, event_id, rating, reviewed_at, state_before, id, duration_ms "
+                  "FROM reviews WHERE {} AND kind = 'review' AND live = 1 "
+                  "ORDER BY card_key, reviewed_at, event_id")
+_Rows = list[tuple[Any, ...]]
 
 
-def _recompute_batch(conn: sqlite3.Connection, keys: list[str], settings: Settings
-                     ) -> list[Difference]:
-    wanted = json.dumps(keys)
-    cards: dict[str, dict[str, Any]] = {}
-    cur = conn.execute(f"SELECT {', '.join(_CARD_COLUMNS)} FROM cards "
-                       f"WHERE key IN (SELECT value FROM json_each(?))", [wanted])
-    for row in cur:
-        cards[row[len(DERIVED)]] = dict(zip(_CARD_COLUMNS, row, strict=True))
-    by_card: dict[str, list[tuple[str, int, str, str | None]]] = {}
-    for key, event_id, rating, at, before in conn.execute(
-            "SELECT card_key, event_id, rating, reviewed_at, state_before "
-            "FROM reviews WHERE card_key IN (SELECT value FROM json_each(?)) "
-            "AND kind = 'review' AND live = 1 ORDER BY card_key, reviewed_at, event_id",
-            [wanted]):
-        by_card.setdefault(key, []).append((event_id, rating, at, before))
-    differences = []
+def _batches(conn: sqlite3.Connection, keys: list[str] | None, batch: int
+             ) -> Iterator[tuple[_Rows, dict[str, _Rows]]]:
+    """Cards in key order (``keys``, sorted, or all), ``batch`` at a time, each batch
+    with its reviews by card."""
+    key = _CARD_COLUMNS.index("key")
+    if keys is None:  # every card: a range of the key index, then the same range of reviews
+        last = ""
+        while cards := conn.execute(f"{_CARD_SELECT} WHERE key > ? ORDER BY key LIMIT ?",
+                                    [last, batch]).fetchall():
+            last = cards[-1][key]
+            yield cards, _reviews_by_card(conn, "card_key BETWEEN ? AND ?",
+                                          [cards[0][key], last])
+        return
+    for start in range(0, len(keys), batch):
+        chunk = json.dumps(keys[start:start + batch])
+        cards = conn.execute(f"{_CARD_SELECT} WHERE key IN (SELECT value FROM json_each(?)) "
+                             f"ORDER BY key", [chunk]).fetchall()
+        yield cards, _reviews_by_card(
+            conn, "card_key IN (SELECT value FROM json_each(?))", [chunk])
+
+
+def _reviews_by_card(conn: sqlite3.Connection, where: str, params: list[Any]
+                     ) -> dict[str, _Rows]:
+    by_card: dict[str, _Rows] = {}
+    for key, group in itertools.groupby(
+            conn.execute(_REVIEW_SELECT.format(where), params), operator.itemgetter(0)):
+        by_card[key] = [row[1:] for row in group]
+    return by_card
+
+
+def _recompute_batch(conn: sqlite3.Connection, cards: _Rows, reviews: dict[str, _Rows],
+                     settings: Settings, repairs: Repairs, keep: int,
+                     rewrite: Rewrite | None) -> None:
+    derived = len(DERIVED)
+    scheduler = scheduler_for(settings)
     card_updates = []
     review_updates = []
-    for key in keys:
-        card = cards.get(key)
-        if card is None:
-            continue
-        rows = by_card.get(key, [])
+    rewritten: list[Rewritten] = []
+    tagged: list[tuple[int, int, str, str | None, str]] = []  # the cards' new card_tags columns
+    for row in cards:
+        card = dict(zip(_CARD_COLUMNS, row, strict=True))
+        key = card["key"]
+        rows = reviews.get(key, [])
         extra = {c: card[c] for c in ("suspended", "leech", "buried_until", "reviewed_hash")}
         previous: tuple[Card, int, int] | None = None
-        for (event_id, before_name, fsrs, reps, lapses), row in zip(
-                walk(key, rows, settings), rows, strict=True):
-            cached = row[3]
+        after: dict[str, Any] | None = None  # previous as a state, when made
+        for (_id, before_name, fsrs, reps, lapses), review in zip(
+                walk(key, rows, settings, scheduler), rows, strict=True):
             # what the counts read of this cache is the state before each answer
+            cached = review[3]
             if cached is None or not cached.startswith(_PREFIXES[before_name]):
-                before = state_of(*previous) if previous else dict(NEW_STATE)
+                before = after or (state_of(*previous) if previous else dict(NEW_STATE))
+                after = state_of(fsrs, reps, lapses)
                 old = json.loads(cached) if cached else {**extra}
                 days = (fsrs.due - fsrs.last_review).total_seconds() / 86400 \
                     if fsrs.last_review else 0.0
-                review_updates.append((json.dumps({**old, **before}),
-                                       json.dumps({**extra, **state_of(fsrs, reps, lapses)}),
-                                       days, event_id))
+                state_before = json.dumps({**old, **before})
+                review_updates.append((state_before, json.dumps({**extra, **after}), days,
+                                       review[4]))
+                if rewrite is not None:
+                    rewritten.append((key, review[2], review[1], review[5], cached, state_before))
+            else:
+                after = None
             previous = (fsrs, reps, lapses)
-        replayed = state_of(*previous) if previous else dict(NEW_STATE)
+        replayed = after or (state_of(*previous) if previous else dict(NEW_STATE))
         replayed = _changed_due(card, replayed)
+        repairs.cards += 1
+        if row[:derived] == tuple(replayed[c] for c in DERIVED):
+            continue
         diff = {c: (card[c], replayed[c]) for c in DERIVED if not _same(card[c], replayed[c])}
         if diff:
-            differences.append(Difference(key, diff))
+            repairs.differed += 1
+            if len(repairs.differences) < keep:
+                repairs.differences.append(Difference(key, diff))
             leech = (replayed["lapses"] >= settings.leech_threshold > card["lapses"]
                      and not card["leech"])
-            card_updates.append({**replayed, "key": key, "leech": int(leech)})
+            card_updates.append({**replayed, "rowid": card["rowid"], "leech": int(leech)})
+            suspended = max(card["suspended"], int(leech))
+            if (replayed["state"], replayed["due"], suspended) != (
+                    card["state"], card["due"], card["suspended"]):
+                tagged.append((card["retired"], suspended, replayed["state"], replayed["due"],
+                               key))
+    _write(conn, card_updates, review_updates)
+    if rewrite is not None:
+        rewrite.cards(tagged)
+        rewrite.reviews(rewritten)
+
+
+_SET_DERIVED = ", ".join(f"{c} = :{c}" for c in DERIVED)
+
+
+def _write(conn: sqlite3.Connection, card_updates: list[dict[str, Any]],
+           review_updates: list[tuple[Any, ...]]) -> None:
     if card_updates:
-        sets = ", ".join(f"{c} = :{c}" for c in DERIVED)
-        conn.executemany(f"UPDATE cards SET {sets}, leech = max(leech, :leech), "
+        conn.executemany(f"UPDATE cards SET {_SET_DERIVED}, leech = max(leech, :leech), "
                          f"suspended = max(suspended, :leech), version = version + 1 "
-                         f"WHERE key = :key", card_updates)
+                         f"WHERE rowid = :rowid", card_updates)
     if review_updates:
         conn.executemany("UPDATE reviews SET state_before = ?, state_after = ?, "
-                         "interval_days = ? WHERE event_id = ?", review_updates)
-    return differences
+                         "interval_days = ? WHERE id = ?", review_updates)
 
 
 def settle(conn: sqlite3.Connection) -> bool:
@@ -373,24 +485,22 @@ def settle(conn: sqlite3.Connection) -> bool:
     return True
 
 
-def rebuild(conn: sqlite3.Connection, settings: Settings, dry_run: bool = False
-            ) -> tuple[int, list[Difference]]:
+def rebuild(conn: sqlite3.Connection, settings: Settings, dry_run: bool = False,
+            keep: int = 20, batch: int = 2000) -> Repairs:
     """Replay every card's events and repair the cached state (``study doctor``).
 
     Returns:
-        How many cards were replayed, and those whose cache differed (left
-        as they were with ``dry_run``).
+        How many cards were replayed, how many had a cache that differed (left
+        as they were with ``dry_run``), and the first ``keep`` of those.
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
-        total = conn.execute("SELECT COUNT(*) FROM cards").fetchone()[0]
-        differences = recompute(conn, None, settings)
+        repairs = recompute(conn, None, settings, batch, keep)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("ROLLBACK" if dry_run else "COMMIT")
-    return int(total), differences
-
+    return repairs
 
 
 # -- merging -----------------------------------------------------------------

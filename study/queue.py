@@ -13,7 +13,7 @@ import functools
 import sqlite3
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from cards.db import iso, row_dict
+from cards.db import from_iso, iso, row_dict
 
 TYPE_CHECKING = False  # `study due` imports this: typing would cost it about 3 ms
 if TYPE_CHECKING:
@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 else:
     from cards.tuples import NamedTuple
 
-ACTIVE = "c.retired = 0 AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= :now)"
+LIVE = "c.retired = 0 AND c.suspended = 0"
+UNBURIED = "(c.buried_until IS NULL OR c.buried_until <= :now)"
+ACTIVE = f"{LIVE} AND {UNBURIED}"
+#: The three counts: learning cards due today, review cards due today, new cards.
+LEARNING_TODAY = "c.state IN ('learning', 'relearning') AND c.due < :day_end"
+REVIEW_TODAY = "c.state = 'review' AND c.due < :day_end"
+NEW = "c.state = 'new'"
 #: Counts capped at most this many cards stop at the cap (see ``Queue._count``).
 CAPPED_COUNT = 1000
 #: Plurals the queue accepts for ``--kind`` without loading the registry (the
@@ -131,6 +137,29 @@ def done_today(conn: sqlite3.Connection, day: Day) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+class Held(NamedTuple):
+    """Today's counts before the limits, and today's answers, as of ``token``."""
+
+    day_end: datetime
+    token: tuple[int, int]  # (PRAGMA data_version, total_changes) when they held
+    since: datetime  # they hold from this time ...
+    until: datetime  # ... until the day ends or a buried card comes back
+    learning: int
+    review: int
+    new: int
+    new_done: int
+    reviews_done: int
+
+
+class Before(NamedTuple):
+    """The counts a card's answer may change, taken before the answer."""
+
+    key: str
+    now: datetime
+    classes: list[int]
+    state: str | None
+
+
 class Queue:
     """Selects the next card and counts what is left, for one store and filter."""
 
@@ -147,6 +176,7 @@ class Queue:
         self.order = order
         self.reviews_since_new = 0
         self.last_counts: Counts | None = None
+        self._tally: Held | None = None
 
     def _params(self, now: datetime, day: Day, **extra: Any) -> dict[str, Any]:
         return {"now": iso(now), "day_end": iso(day.end), **self.filters.params(), **extra}
@@ -168,7 +198,15 @@ class Queue:
     def left(self, now: datetime) -> tuple[int, int]:
         """(new, reviews) still allowed: by this session's own limits, else by today's."""
         day = study_day(now, self.tz, self.settings.rollover_hour)
-        new_done, reviews_done = done_today(self.conn, day)
+        return self._left(*self._done(day))
+
+    def _done(self, day: Day) -> tuple[int, int]:
+        """``done_today``, unless this session's own limits make it moot."""
+        if self.limits.new is not None and self.limits.reviews is not None:
+            return 0, 0
+        return done_today(self.conn, day)
+
+    def _left(self, new_done: int, reviews_done: int) -> tuple[int, int]:
         new_left = (self.limits.new - self.session_new if self.limits.new is not None
                     else self.settings.new_per_day - new_done)
         reviews_left = (self.limits.reviews - self.session_reviews
@@ -185,10 +223,86 @@ class Queue:
         """Today's counts (without the next due time) and the query parameters for ``now``."""
         p = self._params(now, study_day(now, self.tz, self.settings.rollover_hour))
         new_left, reviews_left = self.left(now)
-        learning = self._count("c.state IN ('learning', 'relearning') AND c.due < :day_end", p)
-        review = self._count("c.state = 'review' AND c.due < :day_end", p, reviews_left)
-        new = self._count("c.state = 'new'", p, new_left)
+        learning = self._count(LEARNING_TODAY, p)
+        review = self._count(REVIEW_TODAY, p, reviews_left)
+        new = self._count(NEW, p, new_left)
         return Counts(learning, review, new, None), p
+
+    def _token(self) -> tuple[int, int]:
+        """Changes since the last call: another connection's commits (``data_version``)
+        and this connection's own writes (``total_changes``)."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0], self.conn.total_changes
+
+    def _tallied(self, now: datetime, day: Day, params: dict[str, Any]) -> Held:
+        """Today's uncapped counts and answers, counted again only when something changed.
+
+        A review session asks for the counts before every card; counting every due
+        card each time grew with the cards due. They change only when the store
+        does, when the day ends, or when a buried card comes back.
+        """
+        tally, token = self._tally, self._token()
+        if (tally is None or tally.day_end != day.end or tally.token != token
+                or not tally.since <= now < tally.until):
+            tally = self._tally = self._recount(now, day, params, token)
+        return tally
+
+    def _recount(self, now: datetime, day: Day, params: dict[str, Any],
+                 token: tuple[int, int]) -> Held:
+        counts, until = [], day.end
+        for state_sql in (LEARNING_TODAY, REVIEW_TODAY, NEW):
+            # the active cards, and when the first card buried later than now comes back
+            n, back = self.conn.execute(
+                f"SELECT COUNT(*) FILTER (WHERE {UNBURIED}), "
+                f"MIN(c.buried_until) FILTER (WHERE NOT {UNBURIED}) FROM cards c "
+                f"WHERE {LIVE} AND {self.filters.sql()} AND {state_sql}", params).fetchone()
+            counts.append(int(n))
+            if back is not None:
+                until = min(until, from_iso(back))
+        return Held(day.end, token, now, until, counts[0], counts[1], counts[2],
+                     *self._done(day))
+
+    def before_answer(self, key: str, now: datetime) -> Before | None:
+        """What answering ``key`` at ``now`` may change in the counts: the classes of
+        the card and its siblings now (None when the counts are not held)."""
+        tally = self._tally
+        day = study_day(now, self.tz, self.settings.rollover_hour)
+        if (tally is None or tally.day_end != day.end or tally.token != self._token()
+                or not tally.since <= now < tally.until):
+            self._tally = None
+            return None
+        state = self.conn.execute("SELECT state FROM cards WHERE key = ?", [key]).fetchone()
+        return Before(key, now, self._classes(key, now, day), state[0] if state else None)
+
+    def after_answer(self, before: Before | None) -> None:
+        """Bring the held counts up to date after this connection committed the answer
+        that ``before`` was taken for (and nothing else)."""
+        tally, self._tally = self._tally, None
+        if before is None or tally is None:
+            return
+        day = study_day(before.now, self.tz, self.settings.rollover_hour)
+        after = self._classes(before.key, before.now, day)
+        counts = [tally.learning, tally.review, tally.new]
+        for cls in before.classes:
+            counts[cls] -= 1
+        for cls in after:
+            counts[cls] += 1
+        self._tally = tally._replace(
+            token=(tally.token[0], self.conn.total_changes),
+            learning=counts[0], review=counts[1], new=counts[2],
+            new_done=tally.new_done + (before.state == "new"),
+            reviews_done=tally.reviews_done + (before.state == "review"))
+
+    def _classes(self, key: str, now: datetime, day: Day) -> list[int]:
+        """Which count (0 learning, 1 review, 2 new) each active card of ``key``'s
+        sibling group (``key`` included) is in."""
+        p = self._params(now, day, key=key)
+        return [row[0] for row in self.conn.execute(
+            f"SELECT CASE WHEN {LEARNING_TODAY} THEN 0 WHEN {REVIEW_TODAY} THEN 1 "
+            f"WHEN {NEW} THEN 2 END AS class "
+            f"FROM (SELECT s.key FROM card_groups g JOIN card_groups s ON s.grp = g.grp "
+            f"WHERE g.key = :key UNION SELECT :key) AS k "
+            f"CROSS JOIN cards c ON c.key = k.key "  # by key: not a walk of the queue's index
+            f"WHERE {self._where('1')} AND class IS NOT NULL", p)]
 
     def next_due(self, params: dict[str, Any]) -> str | None:
         """The earliest due time of a card that is not new (one index walk per state)."""
@@ -219,8 +333,13 @@ class Queue:
 
     def next_card(self, now: datetime) -> tuple[dict[str, Any], str] | None:
         """The next card to show and why (``learning``, ``review``, ``new``), or None."""
-        #: what the header shows with this card (counted once per card shown)
-        self.last_counts, p = self._today(now)
+        day = study_day(now, self.tz, self.settings.rollover_hour)
+        p = self._params(now, day)
+        tally = self._tallied(now, day, p)
+        new_left, reviews_left = self._left(tally.new_done, tally.reviews_done)
+        #: what the header shows with this card
+        self.last_counts = Counts(tally.learning, min(tally.review, reviews_left),
+                                  min(tally.new, new_left), None)
         reviews, new = self.last_counts.review, self.last_counts.new
         card = self._earliest("c.due <= :now", p)
         if card:

@@ -471,6 +471,7 @@ def _one(session: ReviewSession, ui: Frontend, showing: Showing) -> None:
     verdict: Verdict | None = None
     ui.view.card(showing.counts or session.counts(ui.clock()), session.tally.answered,
                      showing)
+    session.idle()
     while True:
         if ui.type_answers and not revealed:
             typed = ui.keys.line("Your answer: ")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from helpers import T0, json_of, run, snapshot
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from strategies import record_sets, texts
 
 from cards.authoring import dump_toml, import_records, read_text, validate
@@ -491,7 +491,7 @@ def _import(store: Store, text: str) -> None:
     import_records(store, items, T0, consistent=False)  # fidelity, not consistency
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record_sets())
 def test_dump_import_dump_round_trip(records: dict[str, dict[str, dict[str, Any]]]) -> None:
     text = dump_toml(records)
@@ -505,7 +505,7 @@ def test_dump_import_dump_round_trip(records: dict[str, dict[str, dict[str, Any]
             assert dump_toml(store.all_records()) == text
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
 def test_any_string_survives_the_round_trip(value: str) -> None:
     records: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in KINDS}
@@ -526,3 +526,56 @@ def test_dump_text_is_json_compatible_strings() -> None:
     assert 'question = "a \\"b\\" \\\\ c"' in text
     assert 'answer = "d\\ne"' in text
     assert json.loads(text.split("answer = ")[1].strip()) == "d\ne"
+
+
+def test_an_import_reads_and_writes_with_the_cyclic_collector_paused(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """Collections would walk every record and card again and again; the collector
+    runs again after the import, whether it succeeded or failed."""
+    import gc
+
+    import cards.authoring
+
+    seen: list[bool] = []
+    real = cards.authoring.read_files
+
+    def spying(paths: Any, *rest: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(paths, *rest)
+
+    monkeypatch.setattr(cards.authoring, "read_files", spying)
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text('[[person]]\nid = "a"\nname = "A"\n')
+    bad.write_text('[[person]]\nid = "b"\n')
+    with Store.open(tmp_path / "s.db") as store:
+        assert gc.isenabled()
+        cards.authoring.load_and_import(store, [good], T0)
+        assert gc.isenabled()
+        with pytest.raises(cards.authoring.InvalidInput):
+            cards.authoring.load_and_import(store, [bad], T0)
+        assert gc.isenabled()
+    assert seen == [False, False]
+
+
+def test_a_reimport_replaces_tags_and_event_links_in_their_order(tmp_path: Path) -> None:
+    """A first import writes tags and links without looking for old ones; a later
+    import takes the old ones out (both kinds of write, and the order kept)."""
+    from cards.authoring import load_and_import
+
+    def deck(tags: str, people: str) -> Path:
+        path = tmp_path / "deck.toml"
+        path.write_text(
+            '[[person]]\nid = "b"\nname = "B"\n\n[[person]]\nid = "a"\nname = "A"\n'
+            f'tags = {tags}\n\n[[person]]\nid = "c"\nname = "C"\n\n'
+            f'[[event]]\nid = "e"\nname = "E"\ndate = "1917"\npeople = {people}\n')
+        return path
+
+    with Store.open(tmp_path / "s.db") as store:
+        load_and_import(store, [deck('["z", "y::x", "a"]', '["c", "a", "b"]')], T0)
+        assert store.get("person", "a")["tags"] == ["z", "y::x", "a"]
+        assert store.get("event", "e")["people"] == ["c", "a", "b"]
+        load_and_import(store, [deck('["a", "q"]', '["b"]')], T0)
+        assert store.get("person", "a")["tags"] == ["a", "q"]
+        assert store.get("event", "e")["people"] == ["b"]
+        assert store.db.execute("SELECT COUNT(*) FROM tags").fetchone()[0] == 2
+        assert store.db.execute("SELECT COUNT(*) FROM event_people").fetchone()[0] == 1

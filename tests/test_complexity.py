@@ -42,7 +42,8 @@ def test_statements_per_imported_record_do_not_grow_with_the_store(tmp_path: Pat
             load_and_import(store, [tmp_path / "old.toml"], T0)
         counts[existing] = statements_to_import(store, batch)
         store.close()
-    assert counts[0] == counts[40] == counts[400], counts
+    # an empty store has no old tags or links to delete (Store.put_many skips them)
+    assert counts[0] <= counts[40] == counts[400], counts
 
 
 def test_statements_grow_no_faster_than_the_records_imported(tmp_path: Path) -> None:

@@ -196,3 +196,12 @@ def test_real_days_parse_and_bounds_contain_them(day: dt.date) -> None:
     for coarse in (PartialDate(day.year), PartialDate(day.year, day.month)):
         assert coarse.covers(d)
         assert coarse.earliest() <= day <= coarse.latest()
+
+
+def test_a_shared_parsed_date_keeps_its_text_without_changing_equality() -> None:
+    """Parsed dates are shared and cache their text (``iso``) as they cache their bounds."""
+    for text, fresh in (("1922", PartialDate(1922)), ("1922-04", PartialDate(1922, 4)),
+                        ("1922-04-03", PartialDate(1922, 4, 3))):
+        parsed = PartialDate.parse(text)
+        assert parsed.iso() == parsed.iso() == text == str(parsed)
+        assert parsed == fresh and hash(parsed) == hash(fresh) and fresh.iso() == text

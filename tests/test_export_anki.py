@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import legacy_export
 import pytest
 from anki.collection import Collection
 from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
@@ -287,6 +288,7 @@ def test_same_store_gives_the_same_file(store: Store, tmp_path: Path) -> None:
 
 
 def test_ids_stay_unique_when_the_clock_went_back(store: Store, tmp_path: Path) -> None:
+    """(and are the ones the export gave before it streamed)"""
     cards = {r["key"]: r for r in store.card_rows()}
     first, second = cards["fact:nomenklatura:forward"], cards["fact:markup:forward"]
     earlier = (T0 - timedelta(milliseconds=second["position"] - first["position"])).isoformat(
@@ -298,6 +300,8 @@ def test_ids_stay_unique_when_the_clock_went_back(store: Store, tmp_path: Path) 
     card_ids = [cid for n in notes.values() for _, cid, _ in n.cards]
     assert len(set(card_ids)) == len(card_ids)
     export_apkg(store, tmp_path / "out.apkg")
+    legacy_export.export_apkg(store, tmp_path / "before.apkg")
+    assert (tmp_path / "out.apkg").read_bytes() == (tmp_path / "before.apkg").read_bytes()
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "out.apkg")
     assert col.note_count() == NOTES
@@ -394,7 +398,7 @@ def test_progress_reaches_the_total(store: Store, tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     export_apkg(store, tmp_path / "out.apkg", progress=lambda done, total: calls.append(
         (done, total)))
-    assert calls[-1] == (2 * NOTES, 2 * NOTES)
+    assert calls[-1] == (NOTES, NOTES)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 
 
@@ -548,3 +552,100 @@ def test_the_package_carries_scheduling_history_and_the_preset(store: Store,
     # quotes are not entities: Anki's search finds them
     assert col.find_notes("People's")
     col.close()
+
+
+# -- streaming -------------------------------------------------------------------
+
+def _answered(store: Store) -> datetime:
+    """Answers on a few cards, one of them undone; the export's ``now``."""
+    from datetime import UTC, datetime
+
+    from study.scheduler import answer, undo
+    from study.settings import Settings
+
+    settings = Settings(timezone="UTC", fuzz=False)
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    conn = store.db.conn
+    keys = [r["key"] for r in store.card_rows("retired = 0")][:6]
+    for day, key in enumerate(keys * 2):
+        version = store.card_rows("key = ?", [key])[0]["version"]
+        answer(conn, settings, UTC, key, version, 1 + day % 4, now - timedelta(days=20 - day),
+               4000 + day)
+    undo(conn, now=now - timedelta(days=5))
+    return now
+
+
+def _same_as_before(store: Store, tmp_path: Path, **options: Any) -> None:
+    """The streamed export writes the bytes the export wrote before it streamed."""
+    new, old = tmp_path / "streamed.apkg", tmp_path / "before.apkg"
+    export_apkg(store, new, force=True, **options)
+    legacy_export.export_apkg(store, old, force=True, **options)
+    assert new.read_bytes() == old.read_bytes(), options
+
+
+def test_the_streamed_export_writes_what_the_export_wrote_before(store: Store,
+                                                                 tmp_path: Path) -> None:
+    from datetime import UTC
+
+    from study.settings import Settings
+
+    now = _answered(store)
+    assert store.db.execute("SELECT count(*) FROM reviews WHERE kind = 'undo'").fetchone()[0]
+    learnt = {"now": now, "tz": UTC, "settings": Settings(timezone="UTC")}
+    for options in ({}, learnt, {**learnt, "split_by": "kind", "deck": "History::USSR"},
+                    {**learnt, "tag": "ussr"}, {**learnt, "kind": "tenure"},
+                    {"tag": "leaders of the party", "kind": "succession"}):
+        _same_as_before(store, tmp_path, **options)
+    # two reviews with one revlog id (as two answers in one millisecond): the later moves up
+    first, second = store.db.execute(
+        "SELECT event_id, reviewed_at FROM reviews WHERE kind = 'review' "
+        "ORDER BY reviewed_at LIMIT 2").fetchall()
+    same = int(datetime.fromisoformat(first[1]).timestamp() * 1000)
+    store.db.execute("UPDATE reviews SET anki_revlog_id = ? WHERE event_id = ?", [same, second[0]])
+    store.db.conn.commit()
+    _same_as_before(store, tmp_path, **learnt)
+
+
+def test_a_bench_sized_store_exports_as_before(tmp_path: Path) -> None:
+    """Thousands of notes (more than one chunk of records, tags on every record)."""
+    from datetime import UTC
+
+    from bench.export import authoring_file
+    from study.settings import Settings
+
+    store = store_from_toml(tmp_path / "bench.db", authoring_file(600))
+    assert len(collect_notes(store)) > 1000
+    now = _answered(store)
+    for options in ({}, {"now": now, "tz": UTC, "settings": Settings()},
+                    {"now": now, "tag": "tenures of 3", "split_by": "kind"}):
+        _same_as_before(store, tmp_path, **options)
+
+
+def test_the_export_holds_a_chunk_of_notes_not_the_store(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Peak memory (tracemalloc) while exporting 4x the notes: about the same (with
+    small chunks, batches and caches, so that these few notes fill them)."""
+    import tracemalloc
+    from datetime import UTC
+
+    import exports.anki
+    import exports.notes
+    from bench.export import authoring_file
+    from study.settings import Settings
+
+    monkeypatch.setattr(exports.notes, "CHUNK", 20)
+    monkeypatch.setattr(exports.notes, "RECORDS_HELD", 50)
+    monkeypatch.setattr(exports.anki, "BATCH", 100)
+    peaks = []
+    for size in (150, 600):
+        store = store_from_toml(tmp_path / f"{size}.db", authoring_file(size))
+        now = _answered(store)
+        options: dict[str, Any] = {"now": now, "tz": UTC, "settings": Settings(), "force": True}
+        export_apkg(store, tmp_path / f"{size}.apkg", **options)  # imports, caches
+        tracemalloc.start()
+        written = export_apkg(store, tmp_path / f"{size}.apkg", **options)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        store.close()
+        assert written.notes > size
+    assert peaks[1] < 1.3 * peaks[0], peaks

@@ -293,7 +293,7 @@ HEADS = """\
 def test_heads_joins_an_event_to_the_one_holder_of_its_organs_post() -> None:
     cards = by_key(HEADS)
     assert qa(cards["heads:kirov@nkvd-commissar:head-at"]) == (
-        "Who was People's Commissar for Internal Affairs at the time of the Assassination of "
+        "Who was People's Commissar for Internal Affairs at the time of the assassination of "
         "Sergei Kirov (1934)?", "Genrikh Yagoda")
     # two holders in September 1936; the year 1934 may be before Yagoda: no card
     assert [k for k in cards if k.startswith("heads:")] == ["heads:kirov@nkvd-commissar:head-at"]
@@ -355,6 +355,24 @@ def test_chronology_pairs_events_that_share_a_tag_and_are_close() -> None:
     assert not [k for k in by_key(_events(5, years=10)) if k.startswith("chronology:")]
     untagged = _events(5).replace('tags = ["ussr"]\n', "")
     assert not [k for k in by_key(untagged) if k.startswith("chronology:")]
+
+
+def test_an_event_named_by_a_plain_noun_reads_in_lower_case_after_the() -> None:
+    from cards.kinds.event import the_event
+
+    assert the_event("Death of Lenin") == "the death of Lenin"
+    assert the_event("Arrest of the Gang of Four") == "the arrest of the Gang of Four"
+    # proper names keep their capitals; sentence-like names take no article
+    assert the_event("Long March") == "the Long March"
+    assert the_event("Third Plenum of the 11th CCP Central Committee") == (
+        "the Third Plenum of the 11th CCP Central Committee")
+    assert the_event("Trotsky removed as war commissar") == "Trotsky removed as war commissar"
+    assert the_event("Death Valley Conference") == "the Death Valley Conference"
+    # a name ending in a lower-case event noun is a name, not a sentence
+    assert the_event("August coup (State Committee on the State of Emergency)") == (
+        "the August coup (State Committee on the State of Emergency)")
+    assert the_event("Tiananmen crackdown (\"June Fourth\")") == (
+        "the Tiananmen crackdown (\"June Fourth\")")
 
 
 def test_chronology_keys_are_stable_when_far_events_are_added() -> None:
@@ -456,6 +474,45 @@ def test_every_kind_and_family_is_in_its_own_module() -> None:
         assert family.templates and family.label and family.plural
 
 
+def test_a_holder_with_two_terms_is_asked_with_the_year_and_answered_without_it() -> None:
+    cards = by_key("""\
+        [[person]]
+        id = "k"
+        name = "Sergei Kruglov"
+        [[person]]
+        id = "b"
+        name = "Lavrentiy Beria"
+        [[office]]
+        id = "mvd"
+        title = "Minister of Internal Affairs"
+        [[tenure]]
+        id = "k1"
+        person = "k"
+        office = "mvd"
+        start = "1946-03-15"
+        end = "1953-03-05"
+        [[tenure]]
+        id = "b1"
+        person = "b"
+        office = "mvd"
+        start = "1953-03-05"
+        end = "1953-06-26"
+        [[tenure]]
+        id = "k2"
+        person = "k"
+        office = "mvd"
+        start = "1953-06-26"
+        end = "1956-01-31"
+        """)
+    # Kruglov held the post twice: the question needs the year, so the answer omits it
+    assert qa(cards["succession:k1+b1:successor"]) == (
+        "Who succeeded Sergei Kruglov as Minister of Internal Affairs in 1953?",
+        "Lavrentiy Beria")
+    # Beria held it once: the answer gives the year of the succession
+    assert qa(cards["succession:b1+k2:successor"]) == (
+        "Who succeeded Lavrentiy Beria as Minister of Internal Affairs?",
+        "Sergei Kruglov (1953)")
+
 def test_posts_held_side_by_side_in_a_role_are_no_succession() -> None:
     cards = by_key("""\
         [[person]]
@@ -545,9 +602,9 @@ def test_an_organ_summary_that_is_a_noun_phrase_gets_its_verb() -> None:
         summary = "the world organisation founded in 1945"
         """)
     assert cards["organ:gugb:function"].question == (
-        "Which body was the state security arm inside the interior commissariat?")
+        "What was the state security arm inside the interior commissariat?")
     assert cards["organ:un:function"].question == (
-        "Which body is the world organisation founded in 1945?")
+        "What is the world organisation founded in 1945?")
 
 
 def test_a_person_card_names_a_post_the_summary_gives_only_once() -> None:
@@ -577,6 +634,42 @@ def test_a_person_card_names_a_post_the_summary_gives_only_once() -> None:
         """)
     assert cards["person:z:who"].answer == (
         "General Secretary of the Chinese party from 1935 to 1943; Foreign Minister, 1950–1955")
+
+
+
+def test_a_person_card_names_a_post_held_twice_once_with_both_spans() -> None:
+    cards = by_key("""\
+        [[person]]
+        id = "m"
+        name = "Vsevolod Merkulov"
+        [[office]]
+        id = "nkgb"
+        title = "People's Commissar for State Security"
+        [[office]]
+        id = "mgb"
+        title = "Minister of State Security"
+        [[tenure]]
+        id = "t1"
+        person = "m"
+        office = "nkgb"
+        start = "1941-02"
+        end = "1941-07"
+        [[tenure]]
+        id = "t2"
+        person = "m"
+        office = "nkgb"
+        start = "1943"
+        end = "1946"
+        [[tenure]]
+        id = "t3"
+        person = "m"
+        office = "mgb"
+        start = "1946-03"
+        end = "1946-05"
+        """)
+    assert cards["person:m:who"].answer == (
+        "People's Commissar for State Security, 1941 and 1943–1946; "
+        "Minister of State Security, 1946")
 
 
 PARTY = """\
@@ -709,7 +802,7 @@ def test_heads_asks_who_held_the_party_top_post_for_an_event_of_another_organ() 
     cards = by_key(PARTY)
     # the KGB is no party organ; the event's top-level tag `ussr` gives the party
     assert qa(cards["heads:kgb-founded@firstsec:head-at"]) == (
-        "Who was First Secretary at the time of the Founding of the KGB (1954)?",
+        "Who was First Secretary at the time of the founding of the KGB (1954)?",
         "Nikita Khrushchev")
 
 

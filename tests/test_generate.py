@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from helpers import T0
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from strategies import record_sets
 
 from cards import gate
@@ -620,7 +621,7 @@ def test_regeneration_keeps_positions_and_state(tmp_path: Path) -> None:
 
 # -- properties ------------------------------------------------------------------------
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record_sets())
 def test_any_valid_records_make_well_formed_cards(records: Records) -> None:
     specs = generate(records)
@@ -640,7 +641,7 @@ def test_any_valid_records_make_well_formed_cards(records: Records) -> None:
         assert finding.id in records[finding.kind]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record_sets())
 def test_the_gate_passes_no_giveaway_or_ambiguous_card(records: Records) -> None:
     specs = generate(records)
@@ -704,3 +705,29 @@ def test_a_tenure_title_and_an_informal_holder() -> None:
     assert qa(cards["succession:ta+tb:acting"]) == (
         "Who was de facto Senior Secretary after A?", "B (1953)")
     assert context(deck, "tenure", "tb") == ["B, de facto Senior Secretary: March 1953"]
+
+
+_FACT = st.one_of(st.none(), st.booleans(), st.integers(), st.text())
+
+
+@given(st.lists(st.one_of(_FACT, st.lists(_FACT, max_size=3).map(tuple)), max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_the_facts_hash_is_the_hash_of_their_compact_json(facts: list[Any]) -> None:
+    """The hashes are stored with every card: made faster, they must not change."""
+    import hashlib
+    import json
+
+    from cards.generate import facts_hash
+
+    text = json.dumps(tuple(facts), ensure_ascii=False, separators=(",", ":"))
+    assert facts_hash(tuple(facts)) == hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+@given(st.lists(st.text(), max_size=5))
+@settings(max_examples=200, deadline=None)
+def test_sibling_groups_are_stored_as_json_dumps_writes_them(groups: list[str]) -> None:
+    import json
+
+    from cards.store import json_strings
+
+    assert json_strings(tuple(groups)) == json.dumps(tuple(groups))

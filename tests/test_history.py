@@ -17,6 +17,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -58,10 +59,9 @@ def learn(store: Store, days: int, seed: int, settings: Settings = DEFAULTS,
 
 
 def assert_cache_is_replay(store: Store) -> None:
-    total, differences = rebuild(store.db.conn, Settings.from_config(store.config()),
-                                 dry_run=True)
-    assert total > 0
-    assert differences == [], differences[:3]
+    repairs = rebuild(store.db.conn, Settings.from_config(store.config()), dry_run=True)
+    assert repairs.cards > 0
+    assert repairs.differed == 0, repairs.differences[:3]
 
 
 def states(store: Store) -> dict[str, tuple[object, ...]]:
@@ -459,6 +459,95 @@ def test_doctor_reports_and_repairs_a_damaged_cache(tmp_path: Path) -> None:
     assert states(Store.open(db))[key] == good
     assert run("--db", str(db), "doctor").output == \
         "Replayed 4 cards: every cached state agrees with its events.\n"
+
+
+def damage(conn: sqlite3.Connection, seed: int) -> None:
+    """Random states and stale review caches, as the benchmark's builder makes them."""
+    rng = random.Random(seed)
+    for (key,) in conn.execute("SELECT key FROM cards ORDER BY key").fetchall():
+        conn.execute("UPDATE cards SET state = 'review', step = NULL, stability = ?, "
+                     "difficulty = ?, due = ?, reps = 5 WHERE key = ?",
+                     [rng.uniform(1, 300), rng.uniform(1, 10),
+                      f"2026-{rng.randint(1, 12):02d}-10T00:00:00.000000+00:00", key])
+    conn.execute("UPDATE reviews SET state_before = ? WHERE kind = 'review' AND id % 3 = 0",
+                 [json.dumps({"state": "review"})])
+    conn.execute("UPDATE reviews SET state_before = NULL WHERE kind = 'review' AND id % 3 = 1")
+
+
+def kept_by_triggers(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+    """What the triggers keep, every table that doctor writes or they follow."""
+    return [*conn.execute("SELECT key, state, step, stability, difficulty, due, last_review, "
+                          "reps, lapses, leech, suspended, version FROM cards ORDER BY key"),
+            *conn.execute("SELECT id, state_before, state_after, interval_days FROM reviews "
+                          "ORDER BY id"),
+            *conn.execute("SELECT * FROM review_hours WHERE answers != 0 ORDER BY 1, 2, 3, 4, 5"),
+            *conn.execute("SELECT * FROM card_tags ORDER BY card, tag"),
+            *conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                          "ORDER BY name")]
+
+
+@pytest.mark.parametrize("cells", [50_000, 7])
+def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path, cells: int,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Doctor writes with the row triggers held off: the totals, the cards' tag rows and
+    the triggers themselves end as a replay through the triggers leaves them (the
+    moves of the totals written at the end, or every few cells)."""
+    from cards.aggregates import Rewrite
+    from tests.test_history_totals import kept, recounted
+
+    monkeypatch.setattr(Rewrite, "CELLS", cells)
+
+    store = store_from_toml(tmp_path / "a.db", facts_toml(30, tag="ussr::party"))
+    learn(store, 20, seed=11)
+    undo(store.db.conn)
+    damage(store.db.conn, seed=12)
+    store.close()
+    shutil.copyfile(tmp_path / "a.db", tmp_path / "b.db")
+    bulk, rows = sqlite3.connect(tmp_path / "a.db", isolation_level=None), \
+        sqlite3.connect(tmp_path / "b.db", isolation_level=None)
+    repairs = rebuild(bulk, DEFAULTS)
+    assert repairs.cards == 30 and repairs.differed == 30
+    with history.write(rows):
+        by_row = history.recompute(rows, [f"fact:f{i:03d}:forward" for i in range(30)],
+                                   DEFAULTS, bulk=10**6)
+    assert (by_row.cards, by_row.differed) == (30, 30)
+    assert kept_by_triggers(bulk) == kept_by_triggers(rows)
+    assert kept(bulk) == recounted(bulk)
+    assert bulk.execute("SELECT COUNT(*) FROM card_tags t JOIN cards c ON c.key = t.card "
+                        "WHERE t.state IS NOT c.state OR t.due IS NOT c.due").fetchone() == (0,)
+    assert rebuild(bulk, DEFAULTS).differed == 0
+
+
+def test_a_doctor_that_fails_midway_changes_nothing(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    store = store_from_toml(tmp_path / "s.db", facts_toml(5))
+    learn(store, 10, seed=13)
+    damage(store.db.conn, seed=14)
+    before = snapshot(tmp_path / "s.db")
+    walked = history.walk
+
+    def walk(key: str, *args: Any) -> Any:
+        if key.endswith("f003:forward"):
+            raise RuntimeError("stop")
+        return walked(key, *args)
+
+    monkeypatch.setattr(history, "walk", walk)
+    with pytest.raises(RuntimeError):
+        rebuild(store.db.conn, DEFAULTS, batch=2)
+    assert snapshot(tmp_path / "s.db") == before  # triggers included
+
+
+def test_doctor_names_the_first_twenty_cards_that_differ(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    store = store_from_toml(db, facts_toml(25))
+    learn(store, 5, seed=15)
+    damage(store.db.conn, seed=16)
+    store.close()
+    lines = run("--db", str(db), "doctor", "--dry-run").output.splitlines()
+    assert [line.split(": ")[0] for line in lines[:20]] == [
+        f"fact:f{i:03d}:forward" for i in range(20)]  # in key order
+    assert lines[20:] == ["... and 5 more", "Replayed 25 cards: 25 cards differ from their "
+                          "events; run `study doctor` to repair them."]
 
 
 # -- migration -------------------------------------------------------------------

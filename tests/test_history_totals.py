@@ -7,7 +7,10 @@ import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from cards.aggregates import rebuild_aggregates, recount_sql
 from cards.authoring import load_and_import
@@ -162,3 +165,74 @@ def test_stats_read_no_more_history_than_the_figures_need(tmp_path: Path) -> Non
                 table = step.split()[1] if step.startswith("SCAN") else ""
                 assert table not in ("r", "reviews", "h", "review_hours"), (narrow, step)
                 assert table not in ("c", "cards") or "INDEX cards_leech" in step, (narrow, step)
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the card tables, and the schema, in a fixed order."""
+    return {name: conn.execute(f"SELECT * FROM {name} ORDER BY 1, 2").fetchall()
+            for name in ("cards", "card_tags", "card_groups", "review_hours")} | {
+        "schema": conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                               "ORDER BY type, name").fetchall()}
+
+
+def test_a_bulk_import_writes_what_the_triggers_would_have(tmp_path: Path,
+                                                            monkeypatch: Any) -> None:
+    """Many new cards are written with the card tables' indexes and the tag trigger
+    dropped, then made again: the rows, the totals and the schema are those of an
+    import that writes one card at a time."""
+    import cards.store
+    from bench.common import tenures_toml
+
+    nested = DECK.replace('["china::work"]', '["china::work::unit", "a::::b", "x::"]')
+    more = nested + tenures_toml(40)
+    stores = {}
+    for name, threshold in (("one-at-a-time", 10**9), ("bulk", 1)):
+        monkeypatch.setattr(cards.store, "BULK_CARDS", threshold)
+        store = store_from_toml(tmp_path / f"{name}.db", DECK)  # 3 cards; then 300 more
+        (tmp_path / "more.toml").write_text(more)
+        report = load_and_import(store, [tmp_path / "more.toml"], T0 + timedelta(days=1))
+        assert report.cards["added"] > 100
+        stores[name] = store
+    slow, bulk = (_tables(stores[n].db.conn) for n in ("one-at-a-time", "bulk"))
+    assert bulk == slow
+    assert {t for _, t in ((0, r[0]) for r in bulk["card_tags"])} >= {
+        "china", "china::work", "china::work::unit", "a", "a::", "a::::b", "x", "x::", "bench"}
+    conn = stores["bulk"].db.conn
+    assert card_tags(conn) == card_tags(stores["one-at-a-time"].db.conn)
+    with stores["bulk"].transaction():
+        rebuild_aggregates(conn)
+    assert _tables(conn) == bulk
+
+    # the trigger is back: a card added later gets its tags, and answers count
+    (tmp_path / "one.toml").write_text(more + '[[fact]]\nid = "late"\nquestion = "Late?"\n'
+                                              'answer = "Yes"\ntags = ["late::one"]\n')
+    load_and_import(stores["bulk"], [tmp_path / "one.toml"], T0 + timedelta(days=2))
+    assert card_tags(conn)["fact:late:forward"] == ["late", "late::one"]
+    session = ReviewSession(stores["bulk"], Settings(fuzz=False), ZoneInfo("UTC"))
+    for i in range(5):
+        shown = session.next(T0 + timedelta(days=3))
+        assert shown is not None
+        session.answer(shown, 3, T0 + timedelta(days=3, minutes=i), 1000)
+    assert kept(conn) and kept(conn) == recounted(conn)
+
+
+def test_a_bulk_import_that_fails_leaves_the_store_and_its_schema_as_they_were(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    import cards.authoring
+    import cards.store
+    from bench.common import tenures_toml
+
+    store = store_from_toml(tmp_path / "s.db", DECK)
+    before = _tables(store.db.conn)
+
+    def broken(conn: sqlite3.Connection, after: int) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(cards.store, "BULK_CARDS", 1)
+    monkeypatch.setattr(cards.store, "add_card_tags", broken)
+    # every card made (a small change is scoped, and a scoped sync never writes in bulk)
+    monkeypatch.setattr(cards.authoring, "MAX_SCOPED", 0)
+    (tmp_path / "more.toml").write_text(DECK + tenures_toml(10))
+    with pytest.raises(sqlite3.OperationalError):
+        load_and_import(store, [tmp_path / "more.toml"], T0)
+    assert _tables(store.db.conn) == before

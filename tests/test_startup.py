@@ -127,3 +127,32 @@ def test_records_without_typing_behave_as_typing_named_tuples() -> None:
         class Bad(NamedTuple):
             first: int = 1
             second: int  # type: ignore[misc]
+
+
+def test_a_regular_install_gives_a_study_command_that_imports_no_re(tmp_path: Path) -> None:
+    """pip's console-script wrapper imports re first; the shipped script does not
+    (setup.py), and it is still the whole `study` command."""
+    import sysconfig
+
+    from bench.due import regular_install
+
+    bin_dir = regular_install(tmp_path / "venv")
+    db = tmp_path / "s.db"
+    store_from_toml(db, facts_toml(3)).close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "TZ"}
+    env.update(STUDY_DB=str(db), STUDY_NOW="2026-01-05T12:00:00+00:00")
+    # the learner's zone comes from the C library when it reads a zone file (study.clock)
+    heavy = {"re", "click"} | ({"zoneinfo"} if "zoneinfo/" in os.path.realpath("/etc/localtime")
+                               else set())
+    result = subprocess.run([str(bin_dir / "python"), "-X", "importtime", str(bin_dir / "study"),
+                             "due", "--json"], env=env, capture_output=True, text=True,
+                            check=True)
+    assert result.stdout == '{"learning": 0, "review": 0, "new": 3, "next_due": null}\n'
+    names = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
+             if line.startswith("import time:") and "|" in line}
+    assert "study.due" in names and not heavy & names
+    # the same command with its dependencies at hand (this environment's) is click's
+    env["PYTHONPATH"] = sysconfig.get_paths()["purelib"]
+    result = subprocess.run([str(bin_dir / "study"), "due", "--tag", "demo"], env=env,
+                            capture_output=True, text=True, check=True)
+    assert result.stdout == "learning 0, review 0, new 3\n"

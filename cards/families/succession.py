@@ -96,7 +96,11 @@ class Succession(Family):
                 yield card("acting", f"Who was {style} {tb} after {pa}?",
                            f"{pb} ({year})", (b["person"], year), who_b, (who_a,))
                 continue
-            label = f"{pb} ({tb}, {year})" if renamed else f"{pb} ({year})"
+            # the answer gives the year of the succession, unless the question asks with it
+            shown = [tb] if renamed else []
+            if not several:
+                shown.append(str(year))
+            label = f"{pb} ({', '.join(shown)})" if shown else pb
             yield card("successor", f"Who succeeded {after} {head}{when}?", label,
                        (b["person"], year), who_b, (who_a,))
             yield card("predecessor", f"Whom did {before} succeed {head} in {year}?", pa,

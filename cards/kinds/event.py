@@ -79,13 +79,34 @@ def sentence_like(name: str) -> bool:
     if first.endswith(("'s", "’s")) or first.lower() in ("a", "an", "the"):
         return True
     return any(w[:1].islower() and w.lower() not in STOPWORDS and w.isalpha()
-               for w in plain.split()[1:])
+               and w not in EVENT_NOUNS for w in plain.split()[1:])
+
+
+#: Lower-case words that end a name without making it a sentence: "August coup",
+#: "Tiananmen crackdown" read "the August coup", unlike "Trotsky removed as war commissar".
+EVENT_NOUNS = frozenset(
+    "affair conference congress coup crackdown crisis famine incident massacre meeting "
+    "mutiny plenum protests purge putsch rebellion revolt revolution rising speech strike "
+    "trial uprising war".split())
+
+
+#: Words that open an event's name as a plain noun ("Death of Lenin"): after "the" in a
+#: sentence they read in lower case ("the death of Lenin"), unlike a proper name's
+#: first word ("the Long March", "the Third Plenum of ...").
+PLAIN_NOUNS = frozenset(
+    "abolition arrest assassination collapse death defeat dismissal dissolution election "
+    "execution expulsion fall founding murder proclamation removal resignation".split())
 
 
 def the_event(name: str) -> str:
     """An event's name in a sentence: 'the Long March', 'the 17th Party Congress',
-    'Trotsky removed as war commissar'."""
-    return name if sentence_like(name) else f"the {name}"
+    'the death of Lenin', 'Trotsky removed as war commissar'."""
+    if sentence_like(name):
+        return name
+    first, _, rest = name.partition(" ")
+    if first.lower() in PLAIN_NOUNS and rest.startswith("of "):
+        return f"the {first.lower()} {rest}"
+    return f"the {name}"
 
 
 class EventCards(Family):

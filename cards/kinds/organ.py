@@ -156,11 +156,13 @@ def _function_question(summary: str, past: bool) -> str:
 
     A summary may be a verb phrase ("ran the party between congresses"), a
     noun phrase ("the party's disciplinary body") or a sentence of its own.
+    A noun phrase names its own kind of body ("the newspaper that ..."), so it
+    is asked with "What", not "Which body" ("Which body was the body ...").
     """
     text = summary.rstrip(". ")
     first = text.split(" ", 1)[0]
     if first in ("the", "a", "an"):
-        return f"Which body {'was' if past else 'is'} {text}?"
+        return f"What {'was' if past else 'is'} {text}?"
     if text[:1].islower():
         return f"Which body {text}?"
     return f"Which body is this? {summary}"

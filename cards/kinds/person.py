@@ -49,6 +49,25 @@ def said_in(held: str, summary: str) -> bool:
     return bool(head) and head in summary.lower() and span[:4] in summary
 
 
+def _by_title(held: list[str]) -> list[str]:
+    """``"Title, span"`` entries with each title once, its spans in order."""
+    spans: dict[str, list[str]] = {}
+    for h in held:
+        title, sep, span = h.rpartition(", ")
+        if not sep:  # "…": not a post
+            title, span = h, ""
+        spans.setdefault(title, []).append(span)
+    out = []
+    for title, found in spans.items():
+        found = [s for s in found if s]
+        if not found:
+            out.append(title)
+            continue
+        joined = found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
+        out.append(f"{title}, {joined}")
+    return out
+
+
 class PersonCards(Family):
     """``who``: "Who was Vyacheslav Menzhinsky?" -> his offices and years, and his summary."""
 
@@ -75,8 +94,9 @@ class PersonCards(Family):
             if len(tenures) > MAX_TENURES:
                 held.append("…")
             summary = str(person.get("summary") or "")
-            # a post the summary already names with its year is not said twice
-            held = [h for h in held if not said_in(h, summary)]
+            # a post the summary already names with its year is not said twice, and a
+            # post held twice is named once with both spans ("..., 1941 and 1943–1946")
+            held = _by_title([h for h in held if not said_in(h, summary)])
             parts = ([summary[:1].upper() + summary[1:]] if summary else []) + held
             living = "died" not in person and any("end" not in t for t in tenures)
             verb = "is" if living else "was"
