@@ -273,34 +273,37 @@ class Store:
                         + " ORDER BY event, position", params):
                     links.setdefault(eid, {}).setdefault(field, []).append(ref)
         out: dict[str, Record] = {}
-        types = {f.name: f.type for f in k.all_fields}
         cols = _columns(k)
+        where = {c: i for i, c in enumerate(cols)}
+        # each field's place in the row and how it is read, worked out once per kind
+        plan = [(f.name, f.type if f.name != "tags" else "tags", where.get(f.name, -1))
+                for f in k.all_fields]
         sql = ("SELECT " + ", ".join(f'"{c}"' for c in cols) + f" FROM {k.plural} WHERE 1"
                + only.format(col="id") + " ORDER BY rowid")
         for row in self.db.execute(sql, params):
             rec: Record = {}
-            for f in k.all_fields:
-                if f.name == "tags":
+            for name, kind_of, i in plan:
+                if kind_of == "tags":
                     if row[0] in tags:
                         rec["tags"] = tags[row[0]]
                     continue
-                if f.type == "refs":
-                    refs = links.get(row[0], {}).get(f.name)
+                if kind_of == "refs":
+                    refs = links.get(row[0], {}).get(name)
                     if refs:
-                        rec[f.name] = refs
+                        rec[name] = refs
                     continue
-                value: Any = row[cols.index(f.name)]
+                value: Any = row[i]
                 if value is None:
                     continue
-                if types[f.name] == "texts":
+                if kind_of == "texts":
                     value = json.loads(value)
                     if not value:
                         continue
-                elif types[f.name] == "bool":
+                elif kind_of == "bool":
                     if not value:
                         continue
                     value = True
-                rec[f.name] = value
+                rec[name] = value
             out[rec["id"]] = rec
         return out
 
