@@ -486,7 +486,7 @@ def kept_by_triggers(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
                           "ORDER BY name")]
 
 
-@pytest.mark.parametrize("cells", [50_000, 7])
+@pytest.mark.parametrize("cells", [250_000, 7])
 def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path, cells: int,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Doctor writes with the row triggers held off: the totals, the cards' tag rows and
@@ -516,6 +516,28 @@ def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path, cells: int
     assert bulk.execute("SELECT COUNT(*) FROM card_tags t JOIN cards c ON c.key = t.card "
                         "WHERE t.state IS NOT c.state OR t.due IS NOT c.due").fetchone() == (0,)
     assert rebuild(bulk, DEFAULTS).differed == 0
+
+
+def test_the_review_caches_are_written_as_json_dumps_writes_them() -> None:
+    """Doctor writes a review's cache from the fields' text: the same text as
+    ``json.dumps({**old, **replayed})``, whatever keys and order the old cache has."""
+    rng = random.Random(17)
+    state = {"state": "review", "step": None, "stability": 3.25, "difficulty": 5.5,
+             "due": "2026-02-01T00:00:00.000000+00:00", "last_review": None, "reps": 4,
+             "lapses": 1}
+    extra = {"suspended": 0, "leech": 0, "buried_until": None, "reviewed_hash": "ab\"c"}
+    fields = list(history.DERIVED) + list(extra)
+    olds: list[dict[str, object] | None] = [
+        None, {}, {"state": "review"}, {"state": "new", "step": 0}, {**state, **extra},
+        {**extra, **state}, {**extra, "state": "learning"}, {"reps": 2, "state": "review"},
+        {"x": 1, **state, "y": [1, 2]}, {**extra, "state": "new", "x": 1}]
+    for _ in range(200):
+        keys = rng.sample(fields, rng.randint(0, len(fields)))
+        olds.append({k: rng.choice((None, 1, 2.5, "t\u00e9")) for k in keys})
+    for old in olds:
+        cached = None if old is None else json.dumps(old)
+        got = history._cache_before(cached, json.dumps(extra)[1:-1], json.dumps(state)[1:-1])
+        assert got == json.dumps({**(extra if old is None else old), **state}), old
 
 
 def test_a_doctor_that_fails_midway_changes_nothing(tmp_path: Path,
