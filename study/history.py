@@ -407,8 +407,27 @@ def _fields(state: dict[str, Any]) -> str:
     return json.dumps(state)[1:-1]
 
 
+def _state_fields(state: dict[str, Any]) -> str:
+    """``_fields`` of a replayed state (``state_of``'s), written out: the same text in
+    about a third of the time. Its names and times (``isoformat``) need no escapes; json
+    writes ints and finite floats by their ``repr``; anything else goes to ``_fields``."""
+    step, stability, difficulty = state["step"], state["stability"], state["difficulty"]
+    due, last, reps, lapses = state["due"], state["last_review"], state["reps"], state["lapses"]
+    if not (type(stability) is float and type(difficulty) is float
+            and stability - stability == 0.0 and difficulty - difficulty == 0.0  # finite
+            and (step is None or type(step) is int) and type(reps) is int
+            and type(lapses) is int and type(due) is str
+            and (last is None or type(last) is str)):
+        return _fields(state)
+    last_text = "null" if last is None else f'"{last}"'
+    return (f'"state": "{state["state"]}", "step": {"null" if step is None else step}, '
+            f'"stability": {stability!r}, "difficulty": {difficulty!r}, "due": "{due}", '
+            f'"last_review": {last_text}, "reps": {reps}, "lapses": {lapses}')
+
+
 _NEW_FIELDS = _fields(NEW_STATE)
 _DERIVED_SET = frozenset(DERIVED)
+_STATE_ONLY = frozenset(json.dumps({"state": name}) for name in ("new", *STATE_OF))
 
 
 def _cache_before(cached: str | None, extra: str, before: str) -> str:
@@ -418,6 +437,8 @@ def _cache_before(cached: str | None, extra: str, before: str) -> str:
     without making it again."""
     if cached is None:
         return f"{{{extra}, {before}}}"
+    if cached in _STATE_ONLY:  # a cache of the state's name alone
+        return f"{{{before}}}"
     old = json.loads(cached)
     keys = list(old)
     first = next((i for i, k in enumerate(keys) if k in _DERIVED_SET), len(keys))
@@ -460,9 +481,9 @@ def _recompute_batch(conn: sqlite3.Connection, cards: _Rows, reviews: dict[str, 
                     extra = _fields({c: card[c] for c in (
                         "suspended", "leech", "buried_until", "reviewed_hash")})
                 before = after_fields if after else (
-                    _fields(state_of(*previous)) if previous else _NEW_FIELDS)
+                    _state_fields(state_of(*previous)) if previous else _NEW_FIELDS)
                 after = state_of(fsrs, reps, lapses)
-                after_fields = _fields(after)
+                after_fields = _state_fields(after)
                 days = (fsrs.due - fsrs.last_review).total_seconds() / 86400 \
                     if fsrs.last_review else 0.0
                 state_before = _cache_before(cached, extra, before)

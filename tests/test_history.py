@@ -7,6 +7,7 @@ undos and merges of events with earlier times from another device.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import shutil
@@ -538,6 +539,15 @@ def test_the_review_caches_are_written_as_json_dumps_writes_them() -> None:
         cached = None if old is None else json.dumps(old)
         got = history._cache_before(cached, json.dumps(extra)[1:-1], json.dumps(state)[1:-1])
         assert got == json.dumps({**(extra if old is None else old), **state}), old
+    # a replayed state's fields, written out
+    replayed = [history.state_of(card, reps, lapses) for _id, _before, card, reps, lapses in
+                history.walk("k", [(f"e{i}", rng.choice((1, 2, 3, 4)),
+                                    f"2026-01-{1 + i:02d}T10:00:00.000000+00:00")
+                                   for i in range(28)], DEFAULTS)]
+    odd = [{**state, "step": 2, "last_review": None}, {**state, "stability": float("nan")},
+           {**state, "difficulty": math.inf}, {**state, "reps": True}, {**state, "due": None}]
+    for each in [*replayed, *odd]:
+        assert history._state_fields(each) == json.dumps(each)[1:-1], each
 
 
 def test_a_doctor_that_fails_midway_changes_nothing(tmp_path: Path,
