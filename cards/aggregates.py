@@ -218,8 +218,9 @@ Restated = tuple[int, int, str, str | None, str]
 #: The cards whose copy in ``card_tags`` a bulk rewrite leaves stale, until ``flush``.
 _STALE = ("CREATE TEMP TABLE IF NOT EXISTS rewrite_cards (key TEXT PRIMARY KEY, "
           "retired INTEGER, suspended INTEGER, state TEXT, due TEXT) WITHOUT ROWID")
-#: A moved cell of the totals is kept as one int: tag, hour and kind numbered
-#: (``Rewrite.names``), was-review and passed; its moves as one int too,
+#: A pair of cells of the totals (was-review 0 and 1) is kept as one int: tag, hour
+#: and kind numbered (``Rewrite.names``), and passed; the answers that move from
+#: was-review 0 to 1 (less those that move back) as one int too,
 #: ``answers * _ANSWER + ms`` (a window's ms stay far below ``_ANSWER / 2``).
 _TAG_SHIFT, _HOUR_SHIFT, _KIND_SHIFT, _ANSWER_SHIFT = 42, 22, 2, 42
 _ANSWER = 1 << _ANSWER_SHIFT
@@ -243,12 +244,13 @@ class Rewrite:
     once a window (writing a cell was most of their cost), memory bounded.
     """
 
-    #: the cells of moved totals kept before they are written (about 120 bytes each)
+    #: the pairs of cells of moved totals kept before they are written (about 120 bytes
+    #: each)
     CELLS = 250_000
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        #: how the hourly totals move, by cell (as ``_cell`` numbers it), not yet written
+        #: how the hourly totals move, by pair of cells (``_TAG_SHIFT``), not yet written
         self.cells: dict[int, int] = {}
         #: the numbers of the tags, hours and kinds in ``cells``
         self.names: tuple[dict[str, int], dict[str, int], dict[str, int]] = ({}, {}, {})
@@ -277,15 +279,13 @@ class Rewrite:
                 tag_names.setdefault(tag, len(tag_names)) << _TAG_SHIFT)
         cells = self.cells
         for (key, kind, at, rating, duration, _before, _after), old in moved:
-            hour = at[:13]
-            place = (hour_names.setdefault(hour, len(hour_names)) << _HOUR_SHIFT
+            place = (hour_names.setdefault(at[:13], len(hour_names)) << _HOUR_SHIFT
                      | kind_names.setdefault(kind, len(kind_names)) << _KIND_SHIFT
-                     | int(rating > 1))
-            leaves, enters = place | old << 1, place | (1 - old) << 1
-            move = _ANSWER + (duration or 0)
+                     | (rating > 1))
+            # a review leaves one was-review cell for the other: kept as the flow into 1
+            move = -_ANSWER - (duration or 0) if old else _ANSWER + (duration or 0)
             for tag in tags.get(key, untagged):
-                cells[tag | leaves] = cells.get(tag | leaves, 0) - move
-                cells[tag | enters] = cells.get(tag | enters, 0) + move
+                cells[tag | place] = cells.get(tag | place, 0) + move
         if len(cells) >= self.CELLS or len(hour_names) >= 1 << (_TAG_SHIFT - _HOUR_SHIFT) \
                 or len(kind_names) >= 1 << (_HOUR_SHIFT - _KIND_SHIFT):
             self._totals()
@@ -298,13 +298,14 @@ class Rewrite:
             (1 << (_HOUR_SHIFT - _KIND_SHIFT)) - 1
 
         def rows() -> Iterator[tuple[str, str, str, int, int, int, int]]:
-            for cell, moves in self.cells.items():
-                answers = (moves + _ANSWER // 2) >> _ANSWER_SHIFT
-                ms = moves - answers * _ANSWER
+            for cell, flow in self.cells.items():
+                answers = (flow + _ANSWER // 2) >> _ANSWER_SHIFT
+                ms = flow - answers * _ANSWER
                 if answers or ms:
-                    yield (tags[cell >> _TAG_SHIFT], hours[cell >> _HOUR_SHIFT & hour_mask],
-                           kinds[cell >> _KIND_SHIFT & kind_mask], cell >> 1 & 1, cell & 1,
-                           answers, ms)
+                    place = (tags[cell >> _TAG_SHIFT], hours[cell >> _HOUR_SHIFT & hour_mask],
+                             kinds[cell >> _KIND_SHIFT & kind_mask])
+                    yield (*place, 0, cell & 1, -answers, -ms)
+                    yield (*place, 1, cell & 1, answers, ms)
 
         self.conn.executemany(
             f"INSERT INTO review_hours {_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?) {_UPSERT}",

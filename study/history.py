@@ -526,13 +526,15 @@ def _write(conn: sqlite3.Connection, card_updates: list[tuple[Any, ...]],
            review_updates: list[tuple[str, str, float, int]]) -> None:
     """Write the cards' replayed ``DERIVED`` values (then leech twice and the row id)
     and the reviews' caches."""
+    # in row order: each page is visited once
     if card_updates:
         conn.executemany(f"UPDATE cards SET {_SET_DERIVED}, leech = max(leech, ?), "
                          f"suspended = max(suspended, ?), version = version + 1 "
-                         f"WHERE rowid = ?", card_updates)
+                         f"WHERE rowid = ?", sorted(card_updates, key=operator.itemgetter(-1)))
     if review_updates:
         conn.executemany("UPDATE reviews SET state_before = ?, state_after = ?, "
-                         "interval_days = ? WHERE id = ?", review_updates)
+                         "interval_days = ? WHERE id = ?",
+                         sorted(review_updates, key=operator.itemgetter(3)))
 
 
 def settle(conn: sqlite3.Connection) -> bool:
