@@ -513,6 +513,8 @@ def _recompute_batch(conn: sqlite3.Connection, cards: _Rows, reviews: dict[str, 
                     card["state"], card["due"], card["suspended"]):
                 tagged.append((card["retired"], suspended, replayed["state"], replayed["due"],
                                key))
+    if rewrite is not None:
+        rewrite.many("cards", len(card_updates), (*DERIVED, "leech", "suspended", "version"))
     _write(conn, card_updates, review_updates)
     if rewrite is not None:
         rewrite.cards(tagged)

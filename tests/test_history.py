@@ -476,23 +476,25 @@ def damage(conn: sqlite3.Connection, seed: int) -> None:
 
 
 def kept_by_triggers(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
-    """What the triggers keep, every table that doctor writes or they follow."""
+    """What the triggers keep, every table that doctor writes or they follow, and the
+    triggers and indexes that doctor holds off."""
     return [*conn.execute("SELECT key, state, step, stability, difficulty, due, last_review, "
                           "reps, lapses, leech, suspended, version FROM cards ORDER BY key"),
             *conn.execute("SELECT id, state_before, state_after, interval_days FROM reviews "
                           "ORDER BY id"),
             *conn.execute("SELECT * FROM review_hours WHERE answers != 0 ORDER BY 1, 2, 3, 4, 5"),
             *conn.execute("SELECT * FROM card_tags ORDER BY card, tag"),
-            *conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                          "ORDER BY name")]
+            *conn.execute("SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', "
+                          "'index') ORDER BY name")]
 
 
 @pytest.mark.parametrize("cells", [250_000, 7])
 def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path, cells: int,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """Doctor writes with the row triggers held off: the totals, the cards' tag rows and
-    the triggers themselves end as a replay through the triggers leaves them (the
-    moves of the totals written at the end, or every few cells)."""
+    """Doctor writes with the row triggers and the indexes on what it rewrites held off:
+    the totals, the cards' tag rows, the triggers and indexes themselves end as a
+    replay through the triggers leaves them (the moves of the totals written at the
+    end, or every few cells)."""
     from cards.aggregates import Rewrite
     from tests.test_history_totals import kept, recounted
 
@@ -506,8 +508,12 @@ def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path, cells: int
     shutil.copyfile(tmp_path / "a.db", tmp_path / "b.db")
     bulk, rows = sqlite3.connect(tmp_path / "a.db", isolation_level=None), \
         sqlite3.connect(tmp_path / "b.db", isolation_level=None)
+    held: list[str] = []
+    bulk.set_trace_callback(lambda sql: held.append(sql) if sql.startswith("DROP INDEX") else None)
     repairs = rebuild(bulk, DEFAULTS)
+    bulk.set_trace_callback(None)
     assert repairs.cards == 30 and repairs.differed == 30
+    assert {"DROP INDEX cards_due", "DROP INDEX card_tags_cards"} <= set(held)
     with history.write(rows):
         by_row = history.recompute(rows, [f"fact:f{i:03d}:forward" for i in range(30)],
                                    DEFAULTS, bulk=10**6)
