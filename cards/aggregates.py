@@ -246,7 +246,7 @@ class Rewrite:
 
     #: the pairs of cells of moved totals kept before they are written (about 120 bytes
     #: each)
-    CELLS = 250_000
+    CELLS = 100_000
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn

@@ -488,7 +488,7 @@ def kept_by_triggers(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
                           "'index') ORDER BY name")]
 
 
-@pytest.mark.parametrize("cells", [250_000, 7])
+@pytest.mark.parametrize("cells", [100_000, 7])
 def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path, cells: int,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Doctor writes with the row triggers and the indexes on what it rewrites held off:
