@@ -42,7 +42,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 #: The tags of each card in ``cards.tags`` (a JSON list), with every ancestor:
 #: for ``a::b::c``, the prefixes ending before each ``::`` and the tag itself.
@@ -75,8 +75,9 @@ def _new_tags(card: str) -> str:
             f"{_ANCESTORS.format(source='', card=card)})")
 
 
-#: One answer's place in the totals (``r`` is the row of ``reviews``). ``_move`` does the
-#: same in Python for ``rewriting``: change both (tests/test_history.py compares them).
+#: One answer's place in the totals (``r`` is the row of ``reviews``). ``Rewrite.reviews``
+#: does the same in Python for ``rewriting``: change both (tests/test_history.py compares
+#: them).
 _HOUR = "substr({r}.reviewed_at, 1, 13)"
 _KIND = "COALESCE((SELECT c.kind FROM cards c WHERE c.key = {r}.card_key), '')"
 _WAS_REVIEW = "COALESCE(json_extract({r}.state_before, '$.state') = 'review', 0)"
@@ -216,9 +217,22 @@ def recount_sql(into: str) -> str:
 #: The row triggers that ``rewriting`` holds off: a card's state, a review's place.
 _ROW_TRIGGERS = ("cards_tags_state", "reviews_hours_update")
 #: A review (one that stands: ``live = 1``) whose ``state_before`` a bulk rewrite
-#: changes: card key, ``reviewed_at``, rating, ``duration_ms``, the old and new
-#: ``state_before``.
-Rewritten = tuple[str, str, int, int | None, str | None, str]
+#: changes: card key, card kind, ``reviewed_at``, rating, ``duration_ms``, the old and
+#: the new ``state_before``.
+Rewritten = tuple[str, str, str, int, int | None, str | None, str]
+#: A card whose state a bulk rewrite changes: its new ``retired``, ``suspended``,
+#: ``state`` and ``due``, then its key.
+Restated = tuple[int, int, str, str | None, str]
+
+#: The cards whose copy in ``card_tags`` a bulk rewrite leaves stale, until ``flush``.
+_STALE = ("CREATE TEMP TABLE IF NOT EXISTS rewrite_cards (key TEXT PRIMARY KEY, "
+          "retired INTEGER, suspended INTEGER, state TEXT, due TEXT) WITHOUT ROWID")
+#: A pair of cells of the totals (was-review 0 and 1) is kept as one int: tag, hour
+#: and kind numbered (``Rewrite.names``), and passed; the answers that move from
+#: was-review 0 to 1 (less those that move back) as one int too,
+#: ``answers * _ANSWER + ms`` (a window's ms stay far below ``_ANSWER / 2``).
+_TAG_SHIFT, _HOUR_SHIFT, _KIND_SHIFT, _ANSWER_SHIFT = 42, 22, 2, 42
+_ANSWER = 1 << _ANSWER_SHIFT
 
 
 def was_review(state_before: str | None) -> int:
@@ -231,35 +245,127 @@ def was_review(state_before: str | None) -> int:
 
 
 class Rewrite:
-    """What ``rewriting`` needs told: the cards and reviews rewritten."""
+    """What ``rewriting`` needs told: the cards and reviews rewritten.
 
-    #: the cells of moved totals kept before they are written (memory stays flat)
-    CELLS = 50_000
+    The cards' new values wait in a temporary table and go to ``card_tags`` in
+    one statement at ``flush``. The moves of the totals are summed by cell in
+    memory and written when ``CELLS`` cells are kept and at the end: each cell
+    once a window (writing a cell was most of their cost), memory bounded.
+    """
+
+    #: the pairs of cells of moved totals kept before they are written (about 120 bytes
+    #: each)
+    CELLS = 100_000
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        #: how the hourly totals move, by cell, not yet written
-        self.cells: dict[tuple[str, str, str, int, int], list[int]] = {}
+        #: how the hourly totals move, by pair of cells (``_TAG_SHIFT``), not yet written
+        self.cells: dict[int, int] = {}
+        #: the numbers of the tags, hours and kinds in ``cells``
+        self.names: tuple[dict[str, int], dict[str, int], dict[str, int]] = ({}, {}, {})
+        #: rows rewritten so far, and the indexes held off (name, SQL), by table
+        self.rewritten: dict[str, int] = {}
+        self.held: dict[str, list[tuple[str, str]]] = {}
+        #: how many cards there are, once asked
+        self.total: int | None = None
+        conn.execute(_STALE)
 
-    def cards(self, states: Collection[tuple[int, int, str, str | None, str]]) -> None:
+    def cards(self, states: Iterable[Restated]) -> None:
         """These cards' ``retired``, ``suspended``, ``state`` and ``due`` (then key) were
-        rewritten to these values: their rows in ``card_tags`` follow now."""
-        self.conn.executemany("UPDATE card_tags SET retired = ?, suspended = ?, state = ?, "
-                              "due = ? WHERE card = ?", states)
+        rewritten to these values: their rows in ``card_tags`` follow at ``flush``."""
+        self.conn.executemany("INSERT OR REPLACE INTO temp.rewrite_cards "
+                              "(retired, suspended, state, due, key) VALUES (?, ?, ?, ?, ?)",
+                              states)
 
     def reviews(self, reviews: Collection[Rewritten]) -> None:
         """These reviews get (or got) their new ``state_before``; the totals follow."""
-        _move(self.conn, reviews, self.cells)
-        if len(self.cells) >= self.CELLS:
-            self.flush()
+        moved = [(review, old) for review in reviews
+                 if (old := was_review(review[5])) != was_review(review[6])]
+        if not moved:
+            return
+        keys = json.dumps(sorted({review[0] for review, _old in moved}))
+        tag_names, hour_names, kind_names = self.names
+        untagged = [tag_names.setdefault("", len(tag_names)) << _TAG_SHIFT]
+        tags: dict[str, list[int]] = {}
+        for card, tag in self.conn.execute("SELECT card, tag FROM card_tags WHERE card IN "
+                                           "(SELECT value FROM json_each(?))", [keys]):
+            tags.setdefault(card, [*untagged]).append(
+                tag_names.setdefault(tag, len(tag_names)) << _TAG_SHIFT)
+        cells = self.cells
+        for (key, kind, at, rating, duration, _before, _after), old in moved:
+            place = (hour_names.setdefault(at[:13], len(hour_names)) << _HOUR_SHIFT
+                     | kind_names.setdefault(kind, len(kind_names)) << _KIND_SHIFT
+                     | (rating > 1))
+            # a review leaves one was-review cell for the other: kept as the flow into 1
+            move = -_ANSWER - (duration or 0) if old else _ANSWER + (duration or 0)
+            for tag in tags.get(key, untagged):
+                cells[tag | place] = cells.get(tag | place, 0) + move
+        if len(cells) >= self.CELLS or len(hour_names) >= 1 << (_TAG_SHIFT - _HOUR_SHIFT) \
+                or len(kind_names) >= 1 << (_HOUR_SHIFT - _KIND_SHIFT):
+            self._totals()
 
-    def flush(self) -> None:
+    def _totals(self) -> None:
         """Write the moves of the totals kept so far."""
+        tags, hours, kinds = ({n: name for name, n in numbered.items()}
+                              for numbered in self.names)
+        hour_mask, kind_mask = (1 << (_TAG_SHIFT - _HOUR_SHIFT)) - 1, \
+            (1 << (_HOUR_SHIFT - _KIND_SHIFT)) - 1
+
+        def rows() -> Iterator[tuple[str, str, str, int, int, int, int]]:
+            for cell, flow in self.cells.items():
+                answers = (flow + _ANSWER // 2) >> _ANSWER_SHIFT
+                ms = flow - answers * _ANSWER
+                if answers or ms:
+                    place = (tags[cell >> _TAG_SHIFT], hours[cell >> _HOUR_SHIFT & hour_mask],
+                             kinds[cell >> _KIND_SHIFT & kind_mask])
+                    yield (*place, 0, cell & 1, -answers, -ms)
+                    yield (*place, 1, cell & 1, answers, ms)
+
         self.conn.executemany(
             f"INSERT INTO review_hours {_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?) {_UPSERT}",
-            ((*cell, answers, ms) for cell, (answers, ms) in self.cells.items()
-             if answers or ms))
+            rows())
         self.cells.clear()
+        for numbered in self.names:
+            numbered.clear()
+
+    def many(self, table: str, rows: int, columns: Collection[str]) -> None:
+        """``rows`` rows of ``table`` (``cards``, or ``card_tags`` counted by card) are
+        about to be rewritten in ``columns``: once they come to an eighth of the cards,
+        the table's indexes on those columns are dropped until the rewrite ends, then
+        made again from their SQL (for a rewrite of much of a table, less work than
+        keeping them up to date: at 167,804 cards, 0.3 s an index against 2 s)."""
+        self.rewritten[table] = self.rewritten.get(table, 0) + rows
+        if table in self.held:
+            return
+        if self.total is None:
+            self.total = self.conn.execute("SELECT COUNT(*) FROM cards").fetchone()[0]
+        if self.rewritten[table] * 8 < self.total:
+            return
+        self.held[table] = self.conn.execute(
+            "SELECT m.name, m.sql FROM sqlite_master m WHERE m.type = 'index' "
+            "AND m.tbl_name = ? AND m.sql IS NOT NULL AND EXISTS (SELECT 1 FROM "
+            "pragma_index_info(m.name) i WHERE i.name IN (SELECT value FROM json_each(?))) "
+            "ORDER BY m.name", [table, json.dumps(sorted(columns))]).fetchall()
+        for name, _sql in self.held[table]:
+            self.conn.execute(f"DROP INDEX {name}")
+
+    def flush(self) -> None:
+        """Write the moves of the totals and the cards' rows in ``card_tags``."""
+        self._totals()
+        stale = self.conn.execute("SELECT COUNT(*) FROM temp.rewrite_cards").fetchone()[0]
+        self.many("card_tags", stale, ("retired", "suspended", "state", "due"))
+        self.conn.execute(
+            "UPDATE card_tags SET retired = t.retired, suspended = t.suspended, "
+            "state = t.state, due = t.due FROM temp.rewrite_cards t WHERE t.key = card_tags.card")
+        self.conn.execute("DELETE FROM temp.rewrite_cards")
+
+    def close(self) -> None:
+        """Make the indexes held off again, and drop the temporary table."""
+        for held in self.held.values():
+            for _name, sql in held:
+                self.conn.execute(sql)
+        self.held.clear()
+        self.conn.execute("DROP TABLE IF EXISTS temp.rewrite_cards")
 
 
 @contextlib.contextmanager
@@ -274,9 +380,11 @@ def rewriting(conn: sqlite3.Connection) -> Iterator[Rewrite]:
     named with the old and new one to ``Rewrite.reviews``, and columns the
     totals do not read. The totals move by the answers whose was-review cell
     changes, summed by cell and written every ``Rewrite.CELLS`` cells and at
-    the end. Call inside a write transaction: the triggers are dropped and made
-    again within it, so no other connection sees them gone, and a rollback
-    brings them back.
+    the end. When much of ``cards`` or ``card_tags`` is rewritten, their indexes
+    on the rewritten columns are held off too (``Rewrite.many``). Call inside a
+    write transaction: the triggers and indexes are dropped and made again
+    within it, so no other connection sees them gone, and a rollback brings
+    them back.
     """
     saved = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
@@ -287,29 +395,9 @@ def rewriting(conn: sqlite3.Connection) -> Iterator[Rewrite]:
     rewrite = Rewrite(conn)
     try:
         yield rewrite
+        rewrite.flush()
     finally:
         if conn.in_transaction:  # else SQLite rolled back, triggers and all
             for _name, sql in saved:
                 conn.execute(sql)
-    rewrite.flush()
-
-
-def _move(conn: sqlite3.Connection, reviews: Collection[Rewritten],
-          cells: dict[tuple[str, str, str, int, int], list[int]]) -> None:
-    """Add to ``cells`` how the totals move when these reviews get their new ``state_before``."""
-    moved = [(review, old) for review in reviews
-             if (old := was_review(review[4])) != was_review(review[5])]
-    keys = json.dumps(sorted({review[0] for review, _old in moved}))
-    kinds = dict(conn.execute("SELECT key, kind FROM cards WHERE key IN "
-                              "(SELECT value FROM json_each(?))", [keys]).fetchall())
-    tags: dict[str, list[str]] = {}
-    for card, tag in conn.execute("SELECT card, tag FROM card_tags WHERE card IN "
-                                  "(SELECT value FROM json_each(?))", [keys]):
-        tags.setdefault(card, []).append(tag)
-    for (key, at, rating, duration, _before, _after), old in moved:
-        hour, kind, passed, ms = at[:13], kinds.get(key, ""), int(rating > 1), duration or 0
-        for tag in ("", *tags.get(key, ())):
-            for was, sign in ((old, -1), (1 - old, 1)):
-                cell = cells.setdefault((tag, hour, kind, was, passed), [0, 0])
-                cell[0] += sign
-                cell[1] += sign * ms
+            rewrite.close()

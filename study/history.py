@@ -33,7 +33,7 @@ from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
 
-from cards.aggregates import Rewrite, Rewritten, rewriting
+from cards.aggregates import Restated, Rewrite, Rewritten, rewriting
 from cards.db import from_iso, iso
 from study.settings import Settings
 
@@ -362,7 +362,7 @@ def recompute(conn: sqlite3.Connection, keys: Iterable[str] | None, settings: Se
 
 _PREFIXES = {name: f'{{"state": "{name}"' for name in ("new", *STATE_OF)}
 _CARD_COLUMNS = (*DERIVED, "key", "suspended", "leech", "buried_until", "reviewed_hash",
-                 "answer_hash", "updated", "rowid", "retired")
+                 "answer_hash", "updated", "rowid", "retired", "kind")
 _CARD_SELECT = f"SELECT {', '.join(_CARD_COLUMNS)} FROM cards"
 #: A review as the cache check reads it: what ``walk`` needs, the cached state, the row id
 #: and what the hourly totals read (``cards.aggregates.rewriting``).
@@ -402,76 +402,141 @@ def _reviews_by_card(conn: sqlite3.Connection, where: str, params: list[Any]
     return by_card
 
 
+def _fields(state: dict[str, Any]) -> str:
+    """``json.dumps(state)`` without its braces: a state's part of a review's cache."""
+    return json.dumps(state)[1:-1]
+
+
+def _state_fields(state: dict[str, Any]) -> str:
+    """``_fields`` of a replayed state (``state_of``'s), written out: the same text in
+    about a third of the time. Its names and times (``isoformat``) need no escapes; json
+    writes ints and finite floats by their ``repr``; anything else goes to ``_fields``."""
+    step, stability, difficulty = state["step"], state["stability"], state["difficulty"]
+    due, last, reps, lapses = state["due"], state["last_review"], state["reps"], state["lapses"]
+    if not (type(stability) is float and type(difficulty) is float
+            and stability - stability == 0.0 and difficulty - difficulty == 0.0  # finite
+            and (step is None or type(step) is int) and type(reps) is int
+            and type(lapses) is int and type(due) is str
+            and (last is None or type(last) is str)):
+        return _fields(state)
+    last_text = "null" if last is None else f'"{last}"'
+    return (f'"state": "{state["state"]}", "step": {"null" if step is None else step}, '
+            f'"stability": {stability!r}, "difficulty": {difficulty!r}, "due": "{due}", '
+            f'"last_review": {last_text}, "reps": {reps}, "lapses": {lapses}')
+
+
+_NEW_FIELDS = _fields(NEW_STATE)
+_DERIVED_SET = frozenset(DERIVED)
+_STATE_ONLY = frozenset(json.dumps({"state": name}) for name in ("new", *STATE_OF))
+
+
+def _cache_before(cached: str | None, extra: str, before: str) -> str:
+    """``json.dumps({**old, **state})``: ``old`` is the review's cached state before
+    (``cached`` parsed; the card's ``extra`` fields when there is none), ``state``
+    the replayed one, both given as ``_fields`` text. The same text as that dict's,
+    without making it again."""
+    if cached is None:
+        return f"{{{extra}, {before}}}"
+    if cached in _STATE_ONLY:  # a cache of the state's name alone
+        return f"{{{before}}}"
+    old = json.loads(cached)
+    keys = list(old)
+    first = next((i for i, k in enumerate(keys) if k in _DERIVED_SET), len(keys))
+    last = first
+    while last < len(keys) and last - first < len(DERIVED) and keys[last] == DERIVED[last - first]:
+        last += 1
+    if (last - first < len(DERIVED) and last < len(keys)) or any(
+            k in _DERIVED_SET for k in keys[last:]):
+        # the state's fields are not together in order in the old cache: as the dicts go
+        return json.dumps({**old, **json.loads(f"{{{before}}}")})
+    # its fields in order (all, or a first few and nothing after): the new ones in their place
+    parts = [_fields({k: old[k] for k in keys[:first]}) if first else "", before,
+             _fields({k: old[k] for k in keys[last:]}) if last < len(keys) else ""]
+    return "{" + ", ".join(p for p in parts if p) + "}"
+
+
 def _recompute_batch(conn: sqlite3.Connection, cards: _Rows, reviews: dict[str, _Rows],
                      settings: Settings, repairs: Repairs, keep: int,
                      rewrite: Rewrite | None) -> None:
     derived = len(DERIVED)
     scheduler = scheduler_for(settings)
-    card_updates = []
-    review_updates = []
+    card_updates: list[tuple[Any, ...]] = []
+    review_updates: list[tuple[str, str, float, int]] = []
     rewritten: list[Rewritten] = []
-    tagged: list[tuple[int, int, str, str | None, str]] = []  # the cards' new card_tags columns
+    tagged: list[Restated] = []  # the cards' new card_tags columns
     for row in cards:
         card = dict(zip(_CARD_COLUMNS, row, strict=True))
         key = card["key"]
         rows = reviews.get(key, [])
-        extra = {c: card[c] for c in ("suspended", "leech", "buried_until", "reviewed_hash")}
+        extra: str | None = None  # the card's fields that are no state, as _fields gives
         previous: tuple[Card, int, int] | None = None
         after: dict[str, Any] | None = None  # previous as a state, when made
+        after_fields = ""  # and its _fields
         for (_id, before_name, fsrs, reps, lapses), review in zip(
                 walk(key, rows, settings, scheduler), rows, strict=True):
             # what the counts read of this cache is the state before each answer
             cached = review[3]
             if cached is None or not cached.startswith(_PREFIXES[before_name]):
-                before = after or (state_of(*previous) if previous else dict(NEW_STATE))
+                if extra is None:
+                    extra = _fields({c: card[c] for c in (
+                        "suspended", "leech", "buried_until", "reviewed_hash")})
+                before = after_fields if after else (
+                    _state_fields(state_of(*previous)) if previous else _NEW_FIELDS)
                 after = state_of(fsrs, reps, lapses)
-                old = json.loads(cached) if cached else {**extra}
+                after_fields = _state_fields(after)
                 days = (fsrs.due - fsrs.last_review).total_seconds() / 86400 \
                     if fsrs.last_review else 0.0
-                state_before = json.dumps({**old, **before})
-                review_updates.append((state_before, json.dumps({**extra, **after}), days,
+                state_before = _cache_before(cached, extra, before)
+                review_updates.append((state_before, f"{{{extra}, {after_fields}}}", days,
                                        review[4]))
-                if rewrite is not None:
-                    rewritten.append((key, review[2], review[1], review[5], cached, state_before))
+                rewritten.append((key, card["kind"], review[2], review[1], review[5], cached,
+                                  state_before))
             else:
                 after = None
             previous = (fsrs, reps, lapses)
         replayed = after or (state_of(*previous) if previous else dict(NEW_STATE))
         replayed = _changed_due(card, replayed)
         repairs.cards += 1
-        if row[:derived] == tuple(replayed[c] for c in DERIVED):
+        values = tuple(replayed[c] for c in DERIVED)
+        if row[:derived] == values:
             continue
         diff = {c: (card[c], replayed[c]) for c in DERIVED if not _same(card[c], replayed[c])}
         if diff:
             repairs.differed += 1
             if len(repairs.differences) < keep:
                 repairs.differences.append(Difference(key, diff))
-            leech = (replayed["lapses"] >= settings.leech_threshold > card["lapses"]
-                     and not card["leech"])
-            card_updates.append({**replayed, "rowid": card["rowid"], "leech": int(leech)})
-            suspended = max(card["suspended"], int(leech))
+            leech = int(replayed["lapses"] >= settings.leech_threshold > card["lapses"]
+                        and not card["leech"])
+            card_updates.append((*values, leech, leech, card["rowid"]))
+            suspended = max(card["suspended"], leech)
             if (replayed["state"], replayed["due"], suspended) != (
                     card["state"], card["due"], card["suspended"]):
                 tagged.append((card["retired"], suspended, replayed["state"], replayed["due"],
                                key))
+    if rewrite is not None:
+        rewrite.many("cards", len(card_updates), (*DERIVED, "leech", "suspended", "version"))
     _write(conn, card_updates, review_updates)
     if rewrite is not None:
         rewrite.cards(tagged)
         rewrite.reviews(rewritten)
 
 
-_SET_DERIVED = ", ".join(f"{c} = :{c}" for c in DERIVED)
+_SET_DERIVED = ", ".join(f"{c} = ?" for c in DERIVED)
 
 
-def _write(conn: sqlite3.Connection, card_updates: list[dict[str, Any]],
-           review_updates: list[tuple[Any, ...]]) -> None:
+def _write(conn: sqlite3.Connection, card_updates: list[tuple[Any, ...]],
+           review_updates: list[tuple[str, str, float, int]]) -> None:
+    """Write the cards' replayed ``DERIVED`` values (then leech twice and the row id)
+    and the reviews' caches."""
+    # in row order: each page is visited once
     if card_updates:
-        conn.executemany(f"UPDATE cards SET {_SET_DERIVED}, leech = max(leech, :leech), "
-                         f"suspended = max(suspended, :leech), version = version + 1 "
-                         f"WHERE rowid = :rowid", card_updates)
+        conn.executemany(f"UPDATE cards SET {_SET_DERIVED}, leech = max(leech, ?), "
+                         f"suspended = max(suspended, ?), version = version + 1 "
+                         f"WHERE rowid = ?", sorted(card_updates, key=operator.itemgetter(-1)))
     if review_updates:
         conn.executemany("UPDATE reviews SET state_before = ?, state_after = ?, "
-                         "interval_days = ? WHERE id = ?", review_updates)
+                         "interval_days = ? WHERE id = ?",
+                         sorted(review_updates, key=operator.itemgetter(3)))
 
 
 def settle(conn: sqlite3.Connection) -> bool:

@@ -7,6 +7,7 @@ undos and merges of events with earlier times from another device.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import shutil
@@ -475,23 +476,25 @@ def damage(conn: sqlite3.Connection, seed: int) -> None:
 
 
 def kept_by_triggers(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
-    """What the triggers keep, every table that doctor writes or they follow."""
+    """What the triggers keep, every table that doctor writes or they follow, and the
+    triggers and indexes that doctor holds off."""
     return [*conn.execute("SELECT key, state, step, stability, difficulty, due, last_review, "
                           "reps, lapses, leech, suspended, version FROM cards ORDER BY key"),
             *conn.execute("SELECT id, state_before, state_after, interval_days FROM reviews "
                           "ORDER BY id"),
             *conn.execute("SELECT * FROM review_hours WHERE answers != 0 ORDER BY 1, 2, 3, 4, 5"),
             *conn.execute("SELECT * FROM card_tags ORDER BY card, tag"),
-            *conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                          "ORDER BY name")]
+            *conn.execute("SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', "
+                          "'index') ORDER BY name")]
 
 
-@pytest.mark.parametrize("cells", [50_000, 7])
+@pytest.mark.parametrize("cells", [100_000, 7])
 def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path, cells: int,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """Doctor writes with the row triggers held off: the totals, the cards' tag rows and
-    the triggers themselves end as a replay through the triggers leaves them (the
-    moves of the totals written at the end, or every few cells)."""
+    """Doctor writes with the row triggers and the indexes on what it rewrites held off:
+    the totals, the cards' tag rows, the triggers and indexes themselves end as a
+    replay through the triggers leaves them (the moves of the totals written at the
+    end, or every few cells)."""
     from cards.aggregates import Rewrite
     from tests.test_history_totals import kept, recounted
 
@@ -505,8 +508,12 @@ def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path, cells: int
     shutil.copyfile(tmp_path / "a.db", tmp_path / "b.db")
     bulk, rows = sqlite3.connect(tmp_path / "a.db", isolation_level=None), \
         sqlite3.connect(tmp_path / "b.db", isolation_level=None)
+    held: list[str] = []
+    bulk.set_trace_callback(lambda sql: held.append(sql) if sql.startswith("DROP INDEX") else None)
     repairs = rebuild(bulk, DEFAULTS)
+    bulk.set_trace_callback(None)
     assert repairs.cards == 30 and repairs.differed == 30
+    assert {"DROP INDEX cards_due", "DROP INDEX card_tags_cards"} <= set(held)
     with history.write(rows):
         by_row = history.recompute(rows, [f"fact:f{i:03d}:forward" for i in range(30)],
                                    DEFAULTS, bulk=10**6)
@@ -516,6 +523,37 @@ def test_doctor_repairs_in_bulk_as_the_triggers_would(tmp_path: Path, cells: int
     assert bulk.execute("SELECT COUNT(*) FROM card_tags t JOIN cards c ON c.key = t.card "
                         "WHERE t.state IS NOT c.state OR t.due IS NOT c.due").fetchone() == (0,)
     assert rebuild(bulk, DEFAULTS).differed == 0
+
+
+def test_the_review_caches_are_written_as_json_dumps_writes_them() -> None:
+    """Doctor writes a review's cache from the fields' text: the same text as
+    ``json.dumps({**old, **replayed})``, whatever keys and order the old cache has."""
+    rng = random.Random(17)
+    state = {"state": "review", "step": None, "stability": 3.25, "difficulty": 5.5,
+             "due": "2026-02-01T00:00:00.000000+00:00", "last_review": None, "reps": 4,
+             "lapses": 1}
+    extra = {"suspended": 0, "leech": 0, "buried_until": None, "reviewed_hash": "ab\"c"}
+    fields = list(history.DERIVED) + list(extra)
+    olds: list[dict[str, object] | None] = [
+        None, {}, {"state": "review"}, {"state": "new", "step": 0}, {**state, **extra},
+        {**extra, **state}, {**extra, "state": "learning"}, {"reps": 2, "state": "review"},
+        {"x": 1, **state, "y": [1, 2]}, {**extra, "state": "new", "x": 1}]
+    for _ in range(200):
+        keys = rng.sample(fields, rng.randint(0, len(fields)))
+        olds.append({k: rng.choice((None, 1, 2.5, "t\u00e9")) for k in keys})
+    for old in olds:
+        cached = None if old is None else json.dumps(old)
+        got = history._cache_before(cached, json.dumps(extra)[1:-1], json.dumps(state)[1:-1])
+        assert got == json.dumps({**(extra if old is None else old), **state}), old
+    # a replayed state's fields, written out
+    replayed = [history.state_of(card, reps, lapses) for _id, _before, card, reps, lapses in
+                history.walk("k", [(f"e{i}", rng.choice((1, 2, 3, 4)),
+                                    f"2026-01-{1 + i:02d}T10:00:00.000000+00:00")
+                                   for i in range(28)], DEFAULTS)]
+    odd = [{**state, "step": 2, "last_review": None}, {**state, "stability": float("nan")},
+           {**state, "difficulty": math.inf}, {**state, "reps": True}, {**state, "due": None}]
+    for each in [*replayed, *odd]:
+        assert history._state_fields(each) == json.dumps(each)[1:-1], each
 
 
 def test_a_doctor_that_fails_midway_changes_nothing(tmp_path: Path,
