@@ -288,14 +288,14 @@ class ImportReport:
 
     def summary(self) -> str:
         verb = "would add" if self.dry_run else "added"
-        text = (f"{verb} {len(self.added)}, "
-                f"{'would change' if self.dry_run else 'changed'} {len(self.changed)}, "
-                f"left {len(self.unchanged)} unchanged")
+        text = (f"{verb} {len(self.added):,}, "
+                f"{'would change' if self.dry_run else 'changed'} {len(self.changed):,}, "
+                f"left {len(self.unchanged):,} unchanged")
         if self.removed:
-            text += f", removed {len(self.removed)}"
+            text += f", removed {len(self.removed):,}"
         if self.cards:
-            text += (f"; cards: {self.cards['added']} new, {self.cards['changed']} reworded, "
-                     f"{self.cards['retired']} retired, {self.cards['total']} in all")
+            text += (f"; cards: {self.cards['added']:,} new, {self.cards['changed']:,} reworded, "
+                     f"{self.cards['retired']:,} retired, {self.cards['total']:,} in all")
         if self.kept:
             named = ", ".join(f"{k} '{i}'" for k, i in self.kept)
             text += f"; kept your own {named} (same id as a starter record)"

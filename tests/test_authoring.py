@@ -579,3 +579,12 @@ def test_a_reimport_replaces_tags_and_event_links_in_their_order(tmp_path: Path)
         assert store.get("event", "e")["people"] == ["b"]
         assert store.db.execute("SELECT COUNT(*) FROM tags").fetchone()[0] == 2
         assert store.db.execute("SELECT COUNT(*) FROM event_people").fetchone()[0] == 1
+
+
+def test_an_import_summary_groups_the_thousands() -> None:
+    from cards.authoring import ImportReport
+
+    report = ImportReport(added=[("person", str(i)) for i in range(31_850)],
+                          cards={"added": 105_698, "changed": 0, "retired": 0, "total": 106_362})
+    assert report.summary() == ("added 31,850, changed 0, left 0 unchanged; cards: 105,698 new, "
+                                "0 reworded, 0 retired, 106,362 in all")

@@ -658,7 +658,7 @@ def test_a_long_import_shows_a_progress_bar_in_a_terminal(isolated: Path) -> Non
     big.write_text(facts_toml(30_000))
     out = _import_in_a_terminal(big)
     assert "Importing: " in out and "━" in out  # rich's bar, on stderr
-    assert "Imported: added 30000" in out
+    assert "Imported: added 30,000" in out
     small = isolated / "small.toml"
     small.write_text(facts_toml(2))
     run("--db", str(isolated / "small.db"), "init", "--empty")
@@ -678,7 +678,7 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(isolated: Path) -> None:
                             capture_output=True, text=True, env={**os.environ})
     assert result.returncode == 0
     assert result.stderr == ""
-    assert result.stdout.startswith("Imported: added 30000")
+    assert result.stdout.startswith("Imported: added 30,000")
 
 
 # -- the README (item 22) --------------------------------------------------------
