@@ -238,9 +238,13 @@ class Store:
 
     def set_config(self, key: str, value: Any) -> None:
         with self.transaction():
-            self.db.execute("INSERT INTO config (key, value) VALUES (?, ?) "
-                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                            [key, json.dumps(value)])
+            self._put_config(key, value)
+
+    def _put_config(self, key: str, value: Any) -> None:
+        """Store ``value`` under ``key`` (inside the caller's transaction)."""
+        self.db.conn.execute("INSERT INTO config (key, value) VALUES (?, ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                             [key, json.dumps(value)])
 
     def reset_config(self, keys: list[str]) -> None:
         """Forget the stored values of ``keys``: their defaults apply again."""
@@ -545,11 +549,7 @@ class Store:
             total = conn.execute("SELECT COUNT(*) FROM cards WHERE retired = 0").fetchone()[0]
             return {"added": len(fresh), "changed": len(updates), "retired": len(retire),
                     "total": total}
-        # every card was made again: a migration's request for it is met
-        conn.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
-        conn.execute("INSERT INTO config (key, value) VALUES (?, ?) ON CONFLICT(key) "
-                     "DO UPDATE SET value = excluded.value", [schema.CARDS_MAKER,
-                                                             json.dumps(maker())])
+        self._mark_made()
         return {"added": len(fresh), "changed": len(updates), "retired": len(retire),
                 "total": len(specs)}
 
@@ -572,19 +572,20 @@ class Store:
         conn.executemany("INSERT OR IGNORE INTO gate_terms (term, key, answer) VALUES (?, ?, ?)",
                          ((t, key, a) for key, terms in candidates for t, a in terms))
         if scope is None:
-            conn.execute("INSERT INTO config (key, value) VALUES (?, ?) ON CONFLICT(key) "
-                         "DO UPDATE SET value = excluded.value",
-                         [schema.GATE_ANSWERS, json.dumps(answers)])
+            self._put_config(schema.GATE_ANSWERS, answers)
             self.mark_indexed()
+
+    def _mark_made(self) -> None:
+        """Record that every card was made again, by this code: a migration's request
+        for it is met."""
+        self.db.conn.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
+        self._put_config(schema.CARDS_MAKER, maker())
 
     def mark_indexed(self) -> None:
         """Record that the cards and ``gate_terms`` are those of every record, made by
         this code (``sync_cards`` with every card, or an import into an empty store)."""
-        conn = self.db.conn
-        conn.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
-        for key in (schema.CARDS_MAKER, schema.GATE_INDEX):
-            conn.execute("INSERT INTO config (key, value) VALUES (?, ?) ON CONFLICT(key) "
-                         "DO UPDATE SET value = excluded.value", [key, json.dumps(maker())])
+        self._mark_made()
+        self._put_config(schema.GATE_INDEX, maker())
 
     def index_current(self) -> bool:
         """True if the cards are current and ``gate_terms`` holds the terms of every card
