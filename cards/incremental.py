@@ -33,6 +33,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from cards.gate import MAX_ANSWER_WORDS, GateResult, giveaway, name_words, normal, run
 from cards.generate import candidates as all_candidates
@@ -405,25 +406,26 @@ class _Index:
         self.authored: dict[str, set[str]] | None = None
         self.asked: dict[str, list[tuple[str, str]]] = {}
 
+    def _read(self, memo: dict[str, list[Any]], wanted: set[str], sql: str) -> None:
+        """Fill ``memo`` for the ``wanted`` values it lacks: each row of ``sql`` (its
+        ``IN ({})`` takes them) is a value and what it maps to (one column, or a tuple
+        of several)."""
+        missing = sorted(w for w in wanted if w not in memo)
+        for w in missing:
+            memo[w] = []
+        for row in _chunked_rows(self.conn, sql, missing):
+            memo[row[0]].append(row[1] if len(row) == 2 else tuple(row[1:]))
+
     def keys(self, terms: Iterable[str]) -> set[str]:
         terms = set(terms)
-        wanted = sorted({t for t in terms if t not in self.with_term})
-        for t in wanted:
-            self.with_term[t] = []
-        for term, key in _chunked_rows(
-                self.conn, "SELECT term, key FROM gate_terms WHERE term IN ({})", wanted):
-            self.with_term[term].append(key)
+        self._read(self.with_term, terms, "SELECT term, key FROM gate_terms WHERE term IN ({})")
         return {k for t in terms for k in self.with_term[t]}
 
     def askers(self, questions: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         """``q:`` term -> the cards that ask it, as (key, answer)."""
         questions = set(questions)
-        wanted = sorted({q for q in questions if q not in self.asked})
-        for q in wanted:
-            self.asked[q] = []
-        for term, key, answer in _chunked_rows(
-                self.conn, "SELECT term, key, answer FROM gate_terms WHERE term IN ({})", wanted):
-            self.asked[term].append((key, answer))
+        self._read(self.asked, questions,
+                   "SELECT term, key, answer FROM gate_terms WHERE term IN ({})")
         return {q: self.asked[q] for q in questions}
 
     def members(self, groups: Iterable[str]) -> set[str]:
@@ -444,12 +446,7 @@ class _Index:
 
     def terms(self, keys: Iterable[str]) -> dict[str, list[str]]:
         keys = set(keys)
-        wanted = sorted({k for k in keys if k not in self.terms_of})
-        for k in wanted:
-            self.terms_of[k] = []
-        for key, term in _chunked_rows(
-                self.conn, "SELECT key, term FROM gate_terms WHERE key IN ({})", wanted):
-            self.terms_of[key].append(term)
+        self._read(self.terms_of, keys, "SELECT key, term FROM gate_terms WHERE key IN ({})")
         return {k: self.terms_of[k] for k in keys}
 
     def questions(self) -> dict[str, set[str]]:
