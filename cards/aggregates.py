@@ -369,6 +369,28 @@ class Rewrite:
 
 
 @contextlib.contextmanager
+def held_off(conn: sqlite3.Connection, names: Collection[str]) -> Iterator[None]:
+    """Inside the caller's write transaction: without the schema objects ``names``
+    (indexes, triggers), then each made again from its own SQL, exactly as it was.
+
+    They are made again on the way out, even after an error while the transaction is
+    still open; if SQLite rolled it back already, that brought them back.
+    """
+    saved = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE name IN "
+        "(SELECT value FROM json_each(?)) ORDER BY rowid", [json.dumps(sorted(names))]
+    ).fetchall()
+    for kind, name, _sql in saved:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            for _kind, _name, sql in saved:
+                conn.execute(sql)
+
+
+@contextlib.contextmanager
 def rewriting(conn: sqlite3.Connection) -> Iterator[Rewrite]:
     """Rewrite many rows of ``cards`` and ``reviews`` with their row triggers held off,
     and bring ``card_tags`` and ``review_hours`` up to date in bulk.
@@ -386,18 +408,11 @@ def rewriting(conn: sqlite3.Connection) -> Iterator[Rewrite]:
     within it, so no other connection sees them gone, and a rollback brings
     them back.
     """
-    saved = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-        "(SELECT value FROM json_each(?)) ORDER BY name",
-        [json.dumps(_ROW_TRIGGERS)]).fetchall()
-    for name, _sql in saved:
-        conn.execute(f"DROP TRIGGER {name}")
-    rewrite = Rewrite(conn)
-    try:
-        yield rewrite
-        rewrite.flush()
-    finally:
-        if conn.in_transaction:  # else SQLite rolled back, triggers and all
-            for _name, sql in saved:
-                conn.execute(sql)
-            rewrite.close()
+    with held_off(conn, _ROW_TRIGGERS):
+        rewrite = Rewrite(conn)
+        try:
+            yield rewrite
+            rewrite.flush()
+        finally:
+            if conn.in_transaction:  # else SQLite rolled back, indexes and all
+                rewrite.close()

@@ -22,7 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from cards import schema
-from cards.aggregates import add_card_tags
+from cards.aggregates import add_card_tags, held_off
 from cards.db import BUSY_TIMEOUT_MS, LOCKED, SCHEMA_VERSION, busy, iso, rollback, store_failure
 from cards.errors import RecordInUse, StoreError, UnknownRecord
 from cards.files import file_kind
@@ -91,27 +91,6 @@ BULK_CARDS = 5000
 #: a bulk write of new cards drops and makes again; new cards enter the others at the
 #: end (by position) or at one of a few places (by kind), which is cheap.
 _BULK_DROPPED = ("cards_record", "card_tags_cards", "card_groups_key", "cards_tags_insert")
-
-
-@contextlib.contextmanager
-def _indexes_dropped(conn: sqlite3.Connection) -> Iterator[None]:
-    """Inside the caller's transaction: without the indexes of ``_BULK_DROPPED`` and
-    the trigger that copies a new card's tags (the caller writes those rows itself),
-    then both made again exactly as they were.
-
-    Inserting many rows into an index at random places touches a page of it for
-    each; making the index afterwards sorts once. The trigger's per-row work is
-    done by one statement (``cards.aggregates.add_card_tags``).
-    """
-    marks = ", ".join("?" * len(_BULK_DROPPED))
-    saved = conn.execute(
-        f"SELECT type, name, sql FROM sqlite_master WHERE name IN ({marks}) ORDER BY rowid",
-        _BULK_DROPPED).fetchall()
-    for kind, name, _ in saved:
-        conn.execute(f'DROP {kind.upper()} "{name}"')
-    yield
-    for _, _, sql in saved:
-        conn.execute(sql)
 
 
 class Store:
@@ -510,7 +489,10 @@ class Store:
         del existing, seen, as_json
         last = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM cards").fetchone()[0]
         tag_json: dict[tuple[str, ...], str] = {}  # tag lists repeat; sibling groups rarely
-        with _indexes_dropped(conn) if bulk else contextlib.nullcontext():
+        # the indexes new cards land in at random places, and the trigger that copies a
+        # new card's tags, are made again after the insert (one sort each; the tags'
+        # rows are written by one statement, add_card_tags)
+        with held_off(conn, _BULK_DROPPED) if bulk else contextlib.nullcontext():
             conn.executemany(
                 "INSERT INTO cards (key, kind, record_kind, record_id, template, question, "
                 "answer, answer_hash, siblings, tags, position, created, updated) "
