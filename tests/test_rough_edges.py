@@ -337,6 +337,13 @@ def as_nobody() -> object:
         pytest.skip("root without setpriv: file modes cannot be tested")
     top = Path(tempfile.mkdtemp(prefix="study-perm-"))
     top.chmod(0o777)
+    if prefix:  # the checkout itself must be readable by that user (not in a 0700 folder)
+        probe = subprocess.run([*prefix, sys.executable, "-c", "import study.cli"],
+                               env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+                               capture_output=True, text=True, timeout=60, cwd=top)
+        if "PermissionError" in probe.stderr:
+            shutil.rmtree(top)
+            pytest.skip("user nobody cannot read this checkout: file modes cannot be tested")
 
     def study(db: Path, *args: str, input: str = "") -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "STUDY_DB": str(db), "HOME": str(top),
