@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 #: The number of migrations in ``cards.schema``; written to PRAGMA user_version.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 BUSY_TIMEOUT_MS = 10_000
 
 

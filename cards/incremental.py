@@ -39,7 +39,7 @@ from cards.gate import MAX_ANSWER_WORDS, GateResult, giveaway, name_words, norma
 from cards.generate import candidates as all_candidates
 from cards.records import KINDS
 from cards.registry import CardSpec, Record, Records
-from cards.schema import GATE_ANSWERS
+from cards.schema import GATE_ANSWERS, asked_term
 from cards.store import CHUNK, Store, _chunked, _chunked_rows
 
 #: Give up scoping (make every card) past this many groups.
@@ -121,9 +121,10 @@ def terms(spec: CardSpec, asked: bool = True, answers: bool = True,
           kept: bool = False) -> list[tuple[str, str | None]]:
     """The terms through which a card acts on others, as ``gate_terms`` keeps them:
     ``u:`` its groups (only for a card the gate dropped: ``card_groups`` has those of
-    the cards kept, ``kept``), ``e:`` the entities it answers or mentions, ``q:`` its
-    normalised question (with its answer; only if ``asked``: it passed the giveaway
-    check, so that it takes part in the ambiguity check), ``a:`` its answer as a
+    the cards kept, ``kept``), ``e:`` the entities it answers or mentions, ``q:`` a
+    digest of its normalised question (``asked_term``; with its answer; only if
+    ``asked``: it passed the giveaway check, so that it takes part in the ambiguity
+    check), ``a:`` its answer as a
     text leak (only if ``answers``: some card is written by hand), ``w:`` its
     question if written by hand."""
     out: list[tuple[str, str | None]] = [] if kept else [(f"u:{g}", None)
@@ -133,7 +134,7 @@ def terms(spec: CardSpec, asked: bool = True, answers: bool = True,
     out.extend((f"e:{m}", None) for m in spec.mentions)
     question = _normal_question(spec.question)
     if asked:
-        out.append((f"q:{question}", spec.answer))
+        out.append((asked_term(question), spec.answer))
     answer = leak_answer(spec) if answers else None
     if answer:
         out.append((f"a:{answer}", None))
@@ -354,13 +355,20 @@ def _ambiguity(index: _Index, made: list[CardSpec], before: set[str],
     """The cards outside the groups that ask a question the groups' cards ask (before or
     after the change): those whose fate (dropped as ambiguous or not) the change alters
     must be made again (their keys, second); the others stand in the gate's run as
-    phantoms (first) that only carry their answer."""
+    phantoms (first) that only carry their answer, asking the question of the card
+    made that asks it (the index keeps a digest of it). A question that no card made
+    asks needs no phantom: the phantoms would be checked only against one another,
+    and are taken out of the result."""
     phantoms: list[CardSpec] = []
     joined: set[str] = set()
     new: dict[str, set[str]] = {}
+    text: dict[str, str] = {}  # q: term -> the normalised question
     for s in made:
         if _asked(s):
-            new.setdefault(f"q:{normal(s.question)}", set()).add(normal(s.answer))
+            question = normal(s.question)
+            term = asked_term(question)
+            new.setdefault(term, set()).add(normal(s.answer))
+            text[term] = question
     for q, askers in index.askers(questions).items():
         outside = [(k, a) for k, a in askers if k not in before]
         if not outside:
@@ -370,8 +378,9 @@ def _ambiguity(index: _Index, made: list[CardSpec], before: set[str],
         if (len(theirs | old) > 1) != (len(theirs | new.get(q, set())) > 1):
             joined.update(k for k, _ in outside)
             continue
-        phantoms.extend(CardSpec(f"~{k}", "", "", "", "", q[2:], a, (), (), options=("~",))
-                        for k, a in outside)
+        if q in text:
+            phantoms.extend(CardSpec(f"~{k}", "", "", "", "", text[q], a, (), (),
+                                     options=("~",)) for k, a in outside)
     return phantoms, joined
 
 
@@ -439,8 +448,9 @@ class _Index:
     def groups(self, keys: Iterable[str]) -> set[str]:
         """The record groups of the cards ``keys`` (kept or dropped)."""
         keys = sorted(set(keys))
-        found = {g for g in _chunked(self.conn, "SELECT grp FROM card_groups WHERE key IN ({})",
-                                     keys) if not g.startswith("link:")}
+        found = {g for g in _chunked(self.conn, "SELECT g.value FROM cards c, "
+                                     "json_each(c.siblings) g WHERE c.key IN ({})", keys)
+                 if not g.startswith("link:")}
         return found | {t[2:] for ts in self.terms(keys).values() for t in ts
                         if t.startswith("u:")}
 

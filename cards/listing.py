@@ -114,20 +114,21 @@ def iter_cards(store: Store, search: str | None = None, tag: str | None = None,
     if due_before is not None:
         where.append("c.state != 'new' AND c.due < ?")
         params.append(iso(due_before))
-    # the siblings of each card come with it, so that no row waits for the others
+    # the siblings of each card come with it, so that no row waits for the others (its
+    # groups are those of its siblings column; card_groups gives their cards)
     # Cards are inserted in position order and never deleted, so rowid order is
     # position order, and rows come as they are read (ORDER BY position would
     # sort the whole table before the first row).
     columns = ", ".join(f"c.{c}" for c in _CARD_COLUMNS)
     sql = (f"SELECT {columns}, (SELECT json_group_array(key) FROM (SELECT DISTINCT g2.key AS key "
-           f"FROM card_groups g1 JOIN card_groups g2 ON g2.grp = g1.grp "
+           f"FROM json_each(c.siblings) g1 JOIN card_groups g2 ON g2.grp = g1.value "
            f"JOIN cards s ON s.key = g2.key{alive} "
-           f"WHERE g1.key = c.key AND g2.key != c.key ORDER BY g2.key)) AS sibling_keys, "
+           f"WHERE g2.key != c.key ORDER BY g2.key)) AS sibling_keys, "
            # links: the siblings by a leak's group (cards.gate), across records
            f"(SELECT json_group_array(key) FROM (SELECT DISTINCT g2.key AS key "
-           f"FROM card_groups g1 JOIN card_groups g2 ON g2.grp = g1.grp "
+           f"FROM json_each(c.siblings) g1 JOIN card_groups g2 ON g2.grp = g1.value "
            f"JOIN cards s ON s.key = g2.key{alive} "
-           f"WHERE g1.key = c.key AND g1.grp >= 'link:' AND g1.grp < 'link;' "
+           f"WHERE g1.value >= 'link:' AND g1.value < 'link;' "
            f"AND g2.key != c.key ORDER BY g2.key)) AS link_keys "
            f"FROM cards c WHERE {' AND '.join(where)} ORDER BY c.rowid")
     cursor = store.db.conn.execute(sql, params)

@@ -8,6 +8,7 @@ new one. ``SCHEMA_VERSION`` is the number of migrations; it is also written to
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 from sqlite_utils import Database, Migrations
@@ -328,6 +329,42 @@ def m007_gate_index(db: Database) -> None:
     """)
 
 
+def asked_term(question: str) -> str:
+    """The ``gate_terms`` term of a normalised question that a card asks: ``q:`` and a
+    96-bit digest of it (16 characters, where questions take 60 to 90), written for
+    every card made; equal questions, and only they, get equal terms."""
+    digest = hashlib.blake2b(question.encode(), digest_size=12).digest()
+    return "q:" + base64.urlsafe_b64encode(digest).decode()
+
+
+@migrations()
+def m008_compact_card_index(db: Database) -> None:
+    """Fewer bytes written per card: ``card_groups`` in one tree, questions as digests.
+
+    ``card_groups`` was a rowid table with an index on its primary key and another
+    on its keys: three trees, each holding the card's key. It is now one tree
+    (``WITHOUT ROWID``, keyed by group then card), and a card's groups are read
+    from its own ``siblings`` (the same groups, kept by the same writes). The
+    ``q:`` terms of ``gate_terms`` held a card's whole normalised question; they
+    hold a digest of it now (``asked_term``), converted in place, so a store's
+    gate index stays current.
+    """
+    _run(db, """
+    CREATE TABLE card_groups_new (
+        grp TEXT NOT NULL, key TEXT NOT NULL REFERENCES cards(key) ON DELETE CASCADE,
+        PRIMARY KEY (grp, key)) WITHOUT ROWID;
+    INSERT INTO card_groups_new (grp, key) SELECT grp, key FROM card_groups ORDER BY grp, key;
+    DROP TABLE card_groups;
+    ALTER TABLE card_groups_new RENAME TO card_groups;
+    """)
+    asked = db.execute("SELECT term, key, answer FROM gate_terms "
+                       "WHERE term >= 'q:' AND term < 'q;'").fetchall()
+    db.execute("DELETE FROM gate_terms WHERE term >= 'q:' AND term < 'q;'")
+    db.conn.executemany("INSERT OR IGNORE INTO gate_terms (term, key, answer) VALUES (?, ?, ?)",
+                        sorted((asked_term(t[2:]), k, a) for t, k, a in asked))
+
+
 MIGRATIONS = [m001_initial, m002_fields_v2, m003_review_events, m004_queue_order,
-              m005_history_totals, m006_card_families, m007_gate_index]
+              m005_history_totals, m006_card_families, m007_gate_index,
+              m008_compact_card_index]
 assert len(MIGRATIONS) == SCHEMA_VERSION, "bump cards.db.SCHEMA_VERSION with each migration"

@@ -90,7 +90,7 @@ BULK_CARDS = 5000
 #: The indexes that new cards enter at random places (by record id, by card key), which
 #: a bulk write of new cards drops and makes again; new cards enter the others at the
 #: end (by position) or at one of a few places (by kind), which is cheap.
-_BULK_DROPPED = ("cards_record", "card_tags_cards", "card_groups_key", "cards_tags_insert")
+_BULK_DROPPED = ("cards_record", "card_tags_cards", "cards_tags_insert")
 
 
 class Store:
@@ -508,6 +508,11 @@ class Store:
                 conn.execute("INSERT OR IGNORE INTO card_groups (grp, key) SELECT g.value, "
                              "c.key FROM cards c, json_each(c.siblings) g WHERE c.rowid > ? "
                              "ORDER BY 1, 2", [last])
+        # sibling groups, for burying: a reworded card's are made again (its old ones,
+        # read from its old siblings, go first)
+        conn.executemany("DELETE FROM card_groups WHERE key = ?1 AND grp IN (SELECT value "
+                         "FROM json_each((SELECT siblings FROM cards WHERE key = ?1)))",
+                         [(u[6],) for u in updates])
         # A card whose answer changed since its last review becomes due now. An empty
         # reviewed hash (left by the migration to hashes of facts) takes the new hash.
         conn.executemany(
@@ -519,8 +524,7 @@ class Store:
             "WHERE key = ?7", updates)
         conn.executemany("UPDATE cards SET retired = 1, updated = ?, version = version + 1 "
                          "WHERE key = ?", retire)
-        # sibling groups, for burying: new cards have none yet; reworded ones are redone
-        conn.executemany("DELETE FROM card_groups WHERE key = ?", [(u[6],) for u in updates])
+        # new cards have no sibling groups yet (unless written in bulk above)
         reworded = {u[6] for u in updates}
         conn.executemany("INSERT OR IGNORE INTO card_groups (grp, key) VALUES (?, ?)",
                          ((g, s.key) for s in [*([] if bulk else fresh),

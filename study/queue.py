@@ -299,8 +299,8 @@ class Queue:
         return [row[0] for row in self.conn.execute(
             f"SELECT CASE WHEN {LEARNING_TODAY} THEN 0 WHEN {REVIEW_TODAY} THEN 1 "
             f"WHEN {NEW} THEN 2 END AS class "
-            f"FROM (SELECT s.key FROM card_groups g JOIN card_groups s ON s.grp = g.grp "
-            f"WHERE g.key = :key UNION SELECT :key) AS k "
+            f"FROM (SELECT s.key FROM json_each((SELECT siblings FROM cards WHERE key = :key)) g "
+            f"JOIN card_groups s ON s.grp = g.value UNION SELECT :key) AS k "
             f"CROSS JOIN cards c ON c.key = k.key "  # by key: not a walk of the queue's index
             f"WHERE {self._where('1')} AND class IS NOT NULL", p)]
 

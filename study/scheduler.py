@@ -159,8 +159,9 @@ def answer(conn: sqlite3.Connection, settings: Settings, tz: tzinfo, key: str, v
         if settings.bury_siblings:
             day = study_day(now, tz, settings.rollover_hour)
             buried = [r[0] for r in conn.execute(
-                "SELECT c.key FROM cards c WHERE c.key IN (SELECT s.key FROM card_groups g "
-                "JOIN card_groups s ON s.grp = g.grp WHERE g.key = :key) AND c.key != :key "
+                "SELECT c.key FROM cards c WHERE c.key IN (SELECT s.key FROM json_each((SELECT "
+                "siblings FROM cards WHERE key = :key)) g JOIN card_groups s ON s.grp = g.value) "
+                "AND c.key != :key "
                 "AND +c.retired = 0 AND +c.suspended = 0 "  # '+': look cards up by key
                 "AND (c.buried_until IS NULL OR c.buried_until <= :now) "
                 "AND (c.state = 'new' OR (c.state = 'review' AND c.due < :end)) ORDER BY c.key",

@@ -4,8 +4,11 @@ and of the benchmark's tenures, each imported, then compared with making every c
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
+import shutil
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ from cards.errors import InvalidInput
 from cards.generate import generate_checked
 from cards.incremental import answers_needed, indexed
 from cards.records import Record, normalise
-from cards.schema import GATE_ANSWERS
+from cards.schema import GATE_ANSWERS, asked_term
 from cards.starter import load_starter
 from cards.store import Store
 from tests.helpers import DECK, T0
@@ -40,8 +43,17 @@ class _Rollback(Exception):
 
 
 def rows(store: Store) -> tuple[list[Any], list[Any]]:
+    assert_groups(store)
     return (list(store.db.execute(f"SELECT {COLUMNS} FROM cards ORDER BY key")),
             list(store.db.execute("SELECT term, key, answer FROM gate_terms ORDER BY 1, 2")))
+
+
+def assert_groups(store: Store) -> None:
+    """``card_groups`` holds exactly the groups of each card's ``siblings`` (which the
+    readers by card read instead)."""
+    groups = list(store.db.execute("SELECT grp, key FROM card_groups ORDER BY 1, 2"))
+    assert groups == list(store.db.execute(
+        "SELECT DISTINCT g.value, c.key FROM cards c, json_each(c.siblings) g ORDER BY 1, 2"))
 
 
 def full(store: Store) -> tuple[dict[str, int], tuple[list[Any], list[Any]]]:
@@ -312,3 +324,52 @@ def test_study_add_and_edit_make_only_the_cards_they_reach_and_keep_the_index(
     assert store.index_current()
     counts, expected = full(store)
     assert rows(store) == expected and counts["added"] == counts["changed"] == 0
+
+
+# -- m008: the compact index ---------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_schema_7_store_is_converted_in_place(tmp_path: Path) -> None:
+    """m008: card_groups in one tree with the same rows, the ``q:`` terms as digests,
+    history untouched; imports after it make the cards of a full regeneration."""
+    path = tmp_path / "v7.db"
+    shutil.copyfile(FIXTURES / "store-v7.db", path)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        groups = sorted(conn.execute("SELECT grp, key FROM card_groups"))
+        terms = sorted(conn.execute("SELECT term, key, answer FROM gate_terms"))
+        reviews = conn.execute("SELECT * FROM reviews ORDER BY id").fetchall()
+    assert groups and reviews and any(t.startswith("q:") for t, _, _ in terms)
+    store = Store.open(path)
+    assert sorted(store.db.execute("SELECT grp, key FROM card_groups")) == groups
+    assert sorted(store.db.execute("SELECT term, key, answer FROM gate_terms")) == sorted(
+        (asked_term(t[2:]) if t.startswith("q:") else t, k, a) for t, k, a in terms)
+    assert store.db.execute("SELECT * FROM reviews ORDER BY id").fetchall() == reviews
+    [(name, sql)] = store.db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'card_groups'").fetchall()
+    assert name == "card_groups" and sql.endswith("WITHOUT ROWID")  # no index of its own
+    assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert_groups(store)
+    for n, name in enumerate(["Vladimir Ilyich Lenin", "V. I. Lenin"]):
+        person = next(iter(store.records("person").values()))
+        text = record_toml("person", {**person, "name": name})
+        items, problems = read_text(text, f"edit-{n}.toml")
+        validate(store, items, problems)
+        import_records(store, items, T0 + timedelta(days=10 + n))
+        assert store.index_current()  # the first import made every card, the second not
+        counts, expected = full(store)
+        assert rows(store) == expected and counts["added"] == counts["changed"] == 0
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 5, 6, 7])
+def test_every_older_store_keeps_its_card_groups(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "old.db"
+    shutil.copyfile(FIXTURES / f"store-v{version}.db", path)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        groups = sorted(conn.execute("SELECT grp, key FROM card_groups"))
+    store = Store.open(path)
+    after = sorted(store.db.execute("SELECT grp, key FROM card_groups"))
+    assert after == groups if version >= 6 else len(after) == len(groups)  # m006 renames keys
+    assert_groups(store)
+    store.close()
