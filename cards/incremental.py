@@ -30,6 +30,7 @@ card, as before.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ def leak_answer(spec: CardSpec) -> str | None:
 
 def terms(spec: CardSpec, asked: bool = True, answers: bool = True,
           kept: bool = False) -> list[tuple[str, str | None]]:
-    """The terms through which a card acts on others, as ``gate_terms`` keeps them:
+    """The terms through which a card acts on others, as the gate index keeps them:
     ``u:`` its groups (only for a card the gate dropped: ``card_groups`` has those of
     the cards kept, ``kept``), ``e:`` the entities it answers or mentions, ``q:`` a
     digest of its normalised question (``asked_term``; with its answer; only if
@@ -406,7 +407,8 @@ class Plan:
 
 
 class _Index:
-    """Look-ups in ``gate_terms``, each key's terms read once."""
+    """Look-ups in the gate index (``gate_cards``, ``gate_terms``), each key's terms read
+    once."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -427,14 +429,15 @@ class _Index:
 
     def keys(self, terms: Iterable[str]) -> set[str]:
         terms = set(terms)
-        self._read(self.with_term, terms, "SELECT term, key FROM gate_terms WHERE term IN ({})")
+        self._read(self.with_term, terms, "SELECT t.term, c.key FROM gate_terms t "
+                   "JOIN gate_cards c ON c.id = t.card WHERE t.term IN ({})")
         return {k for t in terms for k in self.with_term[t]}
 
     def askers(self, questions: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         """``q:`` term -> the cards that ask it, as (key, answer)."""
         questions = set(questions)
-        self._read(self.asked, questions,
-                   "SELECT term, key, answer FROM gate_terms WHERE term IN ({})")
+        self._read(self.asked, questions, "SELECT t.term, c.key, c.answer FROM gate_terms t "
+                   "JOIN gate_cards c ON c.id = t.card WHERE t.term IN ({})")
         return {q: self.asked[q] for q in questions}
 
     def members(self, groups: Iterable[str]) -> set[str]:
@@ -456,7 +459,12 @@ class _Index:
 
     def terms(self, keys: Iterable[str]) -> dict[str, list[str]]:
         keys = set(keys)
-        self._read(self.terms_of, keys, "SELECT key, term FROM gate_terms WHERE key IN ({})")
+        missing = sorted(k for k in keys if k not in self.terms_of)
+        for k in missing:
+            self.terms_of[k] = []
+        for key, terms in _chunked_rows(self.conn, "SELECT key, terms FROM gate_cards "
+                                        "WHERE key IN ({})", missing):
+            self.terms_of[key].extend(json.loads(terms))
         return {k: self.terms_of[k] for k in keys}
 
     def questions(self) -> dict[str, set[str]]:
@@ -464,7 +472,8 @@ class _Index:
         if self.authored is None:
             self.authored = {}
             for term, key in self.conn.execute(
-                    "SELECT term, key FROM gate_terms WHERE term >= 'w:' AND term < 'w;'"):
+                    "SELECT t.term, c.key FROM gate_terms t JOIN gate_cards c ON c.id = t.card "
+                    "WHERE t.term >= 'w:' AND t.term < 'w;'"):
                 self.authored[key] = _runs(term[2:])
         return self.authored
 

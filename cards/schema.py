@@ -8,8 +8,11 @@ new one. ``SCHEMA_VERSION`` is the number of migrations; it is also written to
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
+import itertools
+import json
+from collections.abc import Iterator
 
 from sqlite_utils import Database, Migrations
 
@@ -334,20 +337,35 @@ def asked_term(question: str) -> str:
     96-bit digest of it (16 characters, where questions take 60 to 90), written for
     every card made; equal questions, and only they, get equal terms."""
     digest = hashlib.blake2b(question.encode(), digest_size=12).digest()
-    return "q:" + base64.urlsafe_b64encode(digest).decode()
+    return "q:" + binascii.b2a_base64(digest, newline=False).decode()
+
+
+#: The gate index's tables as m008 makes them (``cards.store.Store._index`` writes them).
+GATE_TABLES = """
+    CREATE TABLE gate_cards (id INTEGER PRIMARY KEY, key TEXT NOT NULL, answer TEXT,
+                             terms TEXT NOT NULL);
+    CREATE INDEX gate_cards_key ON gate_cards(key);
+    CREATE TABLE gate_terms (term TEXT NOT NULL, card INTEGER NOT NULL,
+                             PRIMARY KEY (term, card)) WITHOUT ROWID;
+"""
 
 
 @migrations()
 def m008_compact_card_index(db: Database) -> None:
-    """Fewer bytes written per card: ``card_groups`` in one tree, questions as digests.
+    """Fewer bytes written per card: ``card_groups`` in one tree, the gate index by number.
 
     ``card_groups`` was a rowid table with an index on its primary key and another
     on its keys: three trees, each holding the card's key. It is now one tree
     (``WITHOUT ROWID``, keyed by group then card), and a card's groups are read
-    from its own ``siblings`` (the same groups, kept by the same writes). The
-    ``q:`` terms of ``gate_terms`` held a card's whole normalised question; they
-    hold a digest of it now (``asked_term``), converted in place, so a store's
-    gate index stays current.
+    from its own ``siblings`` (the same groups, kept by the same writes).
+
+    ``gate_terms`` (term, key, answer) and its index by key wrote each card's key
+    twice for each of its terms, and each ``q:`` term held the card's whole
+    normalised question. Now ``gate_cards`` has a row per card made, numbered
+    in the order written: its key, the answer that goes with its question (if
+    asked) and its terms (a JSON list); ``gate_terms`` maps each term to those
+    numbers; a ``q:`` term is a digest of the question (``asked_term``). The
+    index is converted in place, so a store's gate index stays current.
     """
     _run(db, """
     CREATE TABLE card_groups_new (
@@ -357,11 +375,26 @@ def m008_compact_card_index(db: Database) -> None:
     DROP TABLE card_groups;
     ALTER TABLE card_groups_new RENAME TO card_groups;
     """)
-    asked = db.execute("SELECT term, key, answer FROM gate_terms "
-                       "WHERE term >= 'q:' AND term < 'q;'").fetchall()
-    db.execute("DELETE FROM gate_terms WHERE term >= 'q:' AND term < 'q;'")
-    db.conn.executemany("INSERT OR IGNORE INTO gate_terms (term, key, answer) VALUES (?, ?, ?)",
-                        sorted((asked_term(t[2:]), k, a) for t, k, a in asked))
+    db.execute("ALTER TABLE gate_terms RENAME TO gate_terms_old")
+    db.execute("DROP INDEX gate_terms_key")
+    _run(db, GATE_TABLES)
+
+    def cards() -> Iterator[tuple[str, str | None, str]]:
+        old = db.execute("SELECT key, term, answer FROM gate_terms_old ORDER BY key, term")
+        for key, rows in itertools.groupby(old, key=lambda r: r[0]):
+            terms, answer = [], None
+            for _, term, given in rows:
+                if term.startswith("q:"):
+                    term, answer = asked_term(term[2:]), given
+                terms.append(term)
+            yield key, answer, json.dumps(terms)
+
+    db.conn.executemany("INSERT INTO gate_cards (key, answer, terms) VALUES (?, ?, ?)", cards())
+    _run(db, """
+    INSERT INTO gate_terms (term, card) SELECT t.value, c.id FROM gate_cards c, json_each(c.terms) t
+        ORDER BY 1, 2;
+    DROP TABLE gate_terms_old;
+    """)
 
 
 MIGRATIONS = [m001_initial, m002_fields_v2, m003_review_events, m004_queue_order,

@@ -445,7 +445,7 @@ class Store:
 
         Args:
             candidates: every card made (those the gate dropped too) with its
-                terms (``cards.incremental.terms``): kept in ``gate_terms`` for
+                terms (``cards.incremental.terms``): kept in the gate index for
                 the next import. Without them the index is marked out of date.
             answers: the candidates' terms include their answers (``a:``).
             scope: record groups (``KIND:ID``): ``specs`` are then the cards of
@@ -541,22 +541,46 @@ class Store:
 
     def _index(self, candidates: Iterable[tuple[str, list[tuple[str, str | None]]]] | None,
                scope: set[str] | None, answers: bool) -> None:
-        """Keep ``gate_terms`` (the terms of every card made) with the cards, or mark it
-        out of date."""
+        """Keep the gate index (the terms of every card made: ``gate_cards``, numbered,
+        and ``gate_terms``, term to number; see ``schema.m008_compact_card_index``) with
+        the cards, or mark it out of date."""
         conn = self.db.conn
         if candidates is None:
             conn.execute("DELETE FROM config WHERE key = ?", [schema.GATE_INDEX])
             return
         if scope is None:
             conn.execute("DELETE FROM gate_terms")
+            conn.execute("DELETE FROM gate_cards")
         else:
             # the cards of the scope: kept ones by their groups, dropped ones by u: terms
-            old = _chunked(conn, "SELECT key FROM gate_terms WHERE term IN ({})",
-                           sorted(f"u:{g}" for g in scope))
-            old += _chunked(conn, "SELECT key FROM card_groups WHERE grp IN ({})", sorted(scope))
-            conn.executemany("DELETE FROM gate_terms WHERE key = ?", [(k,) for k in set(old)])
-        conn.executemany("INSERT OR IGNORE INTO gate_terms (term, key, answer) VALUES (?, ?, ?)",
-                         ((t, key, a) for key, terms in candidates for t, a in terms))
+            ids = set(_chunked(conn, "SELECT card FROM gate_terms WHERE term IN ({})",
+                               sorted(f"u:{g}" for g in scope)))
+            keys = _chunked(conn, "SELECT key FROM card_groups WHERE grp IN ({})", sorted(scope))
+            ids.update(_chunked(conn, "SELECT id FROM gate_cards WHERE key IN ({})",
+                                sorted(set(keys))))
+            gone = list(_chunked_rows(conn, "SELECT id, terms FROM gate_cards WHERE id IN ({})",
+                                      sorted(ids)))
+            conn.executemany("DELETE FROM gate_terms WHERE term = ? AND card = ?",
+                             [(t, i) for i, terms in gone for t in json.loads(terms)])
+            conn.executemany("DELETE FROM gate_cards WHERE id = ?", [(i,) for i, _ in gone])
+        last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM gate_cards").fetchone()[0]
+
+        def rows() -> Iterator[tuple[int, str, str | None, str]]:
+            for i, (key, terms) in enumerate(candidates, last + 1):
+                answer = None  # the answer given with its question (a q: term), if asked
+                for _, given in terms:
+                    if given is not None:
+                        answer = given
+                yield i, key, answer, json_strings(tuple(t for t, _ in terms))
+
+        # the cards' numbers are written in order; their keys (at random places) are
+        # indexed after a full write, and the terms are sorted before they are written
+        with held_off(conn, ["gate_cards_key"]) if scope is None else contextlib.nullcontext():
+            conn.executemany("INSERT INTO gate_cards (id, key, answer, terms) VALUES (?, ?, ?, ?)",
+                             rows())
+        conn.execute("INSERT OR IGNORE INTO gate_terms (term, card) SELECT t.value, c.id "
+                     "FROM gate_cards c, json_each(c.terms) t WHERE c.id > ? ORDER BY 1, 2",
+                     [last])
         if scope is None:
             self._put_config(schema.GATE_ANSWERS, answers)
             self.mark_indexed()
@@ -568,20 +592,20 @@ class Store:
         self._put_config(schema.CARDS_MAKER, maker())
 
     def mark_indexed(self) -> None:
-        """Record that the cards and ``gate_terms`` are those of every record, made by
+        """Record that the cards and the gate index are those of every record, made by
         this code (``sync_cards`` with every card, or an import into an empty store)."""
         self._mark_made()
         self._put_config(schema.GATE_INDEX, maker())
 
     def index_current(self) -> bool:
-        """True if the cards are current and ``gate_terms`` holds the terms of every card
+        """True if the cards are current and the gate index holds the terms of every card
         made with them, or if the store is new (no record, no card): an import may then
         make only the cards its change reaches (``cards.incremental``)."""
         kinds = " OR ".join(f"EXISTS (SELECT 1 FROM {k.plural})" for k in KINDS.values())
         stale, made, index, empty = self.db.execute(
             "SELECT (SELECT value FROM config WHERE key = ?), "
             "(SELECT value FROM config WHERE key = ?), (SELECT value FROM config WHERE key = ?), "
-            f"NOT ({kinds} OR EXISTS (SELECT 1 FROM cards) OR EXISTS (SELECT 1 FROM gate_terms))",
+            f"NOT ({kinds} OR EXISTS (SELECT 1 FROM cards) OR EXISTS (SELECT 1 FROM gate_cards))",
             [schema.STALE_CARDS, schema.CARDS_MAKER, schema.GATE_INDEX]).fetchone()
         if empty:
             return True

@@ -45,15 +45,23 @@ class _Rollback(Exception):
 def rows(store: Store) -> tuple[list[Any], list[Any]]:
     assert_groups(store)
     return (list(store.db.execute(f"SELECT {COLUMNS} FROM cards ORDER BY key")),
-            list(store.db.execute("SELECT term, key, answer FROM gate_terms ORDER BY 1, 2")))
+            list(store.db.execute(GATE_ROWS)))
+
+
+#: The gate index as (term, key, answer given with a q: term)
+GATE_ROWS = ("SELECT t.term, c.key, CASE WHEN t.term >= 'q:' AND t.term < 'q;' THEN c.answer "
+             "END FROM gate_terms t JOIN gate_cards c ON c.id = t.card ORDER BY 1, 2")
 
 
 def assert_groups(store: Store) -> None:
     """``card_groups`` holds exactly the groups of each card's ``siblings`` (which the
-    readers by card read instead)."""
+    readers by card read instead); ``gate_terms`` exactly the terms of ``gate_cards``."""
     groups = list(store.db.execute("SELECT grp, key FROM card_groups ORDER BY 1, 2"))
     assert groups == list(store.db.execute(
         "SELECT DISTINCT g.value, c.key FROM cards c, json_each(c.siblings) g ORDER BY 1, 2"))
+    assert list(store.db.execute("SELECT term, card FROM gate_terms ORDER BY 1, 2")) == list(
+        store.db.execute("SELECT DISTINCT t.value, c.id FROM gate_cards c, json_each(c.terms) t "
+                         "ORDER BY 1, 2"))
 
 
 def full(store: Store) -> tuple[dict[str, int], tuple[list[Any], list[Any]]]:
@@ -332,8 +340,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_a_schema_7_store_is_converted_in_place(tmp_path: Path) -> None:
-    """m008: card_groups in one tree with the same rows, the ``q:`` terms as digests,
-    history untouched; imports after it make the cards of a full regeneration."""
+    """m008: card_groups in one tree with the same rows, the gate index by number with
+    the same terms (``q:`` as digests), history untouched; imports after it make the
+    cards of a full regeneration."""
     path = tmp_path / "v7.db"
     shutil.copyfile(FIXTURES / "store-v7.db", path)
     with contextlib.closing(sqlite3.connect(path)) as conn:
@@ -343,7 +352,7 @@ def test_a_schema_7_store_is_converted_in_place(tmp_path: Path) -> None:
     assert groups and reviews and any(t.startswith("q:") for t, _, _ in terms)
     store = Store.open(path)
     assert sorted(store.db.execute("SELECT grp, key FROM card_groups")) == groups
-    assert sorted(store.db.execute("SELECT term, key, answer FROM gate_terms")) == sorted(
+    assert sorted(store.db.execute(GATE_ROWS)) == sorted(
         (asked_term(t[2:]) if t.startswith("q:") else t, k, a) for t, k, a in terms)
     assert store.db.execute("SELECT * FROM reviews ORDER BY id").fetchall() == reviews
     [(name, sql)] = store.db.execute(
