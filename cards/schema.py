@@ -357,7 +357,11 @@ def m008_compact_card_index(db: Database) -> None:
     ``card_groups`` was a rowid table with an index on its primary key and another
     on its keys: three trees, each holding the card's key. It is now one tree
     (``WITHOUT ROWID``, keyed by group then card), and a card's groups are read
-    from its own ``siblings`` (the same groups, kept by the same writes).
+    from its own ``siblings`` (the same groups, kept by the same writes). It has
+    no foreign key to ``cards`` any more: a copy of the cards' siblings, it costs
+    a look-up in ``cards`` for each row written, and without an index by card a
+    change of a card's key would scan it (cards are never deleted; a migration
+    that renames keys renames them here too, as m006 did).
 
     ``gate_terms`` (term, key, answer) and its index by key wrote each card's key
     twice for each of its terms, and each ``q:`` term held the card's whole
@@ -369,7 +373,7 @@ def m008_compact_card_index(db: Database) -> None:
     """
     _run(db, """
     CREATE TABLE card_groups_new (
-        grp TEXT NOT NULL, key TEXT NOT NULL REFERENCES cards(key) ON DELETE CASCADE,
+        grp TEXT NOT NULL, key TEXT NOT NULL,
         PRIMARY KEY (grp, key)) WITHOUT ROWID;
     INSERT INTO card_groups_new (grp, key) SELECT grp, key FROM card_groups ORDER BY grp, key;
     DROP TABLE card_groups;
