@@ -13,8 +13,8 @@ import that changes a few records, ``plan``:
    inside: the quality gate makes cards act on one another only through
    shared terms (the question asked, for ambiguity; the entities answered and
    mentioned, for links; answers standing in hand-written questions, for text
-   leaks), and ``gate_terms`` keeps every card's terms (those of dropped
-   cards too) from the last generation;
+   leaks), and the gate index (``gate_cards``, ``gate_terms``) keeps every
+   card's terms (those of dropped cards too) from the last generation;
 4. runs the families and the gate over those records and keeps the cards of
    those groups, in the order a full generation gives them.
 
