@@ -19,8 +19,8 @@ import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
 from cards.gate import GateResult
-from cards.generate import no_gc, verdicts
-from cards.incremental import indexed, plan, terms
+from cards.generate import gate_all, no_gc
+from cards.incremental import indexed, plan
 from cards.records import KINDS, Kind, Record, default_tenure_id, normalise
 from cards.registry import Records
 from cards.store import Store
@@ -436,23 +436,14 @@ def _make_all(store: Store, records: Records, writes: list[tuple[str, Record]], 
     """Write ``writes`` and make every card of ``records`` (``dry_run``: only make them),
     streamed through the gate (``cards.stream``): no card is held. What the gate
     reports goes to ``report.gate``."""
-    made = verdicts(records, store.db.conn)
-    try:
-        if dry_run:
-            for _ in made.cards():
-                pass
-        else:
-            if writes:
-                say("Writing the records", 0.8)
-                store.put_many(writes, now)
-            say("Saving the cards", 0.85)
-            answers = made.authored
-            report.cards = store.sync_made(
-                now, ((s, check is None, terms(s, check != "giveaway", answers, check is None))
-                      for s, check in made.cards()), made.kept, answers)
-        report.gate = made.result
-    finally:
-        made.close()
+    if dry_run:
+        report.gate = gate_all(records, store.db.conn)
+        return
+    if writes:
+        say("Writing the records", 0.8)
+        store.put_many(writes, now)
+    say("Saving the cards", 0.85)
+    report.cards, report.gate = store.remake_cards(now, records)
 
 
 class StoredTables:

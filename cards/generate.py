@@ -48,6 +48,18 @@ def verdicts(records: Records, conn: sqlite3.Connection) -> Verdicts:
     return Verdicts(lambda: _each(graph), conn)
 
 
+def gate_all(records: Records, conn: sqlite3.Connection) -> GateResult:
+    """What the gate drops and warns about among every card of ``records`` (its
+    ``cards`` left empty), made as ``verdicts`` makes them."""
+    made = verdicts(records, conn)
+    try:
+        for _ in made.cards():
+            pass
+    finally:
+        made.close()
+    return made.result
+
+
 @contextlib.contextmanager
 def no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: generation makes hundreds of thousands of

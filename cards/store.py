@@ -26,7 +26,8 @@ from cards.aggregates import add_card_tags, held_off
 from cards.db import BUSY_TIMEOUT_MS, LOCKED, SCHEMA_VERSION, busy, iso, rollback, store_failure
 from cards.errors import RecordInUse, StoreError, UnknownRecord
 from cards.files import file_kind
-from cards.generate import CardSpec, Records, generate, maker
+from cards.gate import GateResult
+from cards.generate import CardSpec, Records, generate, maker, verdicts
 from cards.records import KINDS, Kind, Record
 from cards.registry import FAMILIES
 
@@ -433,7 +434,7 @@ class Store:
                         answers=scoped.answers)["retired"]
                     self.mark_indexed()  # still every card of the records, with its terms
                     return retired
-            return self.sync_cards(now)["retired"]
+            return self.remake_cards(now)[0]["retired"]
 
     # -- cards -------------------------------------------------------------
 
@@ -442,9 +443,32 @@ class Store:
         if not self.config().get(schema.STALE_CARDS):
             return False
         with self.transaction():
-            self.sync_cards(now)
-            self.db.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
+            self.remake_cards(now)
         return True
+
+    def remake_cards(self, now: datetime,
+                     records: Records | None = None) -> tuple[dict[str, int], GateResult]:
+        """Make every card of the records again, streamed through the quality gate (no
+        card is held: ``cards.stream``), and keep their terms in ``gate_terms``; call
+        inside ``transaction()``.
+
+        Args:
+            records: every record (else read from the store).
+
+        Returns:
+            The counts of ``sync_cards``, and what the gate dropped and warned about.
+        """
+        from cards.incremental import terms  # (it reads the store: imports this module)
+
+        made = verdicts(records if records is not None else self.all_records(), self.db.conn)
+        try:
+            answers = made.authored
+            counts = self.sync_made(
+                now, ((s, check is None, terms(s, check != "giveaway", answers, check is None))
+                      for s, check in made.cards()), made.kept, answers)
+        finally:
+            made.close()
+        return counts, made.result
 
     def sync_cards(self, now: datetime, records: Records | None = None,
                    specs: list[CardSpec] | None = None, *,
