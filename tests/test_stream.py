@@ -14,7 +14,7 @@ import cards.gate
 import cards.stream
 from bench.cards import records as bench_records
 from bench.common import tenures_toml
-from cards.authoring import import_records, read_text, validate
+from cards.authoring import import_records, load_and_import, read_text, validate
 from cards.gate import GateResult, run
 from cards.generate import Records, candidates, verdicts
 from cards.incremental import answers_needed, indexed
@@ -176,3 +176,16 @@ def test_the_gate_holds_no_card_between_its_passes() -> None:
     made.close()
     assert held > 5000
     assert kept_bytes / held < 300, kept_bytes / held
+
+
+def test_a_large_import_tells_its_progress_as_it_saves_the_cards(tmp_path: Path) -> None:
+    file = tmp_path / "big.toml"
+    file.write_text(tenures_toml(1000))  # more records than an import scopes: every card
+    told: list[tuple[str, float]] = []
+    with Store.open(tmp_path / "s.db") as store:
+        load_and_import(store, [file], T0, progress=lambda what, share: told.append(
+            (what, share)))
+    shares = [share for _, share in told]
+    assert shares == sorted(shares) and shares[-1] == 1.0
+    saving = [share for what, share in told if what == "Saving the cards"]
+    assert len(saving) >= 3 and len(set(saving)) == len(saving)  # the bar moves
