@@ -66,26 +66,24 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
-@functools.lru_cache(maxsize=MEMO)
-def _answer_digest(answer: str) -> bytes:
-    """The digest of an answer's normal form (answers repeat: a person's name)."""
-    return _digest(normal(answer))
-
-
 def _run_digest(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(),
                           signed=True)
 
 
 @functools.lru_cache(maxsize=MEMO)
-def _leak_digest(answer: str) -> int | None:
-    """The digest of the normal form ``gate.text_leaks`` looks for in hand-written
-    questions, or None (an empty answer, a date, more than ``MAX_ANSWER_WORDS``)."""
+def _answer(answer: str) -> tuple[str, frozenset[str], bytes, int | None]:
+    """What the first pass needs of an answer (answers repeat: a person's name): its
+    normal form and name words (for the giveaway check), the digest of its normal form
+    (ambiguity), and the digest ``gate.text_leaks`` looks for in hand-written questions,
+    or None (an empty answer, a date, more than ``MAX_ANSWER_WORDS`` words)."""
     a = normal(answer)
-    if not a or len(a.split()) > MAX_ANSWER_WORDS or all(
-            w.isdigit() for w in name_words(answer)):  # a name, not a date
-        return None
-    return _run_digest(a)
+    named = name_words(answer)
+    leak = None
+    # (a name, not a date: some name word is not all digits)
+    if a and len(a.split()) <= MAX_ANSWER_WORDS and named and not "".join(named).isdigit():
+        leak = _run_digest(a)
+    return a, named, _digest(a), leak
 
 
 def _runs(question: str) -> Iterator[str]:
@@ -130,8 +128,11 @@ class Verdicts:
     def __init__(self, make: Make) -> None:
         self.make = make
         # the scratch tables: a private temporary database (SQLite deletes its file, if
-        # it spilled to one, on close), apart from the store's transaction
+        # it spilled to one, on close), apart from the store's transaction; nothing in
+        # it outlives the import, so it keeps no journal
         self.conn = sqlite3.connect("")
+        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA synchronous = OFF")
         self.total = 0
         self.kept = 0  # cards kept (known after the first pass)
         self.authored = False  # some card is written by hand
@@ -162,9 +163,17 @@ class Verdicts:
         n = -1
         for n, s in enumerate(self.make()):
             q = _normal_question(s.question)
+            a, named, answer_digest, leak = _answer(s.answer)
             why = None
-            if not s.options:
+            if s.options:
+                leak = None  # a choice between answers: never a text leak
+            elif s.shorts:
                 why = giveaway(s.question, s.answer, s.shorts, normal_question=q)
+            else:  # gate.giveaway's checks inline (as gate.run), the message only on failing
+                padded = f" {q} "
+                if (a and f" {a} " in padded) or (named and all(
+                        f" {w} " in padded for w in named)):
+                    why = giveaway(s.question, s.answer, normal_question=q)
             if why is not None:
                 if not s.authored:
                     self._giveaways[n] = Problem(s, "giveaway", why)
@@ -174,25 +183,23 @@ class Verdicts:
             if s.authored:
                 self.authored = True
                 self._hand.append((n, s))
-            asked.append((_digest(q), _answer_digest(s.answer), n))
+            asked.append((_digest(q), answer_digest, n))
             for g in s.siblings:
                 own.append(groups.setdefault(g, len(groups)))
             own_start.append(len(own))
-            named = False
+            referred = False  # a link group may be named after it
             if s.entity:
                 answer_e.append(entities.setdefault(s.entity, len(entities)))
                 answer_n.append(n)
-                named = True
+                referred = True
             for m in s.mentions:
                 mention_e.append(entities.setdefault(m, len(entities)))
                 mention_n.append(n)
-            if not s.options:
-                d = _leak_digest(s.answer)
-                if d is not None:
-                    leak_d.append(d)
-                    leak_n.append(n)
-                    named = True
-            if named or s.authored:
+            if leak is not None:
+                leak_d.append(leak)
+                leak_n.append(n)
+                referred = True
+            if referred or s.authored:
                 keys.append((n, s.key))
             if len(asked) >= _BATCH:
                 self._write(asked, keys)
