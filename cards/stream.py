@@ -142,9 +142,13 @@ class Verdicts:
         self._hand: list[tuple[int, CardSpec]] = []  # hand-written cards, kept
         self._entities: dict[str, int] = {}
         self._groups: dict[str, int] = {}
-        for sql in _SCRATCH:
-            self.conn.execute(sql)
-        self._first_pass()
+        try:
+            for sql in _SCRATCH:
+                self.conn.execute(sql)
+            self._first_pass()
+        except BaseException:  # (an interrupt too): the scratch goes with it
+            self.conn.close()
+            raise
 
     def close(self) -> None:
         """Drop the scratch tables."""
