@@ -18,10 +18,11 @@ import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
 from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
-from cards.gate import GateResult, name_words, normal
-from cards.generate import generate_checked, no_gc
-from cards.incremental import answers_needed, indexed, plan
+from cards.gate import GateResult
+from cards.generate import gate_all, no_gc
+from cards.incremental import indexed, plan
 from cards.records import KINDS, Kind, Record, default_tenure_id, normalise
+from cards.registry import Records
 from cards.store import Store
 from cards.tags import has_tag
 from cards.text import json_text
@@ -285,6 +286,8 @@ class ImportReport:
     removed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     edited: list[tuple[str, str]] = field(default_factory=list)
+    #: what the quality gate dropped and warned about, when every card was made
+    gate: GateResult | None = field(default=None, repr=False)
 
     def summary(self) -> str:
         verb = "would add" if self.dry_run else "added"
@@ -364,7 +367,7 @@ def import_records(store: Store, items: list[Located], now: datetime,
     """
     say = progress or _silent
     report = ImportReport(dry_run=dry_run)
-    say("Comparing with the store", 0.5)
+    say("Comparing with the store", 0.25)
     with store.transaction():
         validate(store, items, [])
         rank = {kind: i for i, kind in enumerate(KINDS)}
@@ -392,46 +395,55 @@ def import_records(store: Store, items: list[Located], now: datetime,
                 report.cards = store.card_counts()
             say("Done", 1.0)
             return report
-        say("Making the cards", 0.7)
+        say("Making the cards", 0.3)
         # only the cards the change can reach, if the store's index of cards allows it
         scoped = (plan(store, writes, olds) if writes and len(writes) <= MAX_SCOPED
                   and store.index_current() else None)
-        if scoped is not None:
-            records, result = scoped.records, scoped.result
-        else:
+        if scoped is None:
             records = {kind: store.records(kind) for kind in KINDS}
             for kind, rec in writes:
                 records[kind][rec["id"]] = rec
-            # the cards as they would be: the card checks and the store use them (made once)
-            result = generate_checked(records)
+            _make_all(store, records, writes, now, dry_run, report, say)
+            result = report.gate
+        else:
+            records, result = scoped.records, scoped.result
         if consistent and writes:
             written = {(loc.kind, loc.record["id"]): loc for loc in ordered}
             errors, report.warnings = consistency(
                 {ref: written[ref] for ref in report.added + report.changed}, records, result)
-            if errors:
+            if errors:  # (the transaction takes back what _make_all wrote)
                 raise InvalidInput(sorted(errors, key=lambda p: (p.file, p.line or 0)))
-        if dry_run:
+        if dry_run or scoped is None:
+            say("Done", 1.0)
             return report
         if writes:
-            say("Writing the records", 0.8)
+            say("Writing the records", 0.5)
             store.put_many(writes, now)
-        say("Saving the cards", 0.85)
-        answers = scoped.answers if scoped is not None else answers_needed(result)
-        index = indexed(result, answers)
-        if scoped is None:
-            # the gate's memos of normalised texts are no use past here: let saving have it
-            normal.cache_clear()
-            name_words.cache_clear()
-        report.cards = store.sync_cards(now, records, result.cards, candidates=index,
-                                        scope=scoped.groups if scoped is not None else None,
-                                        answers=answers)
-        if scoped is not None:
-            # still every card of the records, made by this code, with its terms (in a new
-            # store, the groups were every record's)
-            store.mark_indexed()
+        say("Saving the cards", 0.55)
+        report.cards = store.sync_cards(now, records, scoped.result.cards,
+                                        candidates=indexed(scoped.result, scoped.answers),
+                                        scope=scoped.groups, answers=scoped.answers)
+        # still every card of the records, made by this code, with its terms (in a new
+        # store, the groups were every record's)
+        store.mark_indexed()
         say("Saving", 0.95)
     say("Done", 1.0)
     return report
+
+
+def _make_all(store: Store, records: Records, writes: list[tuple[str, Record]], now: datetime,
+              dry_run: bool, report: ImportReport, say: Progress) -> None:
+    """Write ``writes`` and make every card of ``records`` (``dry_run``: only make them),
+    streamed through the gate (``cards.stream``): no card is held. What the gate
+    reports goes to ``report.gate``."""
+    if dry_run:
+        report.gate = gate_all(records)
+        return
+    if writes:
+        say("Writing the records", 0.5)
+        store.put_many(writes, now)
+    report.cards, report.gate = store.remake_cards(
+        now, records, lambda share: say("Saving the cards", 0.55 + 0.4 * share))
 
 
 class StoredTables:
@@ -507,11 +519,11 @@ def load_and_import(store: Store, paths: Iterable[str | Path], now: datetime,
     # cycles: each full collection would walk them all again (a fifth of the time).
     with no_gc():
         for i, path in enumerate(paths):
-            say(f"Reading {Path(path).name}", 0.4 * i / len(paths))
+            say(f"Reading {Path(path).name}", 0.2 * i / len(paths))
             found, trouble = read_files([path], known)
             items += found
             problems += trouble
-        say("Checking the records", 0.4)
+        say("Checking the records", 0.2)
         if problems:
             validate(store, items, problems)  # else import_records checks the references
         return import_records(store, items, now, dry_run, progress=say, known=known)
