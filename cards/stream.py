@@ -54,6 +54,11 @@ Make = Callable[[], Iterable[CardSpec]]
 #: Questions do not repeat: normalised without the memo (as ``gate.run`` does).
 _normal_question = normal.__wrapped__
 
+#: The arrays' numbers (cards, entities, groups): 32 bits, signed (link codes are
+#: negative for an entity), half the memory of Python's 64-bit ints.
+_INT = "i"
+_SIZE = array(_INT).itemsize
+
 #: Rows written to the scratch tables at a time.
 _BATCH = 8192
 
@@ -103,14 +108,14 @@ def _counting_sort(keys: array[int], values: array[int], size: int,
     """``values`` grouped by ``keys`` (each below ``size``), keeping their order within
     a key: (the start of each key's run, with the end last; the values). Values in
     ``skip`` are left out."""
-    start = array("q", bytes(8 * (size + 1)))
+    start = array(_INT, bytes(_SIZE * (size + 1)))
     for k, v in zip(keys, values, strict=True):
         if not skip or v not in skip:
             start[k + 1] += 1
     for k in range(size):
         start[k + 1] += start[k]
-    fill = array("q", start)
-    out = array("q", bytes(8 * start[size]))
+    fill = array(_INT, start)
+    out = array(_INT, bytes(_SIZE * start[size]))
     for k, v in zip(keys, values, strict=True):
         if not skip or v not in skip:
             out[fill[k]] = v
@@ -158,10 +163,10 @@ class Verdicts:
 
     def _first_pass(self) -> None:
         entities, groups = self._entities, self._groups
-        own_start, own = array("q", [0]), array("q")
-        answer_e, answer_n = array("q"), array("q")
-        mention_e, mention_n = array("q"), array("q")
-        leak_d, leak_n = array("q"), array("q")
+        own_start, own = array(_INT, [0]), array(_INT)
+        answer_e, answer_n = array(_INT), array(_INT)
+        mention_e, mention_n = array(_INT), array(_INT)
+        leak_d, leak_n = array("q"), array(_INT)
         asked: list[tuple[bytes, bytes, int]] = []
         keys: list[tuple[int, str]] = []
         n = -1
@@ -220,7 +225,7 @@ class Verdicts:
         self.kept = self.total - len(self._giveaways) - len(skip)
         self._own_start, self._own = own_start, own
         # links, as gate.link makes them: (card, group) numbers in the order added
-        link_n, link_code = array("q"), array("q")
+        link_n, link_code = array(_INT), array(_INT)
         self._link_entities(answer_e, answer_n, mention_e, mention_n, skip, link_n, link_code)
         del answer_e, answer_n, mention_e, mention_n
         self._pairs: list[tuple[int, int]] = []
