@@ -8,7 +8,7 @@ nothing is written unless the whole input is valid.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -162,6 +162,53 @@ def _top_line(text: str, key: str) -> int | None:
 Known = Callable[[str, dict[str, Any]], "Record | None"]
 
 
+#: A file longer than this many characters is parsed in pieces of about this size, each
+#: of whole ``[[kind]]`` tables (see ``_pieces``): the raw tables of one piece at a time
+#: are held while normalised copies are made, not the whole file's.
+PIECE_CHARS = 1 << 18
+
+_TABLE_LINE = re.compile(r"^[ \t]*\[", re.M)
+#: a line that opens anything but a ``[[kind]]`` table (``[table]``, ``[[a.b]]``, ...)
+_OTHER_TABLE = re.compile(r"^[ \t]*\[(?!\[[ \t]*[A-Za-z0-9_-]+[ \t]*\]\])", re.M)
+_BLANK_OR_COMMENTS = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*(?:#[^\n]*)?")
+
+
+def _pieces(text: str) -> list[tuple[int, int]] | None:
+    """Where to cut a long file into pieces whose tables, parsed piece by piece, are the
+    whole file's; None to parse it whole.
+
+    A file is cut only when every line that opens a table is a ``[[kind]]`` header and
+    nothing but comments comes before the first: each table then stands on its own (no
+    header can reopen or extend an earlier one), and pieces cut at such headers parse to
+    the same tables, in the same order, as the whole. A cut inside a multi-line string
+    or array (a line that looks like a header there) leaves the piece before it
+    unterminated: parsing it fails, and the caller parses the whole file instead.
+    """
+    if len(text) <= PIECE_CHARS or _OTHER_TABLE.search(text):
+        return None
+    first = _TABLE_LINE.search(text)
+    if first is None or not _BLANK_OR_COMMENTS.fullmatch(text, 0, first.start()):
+        return None
+    cuts = [first.start()]
+    while (cut := _TABLE_LINE.search(text, cuts[-1] + PIECE_CHARS)) is not None:
+        cuts.append(cut.start())
+    cuts.append(len(text))
+    return list(zip(cuts, cuts[1:], strict=False))
+
+
+class _Whole(Exception):
+    """A piece of a file did not parse: parse the whole file (for its error, or its
+    tables if the cut fell inside a string)."""
+
+
+def _parsed(text: str, pieces: list[tuple[int, int]]) -> Iterator[dict[str, Any]]:
+    for start, end in pieces:
+        try:
+            yield tomllib.loads(text[start:end])
+        except (tomllib.TOMLDecodeError, RecursionError):
+            raise _Whole from None
+
+
 def read_text(text: str, name: str,
               known: Known | None = None) -> tuple[list[Located], list[Problem]]:
     """Parse one authoring file's text into located, normalised records.
@@ -170,6 +217,13 @@ def read_text(text: str, name: str,
         known: finds the stored record a table equals, which is then taken as it is.
     """
     text = text.removeprefix("\ufeff")  # a byte order mark is not content
+    lines = Lines(text)
+    pieces = _pieces(text)
+    if pieces is not None:
+        try:
+            return _read_tables(_parsed(text, pieces), name, lines, known)
+        except _Whole:
+            pass
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -185,35 +239,63 @@ def read_text(text: str, name: str,
         return [], [Problem(name, None, None, None, None,
                             f"malformed TOML: {err}; expected records, each a [[kind]] "
                             f"table of plain fields")]
-    lines = Lines(text)
-    found: list[Located] = []
-    problems: list[Problem] = []
-    for key, value in data.items():
-        kind = KINDS.get(key)
-        if kind is None or not isinstance(value, list):
-            expected = ", ".join(f"[[{k}]]" for k in KINDS)
-            problems.append(Problem(name, lines.top(key), None, None, key,
-                                    f"unknown table, expected one of {expected}"))
-            continue
-        for index, raw in enumerate(value):
-            if not isinstance(raw, dict):
-                problems.append(Problem(name, lines.of(key, index)[0], key, None, None,
-                                        "expected a table"))
-                continue
-            same = known(key, raw) if known is not None else None
-            if same is not None:
-                found.append(Located(key, same, name, lines, index))
-                continue
-            rec, issues = normalise(kind, raw)
-            if "id" not in rec and isinstance(raw.get("id"), str):
-                rec["id"] = raw["id"]
-            loc = Located(key, rec, name, lines, index)
-            problems.extend(loc.problem(f, m) for f, m in issues)
-            if not issues:
-                found.append(loc)
-            elif "id" in rec:
-                found.append(loc)  # still counts for duplicate and reference checks
-    return found, problems
+    return _read_tables(iter([data]), name, lines, known)
+
+
+def _read_tables(parts: Iterator[dict[str, Any]], name: str, lines: Lines,
+                 known: Known | None) -> tuple[list[Located], list[Problem]]:
+    """The records of a file parsed in ``parts`` (its tables in order), as if parsed
+    whole: by kind, in the order the kinds first appear. Each raw table is let go once
+    normalised."""
+    by_key: dict[str, tuple[list[Located], list[Problem]]] = {}
+    counts: dict[str, int] = {}
+    for data in parts:
+        for key, value in data.items():
+            kind = KINDS.get(key)
+            if key not in by_key:
+                by_key[key] = ([], [])
+                if kind is None or not isinstance(value, list):
+                    expected = ", ".join(f"[[{k}]]" for k in KINDS)
+                    by_key[key][1].append(Problem(name, lines.top(key), None, None, key,
+                                                  f"unknown table, expected one of {expected}"))
+            if kind is None or not isinstance(value, list):
+                continue  # reported where it first appeared
+            found, problems = by_key[key]
+            start = counts.get(key, 0)
+            counts[key] = start + len(value)
+            for i, raw in enumerate(value):
+                value[i] = None
+                _read_table(kind, raw, start + i, name, lines, known, found, problems)
+    every: list[Located] = []
+    trouble: list[Problem] = []
+    for f, p in by_key.values():
+        every += f
+        trouble += p
+    return every, trouble
+
+
+def _read_table(kind: Kind, raw: Any, index: int, name: str, lines: Lines,
+                known: Known | None, found: list[Located], problems: list[Problem]) -> None:
+    """Normalise the ``index``-th ``[[kind]]`` table of a file into ``found`` and
+    ``problems``."""
+    key = kind.name
+    if not isinstance(raw, dict):
+        problems.append(Problem(name, lines.of(key, index)[0], key, None, None,
+                                "expected a table"))
+        return
+    same = known(key, raw) if known is not None else None
+    if same is not None:
+        found.append(Located(key, same, name, lines, index))
+        return
+    rec, issues = normalise(kind, raw)
+    if "id" not in rec and isinstance(raw.get("id"), str):
+        rec["id"] = raw["id"]
+    loc = Located(key, rec, name, lines, index)
+    problems.extend(loc.problem(f, m) for f, m in issues)
+    if not issues:
+        found.append(loc)
+    elif "id" in rec:
+        found.append(loc)  # still counts for duplicate and reference checks
 
 
 def read_files(paths: Iterable[str | Path],
