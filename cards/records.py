@@ -53,12 +53,16 @@ def _describe(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def normalise(kind: Kind, raw: dict[str, Any]) -> tuple[Record, list[tuple[str, str]]]:
+def normalise(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None = None
+              ) -> tuple[Record, list[tuple[str, str]]]:
     """Check the fields of one record on its own (references are checked later).
 
     Args:
         kind: the kind of record.
         raw: the fields as read from TOML or the command line.
+        strings: ids, references and tags already read, each kept once: the
+            records of a large file then share them (a reference is the very
+            string of the id it names) instead of each holding a copy.
 
     Returns:
         The normalised record (dates as ``YYYY[-MM[-DD]]`` strings, absent
@@ -92,6 +96,8 @@ def normalise(kind: Kind, raw: dict[str, Any]) -> tuple[Record, list[tuple[str, 
             if f.type == "ref" and not SLUG.fullmatch(value):
                 problems.append((f.name, f"{value!r} is not an id, {SLUG_EXPECTED}"))
                 continue
+            if strings is not None and (f.type == "ref" or f.name == "id"):
+                value = strings.setdefault(value, value)
             if not value:
                 if f.required:
                     problems.append((f.name, "is empty, this field is required"))
@@ -111,6 +117,8 @@ def normalise(kind: Kind, raw: dict[str, Any]) -> tuple[Record, list[tuple[str, 
                     problems.append((f.name, f"{bad[0]!r} is not an id, {SLUG_EXPECTED}"))
                     continue
             if f.name == "tags" or f.type == "refs":
+                if strings is not None:
+                    value = [strings.setdefault(v, v) for v in value]
                 value = list(dict.fromkeys(value))  # each tag, person or organ once
             if not value:
                 continue
