@@ -68,6 +68,16 @@ def normalise(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None = 
         The normalised record (dates as ``YYYY[-MM[-DD]]`` strings, absent
         fields left out) and a list of ``(field, message)`` problems.
     """
+    if kind is KINDS.get(kind.name):
+        valid = _valid(kind, raw, strings)
+        if valid is not None:
+            return valid, []
+    return _checked(kind, raw, strings)
+
+
+def _checked(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None
+             ) -> tuple[Record, list[tuple[str, str]]]:
+    """``normalise``, field by field in the documented order."""
     problems: list[tuple[str, str]] = []
     rec: Record = {}
     known = _KNOWN.get(kind.name)
@@ -146,6 +156,73 @@ def normalise(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None = 
     if kind.name == "tenure" and "id" not in rec and {"person", "office", "start"} <= rec.keys():
         rec = {"id": default_tenure_id(rec["person"], rec["office"], rec["start"]), **rec}
     return rec, problems
+
+
+#: For each kind, its fields by name: their rank in the documented order, their type,
+#: whether ``normalise`` keeps each value of their list once (tags and refs), and the
+#: name itself (a record's keys are the registry's strings, not a copy per record)
+_ORDER = {name: {f.name: (i, f.type, f.name == "tags" or f.type == "refs", f.name)
+                 for i, f in enumerate(k.all_fields)} for name, k in KINDS.items()}
+_REQUIRED = {name: tuple(f.name for f in k.all_fields
+                         if f.required and not (name == "tenure" and f.name == "id"))
+             for name, k in KINDS.items()}
+
+
+def _valid(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None) -> Record | None:
+    """``normalise``'s record for a valid ``raw`` whose fields come in their documented
+    order (a file written by ``study dump`` or a program): one pass over the fields it
+    has. None for anything else (a problem, an empty value, another order): ``normalise``
+    then checks it field by field, for its problems in their order."""
+    order = _ORDER[kind.name]
+    rec: Record = {}
+    last = -1
+    for key, value in raw.items():
+        spec = order.get(key)
+        if spec is None or spec[0] < last:
+            return None
+        last, ftype, once, name = spec
+        if ftype in ("text", "ref"):
+            if type(value) is not str:
+                return None
+            value = value.strip()
+            if not value or control_character(value):
+                return None
+            if ftype == "ref" or name == "id":
+                if ftype == "ref" and not SLUG.fullmatch(value):
+                    return None
+                if strings is not None:
+                    value = strings.setdefault(value, value)
+        elif ftype in ("texts", "refs"):
+            if type(value) is not list or not value:
+                return None
+            items = []
+            for v in value:
+                if type(v) is not str:
+                    return None
+                v = v.strip()
+                if not v or control_character(v) or (ftype == "refs" and not SLUG.fullmatch(v)):
+                    return None
+                items.append(strings.setdefault(v, v) if once and strings is not None else v)
+            value = list(dict.fromkeys(items)) if once else items
+        elif ftype == "date":
+            if type(value) is not str:
+                return None
+            try:
+                value = PartialDate.parse(value).iso()
+            except DateError:
+                return None
+        elif ftype != "bool" or value is not True:
+            return None
+        rec[name] = value
+    if any(name not in rec for name in _REQUIRED[kind.name]):
+        return None
+    if "id" in rec and not SLUG.fullmatch(rec["id"]):
+        return None
+    if _check_dates(kind, rec):
+        return None
+    if kind.name == "tenure" and "id" not in rec:
+        rec = {"id": default_tenure_id(rec["person"], rec["office"], rec["start"]), **rec}
+    return rec
 
 
 def _before(a: str, b: str) -> bool:
