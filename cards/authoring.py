@@ -563,6 +563,8 @@ class StoredTables:
             if self.asked[kind] <= self.LOOK_UPS:
                 return None
             have = self.by_kind[kind] = self.store.records(kind)
+        if not have:
+            return None  # none stored (a first import)
         rid = raw.get("id")
         if rid is None and kind == "tenure":
             person, office, start = raw.get("person"), raw.get("office"), raw.get("start")

@@ -163,8 +163,8 @@ def _checked(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None
 #: name itself (a record's keys are the registry's strings, not a copy per record)
 _ORDER = {name: {f.name: (i, f.type, f.name == "tags" or f.type == "refs", f.name)
                  for i, f in enumerate(k.all_fields)} for name, k in KINDS.items()}
-_REQUIRED = {name: tuple(f.name for f in k.all_fields
-                         if f.required and not (name == "tenure" and f.name == "id"))
+_REQUIRED = {name: frozenset(f.name for f in k.all_fields
+                             if f.required and not (name == "tenure" and f.name == "id"))
              for name, k in KINDS.items()}
 
 
@@ -214,7 +214,7 @@ def _valid(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None) -> R
         elif ftype != "bool" or value is not True:
             return None
         rec[name] = value
-    if any(name not in rec for name in _REQUIRED[kind.name]):
+    if not _REQUIRED[kind.name] <= rec.keys():
         return None
     if "id" in rec and not SLUG.fullmatch(rec["id"]):
         return None
