@@ -19,10 +19,11 @@ import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
 from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
-from cards.gate import GateResult, name_words, normal
-from cards.generate import generate_checked, no_gc
-from cards.incremental import answers_needed, indexed, plan
+from cards.gate import GateResult
+from cards.generate import gate_all, no_gc
+from cards.incremental import indexed, plan
 from cards.records import KINDS, Kind, Record, default_tenure_id, normalise
+from cards.registry import Records
 from cards.store import Store
 from cards.tags import has_tag
 from cards.text import json_text
@@ -395,6 +396,8 @@ class ImportReport:
     removed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     edited: list[tuple[str, str]] = field(default_factory=list)
+    #: what the quality gate dropped and warned about, when every card was made
+    gate: GateResult | None = field(default=None, repr=False)
 
     def summary(self) -> str:
         verb = "would add" if self.dry_run else "added"
@@ -506,42 +509,51 @@ def import_records(store: Store, items: list[Located], now: datetime,
         # only the cards the change can reach, if the store's index of cards allows it
         scoped = (plan(store, writes, olds) if writes and len(writes) <= MAX_SCOPED
                   and store.index_current() else None)
-        if scoped is not None:
-            records, result = scoped.records, scoped.result
-        else:
+        if scoped is None:
             records = {kind: store.records(kind) for kind in KINDS}
             for kind, rec in writes:
                 records[kind][rec["id"]] = rec
-            # the cards as they would be: the card checks and the store use them (made once)
-            result = generate_checked(records)
+            _make_all(store, records, writes, now, dry_run, report, say)
+            result = report.gate
+        else:
+            records, result = scoped.records, scoped.result
         if consistent and writes:
             written = {(loc.kind, loc.record["id"]): loc for loc in ordered}
             errors, report.warnings = consistency(
                 {ref: written[ref] for ref in report.added + report.changed}, records, result)
-            if errors:
+            if errors:  # (the transaction takes back what _make_all wrote)
                 raise InvalidInput(sorted(errors, key=lambda p: (p.file, p.line or 0)))
-        if dry_run:
+        if dry_run or scoped is None:
+            say("Done", 1.0)
             return report
         if writes:
             say("Writing the records", 0.8)
             store.put_many(writes, now)
         say("Saving the cards", 0.85)
-        answers = scoped.answers if scoped is not None else answers_needed(result)
-        index = indexed(result, answers)
-        if scoped is None:
-            # the gate's memos of normalised texts are no use past here: let saving have it
-            normal.cache_clear()
-            name_words.cache_clear()
-        report.cards = store.sync_cards(now, records, result.cards, candidates=index,
-                                        scope=scoped.groups if scoped is not None else None,
-                                        answers=answers)
-        if scoped is not None:
-            # still every card of the records, made by this code, with its terms (in a new
-            # store, the groups were every record's)
-            store.mark_indexed()
+        report.cards = store.sync_cards(now, records, scoped.result.cards,
+                                        candidates=indexed(scoped.result, scoped.answers),
+                                        scope=scoped.groups, answers=scoped.answers)
+        # still every card of the records, made by this code, with its terms (in a new
+        # store, the groups were every record's)
+        store.mark_indexed()
         say("Saving", 0.95)
     say("Done", 1.0)
     return report
+
+
+def _make_all(store: Store, records: Records, writes: list[tuple[str, Record]], now: datetime,
+              dry_run: bool, report: ImportReport, say: Progress) -> None:
+    """Write ``writes`` and make every card of ``records`` (``dry_run``: only make them),
+    streamed through the gate (``cards.stream``): no card is held. What the gate
+    reports goes to ``report.gate``."""
+    if dry_run:
+        report.gate = gate_all(records, store.db.conn)
+        return
+    if writes:
+        say("Writing the records", 0.8)
+        store.put_many(writes, now)
+    say("Saving the cards", 0.85)
+    report.cards, report.gate = store.remake_cards(now, records)
 
 
 class StoredTables:

@@ -136,27 +136,35 @@ def run(specs: Iterable[CardSpec]) -> GateResult:
     bad: set[str] = set()
     # in the order the questions were first asked
     for q in [q for q in first_asked if q in asked_again] if asked_again else ():
-        by_answer: dict[str, list[CardSpec]] = {}
-        for s in asked_again[q]:
-            by_answer.setdefault(normal(s.answer), []).append(s)
-        if len(by_answer) < 2:
-            continue
-        # one answer of each kind, to name in the message (made once per question)
-        firsts = sorted((group[0].answer, a) for a, group in by_answer.items())
-        for norm, group in by_answer.items():
-            others = [text for text, a in firsts if a != norm]
-            message = (f"the same question has another answer: {others[0]!r}"
-                       + (f" (and {len(others) - 1} more)" if len(others) > 1 else ""))
-            for s in group:
-                if s.authored:
-                    warnings.append(Problem(s, "ambiguous", message))
-                else:
-                    bad.add(s.key)
-                    dropped.append(Problem(s, "ambiguous", message))
+        for p in ambiguous(asked_again[q]):
+            if p.card.authored:
+                warnings.append(p)
+            else:
+                bad.add(p.card.key)
+                dropped.append(p)
     if bad:
         kept = [s for s in kept if s.key not in bad]
     linked, links = link(kept, text_leaks(kept))
     return GateResult(linked, dropped=dropped, warnings=warnings, links=links)
+
+
+def ambiguous(askers: list[CardSpec]) -> list[Problem]:
+    """The cards that ask one question, if they expect different answers: each with a
+    message naming another answer (in the order asked); else none."""
+    by_answer: dict[str, list[CardSpec]] = {}
+    for s in askers:
+        by_answer.setdefault(normal(s.answer), []).append(s)
+    if len(by_answer) < 2:
+        return []
+    # one answer of each kind, to name in the message (made once per question)
+    firsts = sorted((group[0].answer, a) for a, group in by_answer.items())
+    out: list[Problem] = []
+    for norm, group in by_answer.items():
+        others = [text for text, a in firsts if a != norm]
+        message = (f"the same question has another answer: {others[0]!r}"
+                   + (f" (and {len(others) - 1} more)" if len(others) > 1 else ""))
+        out.extend(Problem(s, "ambiguous", message) for s in group)
+    return out
 
 
 #: Above this many (question, answer) pairs for one entity, its cards share one group.

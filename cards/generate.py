@@ -15,6 +15,7 @@ import contextlib
 import functools
 import gc
 import hashlib
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,17 +26,38 @@ from cards.registry import CardSpec as CardSpec
 from cards.registry import Records as Records
 from cards.registry import answer_hash as answer_hash
 from cards.registry import facts_hash as facts_hash
+from cards.stream import Verdicts
 
 load()
 
 
 def candidates(records: Records) -> list[CardSpec]:
     """Every card the families make, before the quality gate."""
-    graph = Graph(records)
-    out: list[CardSpec] = []
+    return list(_each(Graph(records)))
+
+
+def _each(graph: Graph) -> Iterator[CardSpec]:
     for family in FAMILIES.values():
-        out.extend(family.cards(graph))
-    return out
+        yield from family.cards(graph)
+
+
+def verdicts(records: Records, conn: sqlite3.Connection) -> Verdicts:
+    """The gate's verdicts on every card of ``records``, made in two passes that do not
+    hold them (``cards.stream``; its scratch tables use ``conn``)."""
+    graph = Graph(records)
+    return Verdicts(lambda: _each(graph), conn)
+
+
+def gate_all(records: Records, conn: sqlite3.Connection) -> GateResult:
+    """What the gate drops and warns about among every card of ``records`` (its
+    ``cards`` left empty), made as ``verdicts`` makes them."""
+    made = verdicts(records, conn)
+    try:
+        for _ in made.cards():
+            pass
+    finally:
+        made.close()
+    return made.result
 
 
 @contextlib.contextmanager

@@ -177,6 +177,10 @@ def _runs(question: str) -> set[str]:
 _normal_question = normal.__wrapped__
 
 
+#: New records sort after the stored ones (by rowid), in the order written.
+_NEW = 1 << 62
+
+
 class Neighbourhood:
     """Records loaded from the store on demand, with the import's new values in place.
 
@@ -189,7 +193,7 @@ class Neighbourhood:
         self.conn: sqlite3.Connection = store.db.conn
         self.written: dict[Ref, Record] = {(k, r["id"]): r for k, r in written}
         self.order: dict[Ref, int] = {ref: i for i, ref in enumerate(self.written)}
-        self.loaded: dict[str, dict[str, tuple[float, Record]]] = {k: {} for k in KINDS}
+        self.loaded: dict[str, dict[str, tuple[int, Record]]] = {k: {} for k in KINDS}
         self.absent: set[Ref] = set()
         self.every_event = False  # every event is loaded, with what heads cards need
 
@@ -210,7 +214,8 @@ class Neighbourhood:
                 if rid in stored:
                     have[rid] = (rowids[rid], new if new is not None else stored[rid])
                 elif new is not None:
-                    have[rid] = (1e18 + self.order[(kind, rid)], new)
+                    # after every stored record (an int: 1e18 + i would round to 1e18)
+                    have[rid] = (_NEW + self.order[(kind, rid)], new)
                 else:
                     self.absent.add((kind, rid))
         return {i: have[i][1] for i in ids if i in have}

@@ -26,7 +26,8 @@ from cards.aggregates import add_card_tags, held_off
 from cards.db import BUSY_TIMEOUT_MS, LOCKED, SCHEMA_VERSION, busy, iso, rollback, store_failure
 from cards.errors import RecordInUse, StoreError, UnknownRecord
 from cards.files import file_kind
-from cards.generate import CardSpec, Records, generate, maker
+from cards.gate import GateResult
+from cards.generate import CardSpec, Records, generate, maker, verdicts
 from cards.records import KINDS, Kind, Record
 from cards.registry import FAMILIES
 
@@ -91,6 +92,19 @@ BULK_CARDS = 5000
 #: a bulk write of new cards drops and makes again; new cards enter the others at the
 #: end (by position) or at one of a few places (by kind), which is cheap.
 _BULK_DROPPED = ("cards_record", "card_tags_cards", "card_groups_key", "cards_tags_insert")
+
+#: New cards (and their terms) are written this many at a time.
+WRITE_BATCH = 2000
+
+#: The columns of a stored card that making it again compares (the key first).
+_COMPARED = "key, question, answer, answer_hash, siblings, tags, retired"
+
+_INSERT_CARD = ("INSERT INTO cards (key, kind, record_kind, record_id, template, question, "
+                "answer, answer_hash, siblings, tags, position, created, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+#: A card's terms in ``gate_terms`` (``cards.incremental.terms``): (term, answer).
+Terms = Iterable[tuple[str, "str | None"]]
 
 
 class Store:
@@ -420,7 +434,7 @@ class Store:
                         answers=scoped.answers)["retired"]
                     self.mark_indexed()  # still every card of the records, with its terms
                     return retired
-            return self.sync_cards(now)["retired"]
+            return self.remake_cards(now)[0]["retired"]
 
     # -- cards -------------------------------------------------------------
 
@@ -429,9 +443,32 @@ class Store:
         if not self.config().get(schema.STALE_CARDS):
             return False
         with self.transaction():
-            self.sync_cards(now)
-            self.db.execute("DELETE FROM config WHERE key = ?", [schema.STALE_CARDS])
+            self.remake_cards(now)
         return True
+
+    def remake_cards(self, now: datetime,
+                     records: Records | None = None) -> tuple[dict[str, int], GateResult]:
+        """Make every card of the records again, streamed through the quality gate (no
+        card is held: ``cards.stream``), and keep their terms in ``gate_terms``; call
+        inside ``transaction()``.
+
+        Args:
+            records: every record (else read from the store).
+
+        Returns:
+            The counts of ``sync_cards``, and what the gate dropped and warned about.
+        """
+        from cards.incremental import terms  # (it reads the store: imports this module)
+
+        made = verdicts(records if records is not None else self.all_records(), self.db.conn)
+        try:
+            answers = made.authored
+            counts = self.sync_made(
+                now, ((s, check is None, terms(s, check != "giveaway", answers, check is None))
+                      for s, check in made.cards()), made.kept, answers)
+        finally:
+            made.close()
+        return counts, made.result
 
     def sync_cards(self, now: datetime, records: Records | None = None,
                    specs: list[CardSpec] | None = None, *,
@@ -455,11 +492,10 @@ class Store:
         Returns:
             Counts of cards ``added``, ``changed``, ``retired`` and ``total``.
         """
-        stamp = iso(now)
         if specs is None:
             specs = generate(records if records is not None else self.all_records())
         conn = self.db.conn
-        columns = "key, question, answer, answer_hash, siblings, tags, retired"
+        columns = _COMPARED
         if scope is None:
             existing = {r[0]: r[1:] for r in conn.execute(f"SELECT {columns} FROM cards")}
         else:  # the stored cards of the scope's groups, and any with the keys made
@@ -468,39 +504,101 @@ class Store:
             keys.update(s.key for s in specs)
             existing = {r[0]: r[1:] for r in _chunked_rows(
                 conn, f"SELECT {columns} FROM cards WHERE key IN ({{}})", sorted(keys))}
+        bulk = scope is None and len(specs) >= BULK_CARDS + len(existing) and len(specs) > 2 * len(
+            existing)
+        added, total, changed, retired = self._write_cards(
+            now, ((s, True, ()) for s in specs), existing, bulk)
+        self._index(candidates, scope, answers)
+        if scope is not None:
+            total = conn.execute("SELECT COUNT(*) FROM cards WHERE retired = 0").fetchone()[0]
+        else:
+            self._mark_made()
+        return {"added": added, "changed": changed, "retired": retired, "total": total}
+
+    def sync_made(self, now: datetime, made: Iterable[tuple[CardSpec, bool, Terms]],
+                  kept: int, answers: bool) -> dict[str, int]:
+        """``sync_cards`` for every card of the records given one at a time, not held
+        (``cards.stream``); call inside ``transaction()``.
+
+        Args:
+            made: every card made, in order, with True if the gate kept it, and its
+                terms for ``gate_terms`` (``cards.incremental.terms``).
+            kept: how many of them are kept.
+            answers: the terms include answers (``a:``).
+        """
+        existing = {r[0]: r[1:] for r in self.db.conn.execute(f"SELECT {_COMPARED} FROM cards")}
+        self.db.conn.execute("DELETE FROM gate_terms")
+        bulk = kept >= BULK_CARDS + len(existing) and kept > 2 * len(existing)
+        added, total, changed, retired = self._write_cards(now, made, existing, bulk)
+        self._put_config(schema.GATE_ANSWERS, answers)
+        self.mark_indexed()
+        return {"added": added, "changed": changed, "retired": retired, "total": total}
+
+    def _write_cards(self, now: datetime, made: Iterable[tuple[CardSpec, bool, Terms]],
+                     existing: dict[str, tuple[Any, ...]],
+                     bulk: bool) -> tuple[int, int, int, int]:
+        """Write the kept cards of ``made`` against the ``existing`` ones (their
+        ``_COMPARED`` columns, by key), a batch at a time, with the terms of each card.
+
+        A new card is inserted; a stored one is reworded if it reads otherwise, and
+        one not made is retired. ``bulk``: many new cards, written
+        with the indexes and the trigger of ``_BULK_DROPPED`` held off.
+
+        Returns:
+            The cards added, kept in all, reworded and retired.
+        """
+        stamp = iso(now)
+        conn = self.db.conn
         position = conn.execute("SELECT COALESCE(MAX(position), 0) FROM cards").fetchone()[0]
-        fresh: list[CardSpec] = []  # new cards: written from a generator, not held as rows
-        updates = []
-        seen = set()
-        as_json: dict[tuple[str, ...], str] = {}  # few distinct groups and tag lists
-        for s in specs:
-            seen.add(s.key)
-            old = existing.get(s.key)
-            if old is None:
-                fresh.append(s)
-                continue
-            siblings = as_json.get(s.siblings) or as_json.setdefault(s.siblings,
-                                                                     json.dumps(s.siblings))
-            tags = as_json.get(s.tags) or as_json.setdefault(s.tags, json.dumps(s.tags))
-            if old != (s.question, s.answer, s.answer_hash, siblings, tags, 0):
-                updates.append((s.question, s.answer, s.answer_hash, siblings, tags, stamp, s.key))
-        retire = [(stamp, k) for k, old in existing.items() if k not in seen and not old[-1]]
-        bulk = scope is None and len(fresh) >= BULK_CARDS and len(fresh) > len(existing)
-        del existing, seen, as_json
         last = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM cards").fetchone()[0]
-        tag_json: dict[tuple[str, ...], str] = {}  # tag lists repeat; sibling groups rarely
+        updates: list[tuple[Any, ...]] = []
+        reworded: list[CardSpec] = []
+        seen: set[str] = set()  # the stored cards made again
+        as_json: dict[tuple[str, ...], str] = {}  # few distinct tag lists
+        rows: list[tuple[Any, ...]] = []
+        groups: list[tuple[str, str]] = []
+        terms: list[tuple[str, str, str | None]] = []
+        added = total = 0
+
+        def flush() -> None:
+            conn.executemany(_INSERT_CARD, rows)
+            conn.executemany("INSERT OR IGNORE INTO card_groups (grp, key) VALUES (?, ?)",
+                             groups)
+            conn.executemany("INSERT OR IGNORE INTO gate_terms (term, key, answer) "
+                             "VALUES (?, ?, ?)", terms)
+            rows.clear()
+            groups.clear()
+            terms.clear()
+
         # the indexes new cards land in at random places, and the trigger that copies a
         # new card's tags, are made again after the insert (one sort each; the tags'
         # rows are written by one statement, add_card_tags)
         with held_off(conn, _BULK_DROPPED) if bulk else contextlib.nullcontext():
-            conn.executemany(
-                "INSERT INTO cards (key, kind, record_kind, record_id, template, question, "
-                "answer, answer_hash, siblings, tags, position, created, updated) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((s.key, s.kind, s.record_kind, s.record_id, s.template, s.question, s.answer,
-                  s.answer_hash, json_strings(s.siblings),
-                  tag_json.get(s.tags) or tag_json.setdefault(s.tags, json.dumps(s.tags)),
-                  position + i, stamp, stamp) for i, s in enumerate(fresh, 1)))
+            for s, kept, card_terms in made:
+                key = s.key
+                terms.extend((t, key, a) for t, a in card_terms)
+                if not kept:
+                    continue
+                total += 1
+                tags = as_json.get(s.tags) or as_json.setdefault(s.tags, json.dumps(s.tags))
+                old = existing.get(key)
+                if old is None:
+                    added += 1
+                    rows.append((key, s.kind, s.record_kind, s.record_id, s.template,
+                                 s.question, s.answer, s.answer_hash, json_strings(s.siblings),
+                                 tags, position + added, stamp, stamp))
+                    if not bulk:
+                        groups.extend((g, key) for g in s.siblings)
+                    if len(rows) >= WRITE_BATCH:
+                        flush()
+                    continue
+                seen.add(key)
+                siblings = json_strings(s.siblings)
+                if old != (s.question, s.answer, s.answer_hash, siblings, tags, 0):
+                    updates.append((s.question, s.answer, s.answer_hash, siblings, tags, stamp,
+                                    key))
+                    reworded.append(s)
+            flush()
             if bulk:
                 # what the dropped trigger would have written, and the new cards' sibling
                 # groups (as stored in cards.siblings), each in its table's key order
@@ -508,6 +606,7 @@ class Store:
                 conn.execute("INSERT OR IGNORE INTO card_groups (grp, key) SELECT g.value, "
                              "c.key FROM cards c, json_each(c.siblings) g WHERE c.rowid > ? "
                              "ORDER BY 1, 2", [last])
+        retire = [(stamp, k) for k, old in existing.items() if k not in seen and not old[-1]]
         # A card whose answer changed since its last review becomes due now. An empty
         # reviewed hash (left by the migration to hashes of facts) takes the new hash.
         conn.executemany(
@@ -519,21 +618,11 @@ class Store:
             "WHERE key = ?7", updates)
         conn.executemany("UPDATE cards SET retired = 1, updated = ?, version = version + 1 "
                          "WHERE key = ?", retire)
-        # sibling groups, for burying: new cards have none yet; reworded ones are redone
+        # sibling groups, for burying: reworded cards' are made again
         conn.executemany("DELETE FROM card_groups WHERE key = ?", [(u[6],) for u in updates])
-        reworded = {u[6] for u in updates}
         conn.executemany("INSERT OR IGNORE INTO card_groups (grp, key) VALUES (?, ?)",
-                         ((g, s.key) for s in [*([] if bulk else fresh),
-                                               *(s for s in specs if s.key in reworded)]
-                          for g in s.siblings))
-        self._index(candidates, scope, answers)
-        if scope is not None:
-            total = conn.execute("SELECT COUNT(*) FROM cards WHERE retired = 0").fetchone()[0]
-            return {"added": len(fresh), "changed": len(updates), "retired": len(retire),
-                    "total": total}
-        self._mark_made()
-        return {"added": len(fresh), "changed": len(updates), "retired": len(retire),
-                "total": len(specs)}
+                         ((g, s.key) for s in reworded for g in s.siblings))
+        return added, total, len(updates), len(retire)
 
     def _index(self, candidates: Iterable[tuple[str, list[tuple[str, str | None]]]] | None,
                scope: set[str] | None, answers: bool) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from cards.authoring import import_records, read_text, validate
+from cards.records import KINDS
+from cards.registry import Records
 from cards.store import Store
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -26,6 +28,16 @@ def store_from_toml(path: Path, text: str, now: datetime = T0) -> Store:
     validate(store, items, problems)
     import_records(store, items, now)
     return store
+
+
+def records_of(text: str) -> Records:
+    """The records of an authoring text (with no problem), by kind and id."""
+    items, problems = read_text(text, "deck.toml")
+    assert problems == []
+    out: Records = {kind: {} for kind in KINDS}
+    for loc in items:
+        out[loc.kind][loc.record["id"]] = loc.record
+    return out
 
 
 def facts_toml(n: int, tag: str = "demo") -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import T0
+from helpers import T0, records_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import record_sets
@@ -24,7 +24,6 @@ from cards.generate import CardSpec, Records, answer_hash, candidates, context, 
 from cards.graph import Graph
 from cards.kinds.organ import mask
 from cards.listing import list_cards
-from cards.records import KINDS
 from cards.registry import FAMILIES
 from cards.store import Store
 
@@ -175,15 +174,6 @@ BREZHNEV = "brezhnev--gensec--1966-04-08"
 ANDROPOV = "andropov--gensec--1982-11-12"
 GORBACHEV = "gorbachev--gensec--1985-03-11"
 XI = "xi--ccp-gensec--2012-11-15"
-
-
-def records_of(text: str) -> Records:
-    items, problems = read_text(text, "deck.toml")
-    assert problems == []
-    out: Records = {kind: {} for kind in KINDS}
-    for loc in items:
-        out[loc.kind][loc.record["id"]] = loc.record
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -312,3 +312,15 @@ def test_study_add_and_edit_make_only_the_cards_they_reach_and_keep_the_index(
     assert store.index_current()
     counts, expected = full(store)
     assert rows(store) == expected and counts["added"] == counts["changed"] == 0
+
+
+def test_a_small_first_import_makes_its_cards_in_the_order_of_the_file(tmp_path: Path) -> None:
+    # the scoped path sorts new records after stored ones by 1e18 + i, which as a float
+    # rounded to 1e18 for all: new records came in set order (the hash seed's)
+    items, problems = read_text(tenures_toml(60), "deck.toml")
+    store = Store.open(tmp_path / "s.db")
+    validate(store, items, problems)
+    import_records(store, items, T0)
+    who = [k for (k,) in store.db.execute(
+        "SELECT key FROM cards WHERE template = 'who' ORDER BY position")]
+    assert who == [f"person:person-{i}:who" for i in range(60)]

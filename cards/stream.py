@@ -1,0 +1,341 @@
+"""The quality gate over every card of a record set, in two passes that hold no card.
+
+``gate.run`` takes every card made at once. A first import of a large file
+makes hundreds of thousands of cards, and holding them with the gate's maps
+cost about 1.2 KB a card. ``Verdicts`` makes the cards twice instead (the
+families are deterministic) and holds only numbers between the passes:
+
+1. The first pass makes every card and keeps what the gate's checks need:
+   - giveaway is decided card by card; the few cards it drops (or, written by
+     hand, warns about) are kept whole;
+   - ambiguity: a digest of each asked question and of its answer go to a
+     scratch table, where one query finds the questions asked with two answers;
+   - links: the entities each card answers and mentions, and its own groups, as
+     numbers in arrays (each name once, in a dictionary); a digest of each
+     card's answer, for text leaks into hand-written questions; the keys of the
+     cards a link group may be named after, in the scratch table.
+   The link groups are then worked out entity by entity, as ``gate.link`` does,
+   and kept as (card, group) numbers.
+2. The second pass (``Verdicts.cards``) makes the cards again and gives each with
+   its verdict, the kept ones with their link groups added, in the order and
+   with the groups ``gate.run`` gives them. Once it has run, ``Verdicts.result``
+   holds what ``gate.run`` reports (dropped cards, warnings, text links).
+
+The digests are 128-bit BLAKE2 (text leaks: 64-bit, matched only against the
+word runs of hand-written questions): two different texts sharing one is not
+a practical concern. tests/test_stream.py compares both passes with
+``gate.run`` card by card.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import sqlite3
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+
+from cards.gate import (
+    MAX_ANSWER_WORDS,
+    PAIRS_PER_ENTITY,
+    GateResult,
+    Problem,
+    ambiguous,
+    giveaway,
+    name_words,
+    normal,
+)
+from cards.registry import CardSpec
+
+#: Makes every card, in the same order each time it is called.
+Make = Callable[[], Iterable[CardSpec]]
+
+#: Questions do not repeat: normalised without the memo (as ``gate.run`` does).
+_normal_question = normal.__wrapped__
+
+#: Rows written to the scratch tables at a time.
+_BATCH = 8192
+
+_SCRATCH = ("CREATE TEMP TABLE stream_asked (q BLOB NOT NULL, a BLOB NOT NULL, "
+            "n INTEGER NOT NULL)",
+            "CREATE TEMP TABLE stream_keys (n INTEGER PRIMARY KEY, key TEXT NOT NULL)")
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+@functools.lru_cache(maxsize=65536)
+def _answer_digest(answer: str) -> bytes:
+    """The digest of an answer's normal form (answers repeat: a person's name)."""
+    return _digest(normal(answer))
+
+
+def _run_digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(),
+                          signed=True)
+
+
+@functools.lru_cache(maxsize=65536)
+def _leak_digest(answer: str) -> int | None:
+    """The digest of the normal form ``gate.text_leaks`` looks for in hand-written
+    questions, or None (an empty answer, a date, more than ``MAX_ANSWER_WORDS``)."""
+    a = normal(answer)
+    if not a or len(a.split()) > MAX_ANSWER_WORDS or all(
+            w.isdigit() for w in name_words(answer)):  # a name, not a date
+        return None
+    return _run_digest(a)
+
+
+def _runs(question: str) -> Iterator[str]:
+    """The word runs ``gate.text_leaks`` looks up, in its order, each once."""
+    q = question.split()
+    seen: set[str] = set()
+    for i in range(len(q)):
+        for j in range(i + 1, min(len(q), i + MAX_ANSWER_WORDS) + 1):
+            run = " ".join(q[i:j])
+            if run not in seen:
+                seen.add(run)
+                yield run
+
+
+def _counting_sort(keys: array[int], values: array[int], size: int,
+                   skip: set[int] | None = None) -> tuple[array[int], array[int]]:
+    """``values`` grouped by ``keys`` (each below ``size``), keeping their order within
+    a key: (the start of each key's run, with the end last; the values). Values in
+    ``skip`` are left out."""
+    start = array("q", bytes(8 * (size + 1)))
+    for k, v in zip(keys, values, strict=True):
+        if not skip or v not in skip:
+            start[k + 1] += 1
+    for k in range(size):
+        start[k + 1] += start[k]
+    fill = array("q", start)
+    out = array("q", bytes(8 * start[size]))
+    for k, v in zip(keys, values, strict=True):
+        if not skip or v not in skip:
+            out[fill[k]] = v
+            fill[k] += 1
+    return start, out
+
+
+class Verdicts:
+    """The gate's verdict on every card ``make`` makes (the first pass runs here).
+
+    Args:
+        make: makes the cards; called once here and once by ``cards``.
+        conn: a connection for the scratch tables (temporary: dropped by ``close``).
+    """
+
+    def __init__(self, make: Make, conn: sqlite3.Connection) -> None:
+        self.make = make
+        self.conn = conn
+        self.total = 0
+        self.kept = 0  # cards kept (known after the first pass)
+        self.authored = False  # some card is written by hand
+        self.result = GateResult([])  # complete after ``cards`` has run
+        self._giveaways: dict[int, Problem] = {}  # dropped, by ordinal
+        self._warned: list[Problem] = []  # hand-written giveaways, kept
+        self._hand: list[tuple[int, CardSpec]] = []  # hand-written cards, kept
+        self._entities: dict[str, int] = {}
+        self._groups: dict[str, int] = {}
+        for sql in _SCRATCH:
+            conn.execute(sql)
+        self._first_pass()
+
+    def close(self) -> None:
+        """Drop the scratch tables."""
+        self.conn.execute("DROP TABLE IF EXISTS temp.stream_asked")
+        self.conn.execute("DROP TABLE IF EXISTS temp.stream_keys")
+
+    # -- the first pass ------------------------------------------------------
+
+    def _first_pass(self) -> None:
+        entities, groups = self._entities, self._groups
+        own_start, own = array("q", [0]), array("q")
+        answer_e, answer_n = array("q"), array("q")
+        mention_e, mention_n = array("q"), array("q")
+        leak_d, leak_n = array("q"), array("q")
+        asked: list[tuple[bytes, bytes, int]] = []
+        keys: list[tuple[int, str]] = []
+        n = -1
+        for n, s in enumerate(self.make()):
+            q = _normal_question(s.question)
+            why = None
+            if not s.options:
+                why = giveaway(s.question, s.answer, s.shorts, normal_question=q)
+            if why is not None:
+                if not s.authored:
+                    self._giveaways[n] = Problem(s, "giveaway", why)
+                    own_start.append(len(own))
+                    continue
+                self._warned.append(Problem(s, "giveaway", why))
+            if s.authored:
+                self.authored = True
+                self._hand.append((n, s))
+            asked.append((_digest(q), _answer_digest(s.answer), n))
+            for g in s.siblings:
+                own.append(groups.setdefault(g, len(groups)))
+            own_start.append(len(own))
+            named = False
+            if s.entity:
+                answer_e.append(entities.setdefault(s.entity, len(entities)))
+                answer_n.append(n)
+                named = True
+            for m in s.mentions:
+                mention_e.append(entities.setdefault(m, len(entities)))
+                mention_n.append(n)
+            if not s.options:
+                d = _leak_digest(s.answer)
+                if d is not None:
+                    leak_d.append(d)
+                    leak_n.append(n)
+                    named = True
+            if named or s.authored:
+                keys.append((n, s.key))
+            if len(asked) >= _BATCH:
+                self._write(asked, keys)
+        self._write(asked, keys)
+        self.total = n + 1
+        # ambiguity: a question asked with two answers (the authored cards stay)
+        members = {m for (m,) in self.conn.execute(
+            "SELECT n FROM temp.stream_asked WHERE q IN (SELECT q FROM temp.stream_asked "
+            "GROUP BY q HAVING COUNT(DISTINCT a) > 1)")}
+        hand = {m for m, _ in self._hand}
+        self._members = members
+        self._ambiguous = members - hand
+        skip = self._ambiguous
+        self.kept = self.total - len(self._giveaways) - len(skip)
+        self._own_start, self._own = own_start, own
+        # links, as gate.link makes them: (card, group) numbers in the order added
+        link_n, link_code = array("q"), array("q")
+        self._link_entities(answer_e, answer_n, mention_e, mention_n, skip, link_n, link_code)
+        del answer_e, answer_n, mention_e, mention_n
+        self._pairs: list[tuple[int, int]] = []
+        if self._hand:
+            self._text_pairs(leak_d, leak_n, skip, link_n, link_code)
+        del leak_d, leak_n
+        self._link_start, self._link_code = _counting_sort(link_n, link_code, self.total)
+
+    def _write(self, asked: list[tuple[bytes, bytes, int]], keys: list[tuple[int, str]]) -> None:
+        self.conn.executemany("INSERT INTO temp.stream_asked (q, a, n) VALUES (?, ?, ?)", asked)
+        self.conn.executemany("INSERT INTO temp.stream_keys (n, key) VALUES (?, ?)", keys)
+        asked.clear()
+        keys.clear()
+
+    def _own_of(self, n: int) -> set[int]:
+        return set(self._own[self._own_start[n]:self._own_start[n + 1]])
+
+    def _link_entities(self, answer_e: array[int], answer_n: array[int], mention_e: array[int],
+                       mention_n: array[int], skip: set[int], link_n: array[int],
+                       link_code: array[int]) -> None:
+        """``gate.link``'s groups of entities: ``link:ENTITY`` (code ``-1 - entity``) for an
+        entity named everywhere, else ``link:KEY`` of each answering card (its ordinal)."""
+        size = len(self._entities)
+        a_start, answerers = _counting_sort(answer_e, answer_n, size, skip)
+        m_start, mentioners = _counting_sort(mention_e, mention_n, size, skip)
+        done = bytearray(size)
+        # in the order each entity is first named by a kept card
+        for e, n in zip(mention_e, mention_n, strict=True):
+            if done[e] or n in skip:
+                continue
+            done[e] = 1
+            ans = answerers[a_start[e]:a_start[e + 1]]
+            if not ans:
+                continue
+            named = mentioners[m_start[e]:m_start[e + 1]]
+            if len(named) * len(ans) > PAIRS_PER_ENTITY:
+                for i in (*ans, *named):
+                    link_n.append(i)
+                    link_code.append(-1 - e)
+                continue
+            joined: dict[int, list[int]] = {}
+            own = {j: self._own_of(j) for j in ans}
+            for i in named:
+                mine = self._own_of(i)
+                for j in ans:
+                    if not mine & own[j]:
+                        joined.setdefault(j, []).append(i)
+            for j, names in joined.items():
+                for i in (j, *names):
+                    link_n.append(i)
+                    link_code.append(j)
+
+    def _text_pairs(self, leak_d: array[int], leak_n: array[int], skip: set[int],
+                    link_n: array[int], link_code: array[int]) -> None:
+        """``gate.text_leaks``: a hand-written question holding another card's answer."""
+        hand = [(n, [_run_digest(r) for r in _runs(normal(s.question))]) for n, s in self._hand]
+        wanted = {d for _, runs in hand for d in runs}
+        answering: dict[int, list[int]] = {}
+        for d, n in zip(leak_d, leak_n, strict=True):
+            if d in wanted and n not in skip:
+                answering.setdefault(d, []).append(n)
+        for n, runs in hand:
+            mine = self._own_of(n)
+            for d in runs:
+                for other in answering.get(d, ()):
+                    if other != n and not self._own_of(other) & mine:
+                        self._pairs.append((n, other))
+                        for i in (n, other):
+                            link_n.append(i)
+                            link_code.append(other)
+
+    # -- the second pass -----------------------------------------------------
+
+    def _key(self, n: int) -> str:
+        row = self.conn.execute("SELECT key FROM temp.stream_keys WHERE n = ?", [n]).fetchone()
+        return str(row[0])
+
+    def cards(self) -> Iterator[tuple[CardSpec, str | None]]:
+        """Every card made again, with None if the gate keeps it (its link groups added)
+        or the check that drops it; ``result`` is complete once this has run."""
+        entities = list(self._entities)
+        start, codes = self._link_start, self._link_code
+        keys: dict[int, str] = {}
+        members: list[CardSpec] = []
+        for n, s in enumerate(self.make()):
+            dropped = self._giveaways.get(n)
+            if dropped is not None:
+                yield dropped.card, "giveaway"
+                continue
+            if n in self._members:
+                members.append(s)
+            if n in self._ambiguous:
+                yield s, "ambiguous"
+                continue
+            if start[n] != start[n + 1]:
+                extra: list[str] = []
+                for code in codes[start[n]:start[n + 1]]:
+                    if code < 0:
+                        group = f"link:{entities[-1 - code]}"
+                    else:
+                        key = s.key if code == n else keys.get(code)
+                        if key is None:
+                            if len(keys) > 4096:
+                                keys.clear()
+                            key = keys[code] = self._key(code)
+                        group = f"link:{key}"
+                    if group not in extra:
+                        extra.append(group)
+                # made by this pass and not shared yet: in place, as gate.link does
+                object.__setattr__(s, "siblings", (*s.siblings, *extra))
+            yield s, None
+        self._finish(members)
+
+    def _finish(self, members: list[CardSpec]) -> None:
+        """What ``gate.run`` reports: giveaways, then ambiguous questions; text links."""
+        dropped = list(self._giveaways.values())
+        warnings = list(self._warned)
+        asking: dict[str, list[CardSpec]] = {}
+        for s in members:
+            asking.setdefault(_normal_question(s.question), []).append(s)
+        for specs in asking.values():
+            for p in ambiguous(specs):
+                (warnings if p.card.authored else dropped).append(p)
+        links: dict[str, set[str]] = {}
+        for n, other in self._pairs:
+            a, b = self._key(n), self._key(other)
+            links.setdefault(a, set()).add(b)
+            links.setdefault(b, set()).add(a)
+        self.result = GateResult([], dropped=dropped, warnings=warnings,
+                                 links={k: sorted(v) for k, v in links.items()})

@@ -1,0 +1,182 @@
+"""The streamed gate (cards/stream.py) gives what ``gate.run`` gives, card by card, and a
+first import through it writes what writing ``gate.run``'s cards writes."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+import cards.authoring
+import cards.gate
+import cards.stream
+from bench.cards import records as bench_records
+from bench.common import tenures_toml
+from cards.authoring import import_records, read_text, validate
+from cards.gate import GateResult, run
+from cards.generate import Records, candidates, verdicts
+from cards.incremental import answers_needed, indexed
+from cards.schema import GATE_ANSWERS
+from cards.starter import starter_text
+from cards.store import Store
+from tests.helpers import DECK, T0, records_of
+from tests.test_generate_pin import digest
+from tests.test_incremental import edit, rows
+
+
+def streamed(records: Records) -> tuple[GateResult, list[str]]:
+    """The streamed gate's result with its kept cards, and the verdict of every card."""
+    made = verdicts(records, sqlite3.connect(":memory:"))
+    every = list(made.cards())
+    made.close()
+    result = made.result
+    result.cards = [s for s, check in every if check is None]
+    assert made.kept == len(result.cards)
+    assert made.authored == answers_needed(result)
+    return result, [check or "kept" for _, check in every]
+
+
+def assert_same(records: Records) -> GateResult:
+    expected = run(candidates(records))
+    got, verdict = streamed(records)
+    assert [s.key for s in got.cards] == [s.key for s in expected.cards]
+    assert [s.siblings for s in got.cards] == [s.siblings for s in expected.cards]
+    assert digest(got) == digest(expected)
+    # every card has a verdict, in the order made: the kept ones and the dropped ones
+    assert verdict.count("kept") == len(expected.cards)
+    assert len(verdict) == len(expected.cards) + len(expected.dropped)
+    return expected
+
+
+DECKS = {"starter": starter_text(), "deck": DECK, "tenures": tenures_toml(60)}
+
+
+@pytest.mark.parametrize("deck", DECKS)
+def test_the_streamed_gate_gives_what_the_gate_gives(deck: str) -> None:
+    assert_same(records_of(DECKS[deck]))
+
+
+#: Two facts ask one question (warned), and two offices of one title were held in the
+#: same years (their generated cards are dropped)
+AMBIGUOUS = '''
+[[fact]]
+id = "capital-a"
+question = "Which city was the capital?"
+answer = "Moscow"
+
+[[fact]]
+id = "capital-b"
+question = "Which city was the capital?"
+answer = "Petrograd"
+
+[[person]]
+id = "ann"
+name = "Ann Smith"
+
+[[person]]
+id = "bob"
+name = "Bob Jones"
+
+[[office]]
+id = "chair-a"
+title = "Chair of the Board"
+
+[[office]]
+id = "chair-b"
+title = "Chair of the Board"
+
+[[tenure]]
+person = "ann"
+office = "chair-a"
+start = "1920"
+end = "1930"
+
+[[tenure]]
+person = "bob"
+office = "chair-b"
+start = "1920"
+end = "1930"
+'''
+
+
+def test_the_streamed_gate_drops_warns_and_links_as_the_gate_does() -> None:
+    expected = assert_same(records_of(DECK + AMBIGUOUS))
+    assert {p.check for p in expected.warnings} == {"ambiguous"}
+    assert {p.check for p in expected.dropped} == {"ambiguous"}
+    # hand-written cards that give their answer away
+    assert {p.check for p in assert_same(bench_records(600)).warnings} == {"giveaway"}
+    # text leaks: links between cards
+    starter = assert_same(records_of(starter_text()))
+    assert starter.links
+
+
+def test_an_entity_named_everywhere_gets_one_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    # below this many pairs an entity's cards are linked to each answering card; above it
+    # they share one group link:ENTITY
+    monkeypatch.setattr(cards.gate, "PAIRS_PER_ENTITY", 2)
+    monkeypatch.setattr(cards.stream, "PAIRS_PER_ENTITY", 2)
+    expected = assert_same(records_of(DECK))
+    assert any(g.startswith("link:person:") for s in expected.cards for g in s.siblings)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_decks_give_what_the_gate_gives(seed: int) -> None:
+    rng = random.Random(seed)
+    recs = records_of(DECK)
+    for n in range(12):
+        for kind, rec in edit(rng, recs, n):
+            recs[kind][rec["id"]] = rec
+    assert_same(recs)
+
+
+@pytest.mark.parametrize("path", ["streamed", "scoped"])
+def test_a_first_import_writes_what_writing_the_gates_cards_writes(
+        tmp_path: Path, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a large first import makes every card through the streamed gate; a small one, the
+    # cards its records reach (all of them), through cards.incremental: both write the
+    # cards, in the same order, that writing gate.run's cards writes
+    if path == "streamed":
+        monkeypatch.setattr(cards.authoring, "MAX_SCOPED", 0)
+    for deck in ("deck", "tenures"):
+        items, problems = read_text(DECKS[deck], "deck.toml")
+        streaming = Store.open(tmp_path / f"{deck}-stream.db")
+        validate(streaming, items, problems)
+        report = import_records(streaming, items, T0)
+        held = Store.open(tmp_path / f"{deck}-held.db")
+        with held.transaction():
+            held.put_many([(loc.kind, loc.record) for loc in items], T0)
+            result = run(candidates(held.all_records()))
+            answers = answers_needed(result)
+            counts = held.sync_cards(T0, None, result.cards,
+                                     candidates=indexed(result, answers), answers=answers)
+        assert report.cards == counts
+        assert rows(streaming) == rows(held)
+        groups = "SELECT grp, key FROM card_groups ORDER BY 1, 2"
+        assert list(streaming.db.execute(groups)) == list(held.db.execute(groups))
+        tags = "SELECT * FROM card_tags ORDER BY card, tag"
+        assert list(streaming.db.execute(tags)) == list(held.db.execute(tags))
+        order = "SELECT key FROM cards ORDER BY position"
+        assert list(streaming.db.execute(order)) == list(held.db.execute(order))
+        assert streaming.index_current()
+        mine, theirs = streaming.config(), held.config()
+        assert bool(mine.pop(GATE_ANSWERS, False)) == bool(theirs.pop(GATE_ANSWERS, False))
+        assert mine == theirs
+        # the scratch tables are gone
+        assert list(streaming.db.execute("SELECT name FROM temp.sqlite_master")) == []
+
+
+def test_the_gate_holds_no_card_between_its_passes() -> None:
+    # gate.run holds every card (about 1 KB each); the streamed gate only numbers
+    records = records_of(tenures_toml(800))
+    conn = sqlite3.connect(":memory:")
+    held = len(run(candidates(records)).cards)
+    tracemalloc.start()
+    made = verdicts(records, conn)
+    kept_bytes = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    made.close()
+    assert held > 5000
+    assert kept_bytes / held < 300, kept_bytes / held
