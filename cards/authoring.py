@@ -510,7 +510,11 @@ def import_records(store: Store, items: list[Located], now: datetime,
         scoped = (plan(store, writes, olds) if writes and len(writes) <= MAX_SCOPED
                   and store.index_current() else None)
         if scoped is None:
-            records = {kind: store.records(kind) for kind in KINDS}
+            # the stored records read while reading the files are not read again (a
+            # second copy of the whole store, with its own strings)
+            read = known.by_kind if known is not None else {}
+            records = {kind: dict(read[kind]) if kind in read else store.records(kind)
+                       for kind in KINDS}
             for kind, rec in writes:
                 records[kind][rec["id"]] = rec
             _make_all(store, records, writes, now, dry_run, report, say)

@@ -147,3 +147,34 @@ def test_reading_holds_the_raw_tables_of_one_piece_at_a_time() -> None:
         peaks[size] = peak / kept
         del items
     assert peaks[8192] < 1.1 < 1.2 < peaks[10**9]  # whole, the parser's tables peak at once
+
+
+def test_an_import_that_makes_every_card_reads_each_stored_kind_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stored records read while reading a large file (StoredTables) are the ones the
+    cards are made from, not a second copy read again."""
+    from cards.authoring import load_and_import
+    from cards.store import Store
+    from tests.helpers import T0
+
+    text = tenures_toml(200)  # 200 people and tenures: more than StoredTables.LOOK_UPS
+    path = tmp_path / "t.toml"
+    path.write_text(text)
+    store = Store.open(tmp_path / "s.db")
+    load_and_import(store, [path], T0)
+    path.write_text(text.replace('name = "Person Number', 'name = "Person No.'))
+    monkeypatch.setattr(cards.authoring, "MAX_SCOPED", 10)  # 200 changes: every card made
+    whole: list[str] = []
+    real = Store.records
+
+    def spying(self: Store, kind: str, ids: Any = None) -> Any:
+        if ids is None:
+            whole.append(kind)
+        return real(self, kind, ids)
+
+    monkeypatch.setattr(Store, "records", spying)
+    report = load_and_import(store, [path], T0)
+    monkeypatch.undo()
+    assert len(report.changed) == 200 and report.cards["changed"] > 0
+    assert sorted(whole) == sorted(set(whole)) and {"person", "tenure"} <= set(whole)
+    assert store.records("person")["person-7"]["name"] == "Person No. 7"
