@@ -178,3 +178,18 @@ def test_an_import_that_makes_every_card_reads_each_stored_kind_once(
     assert len(report.changed) == 200 and report.cards["changed"] > 0
     assert sorted(whole) == sorted(set(whole)) and {"person", "tenure"} <= set(whole)
     assert store.records("person")["person-7"]["name"] == "Person No. 7"
+
+
+def test_the_stored_records_read_share_their_tags_and_references(tmp_path: Path) -> None:
+    from cards.authoring import load_and_import
+    from cards.store import Store
+    from tests.helpers import T0
+
+    path = tmp_path / "t.toml"
+    path.write_text(tenures_toml(8))  # two offices, four tenures each, every one tagged
+    store = Store.open(tmp_path / "s.db")
+    load_and_import(store, [path], T0)
+    tenures = list(store.records("tenure").values())
+    assert len({id(t["office"]) for t in tenures}) == 2
+    assert len({id(t["tags"][0]) for t in tenures}) == 1
+    assert [t["office"] for t in tenures] == ["office-0"] * 4 + ["office-1"] * 4
