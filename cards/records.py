@@ -21,7 +21,7 @@ from cards.registry import Field as Field
 from cards.registry import Kind as Kind
 from cards.registry import Record as Record
 from cards.registry import load as _load
-from cards.text import control_character
+from cards.text import control_character, has_control
 
 _load()
 
@@ -185,7 +185,7 @@ def _valid(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None) -> R
             if type(value) is not str:
                 return None
             value = value.strip()
-            if not value or control_character(value):
+            if not value or has_control(value):
                 return None
             if ftype == "ref" or name == "id":
                 if ftype == "ref" and not SLUG.fullmatch(value):
@@ -200,7 +200,7 @@ def _valid(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None) -> R
                 if type(v) is not str:
                     return None
                 v = v.strip()
-                if not v or control_character(v) or (ftype == "refs" and not SLUG.fullmatch(v)):
+                if not v or has_control(v) or (ftype == "refs" and not SLUG.fullmatch(v)):
                     return None
                 items.append(strings.setdefault(v, v) if once and strings is not None else v)
             value = list(dict.fromkeys(items)) if once else items
@@ -227,6 +227,8 @@ def _valid(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None) -> R
 
 def _before(a: str, b: str) -> bool:
     """True if date ``b`` is certainly before date ``a`` starts."""
+    if len(a) == len(b):  # normalised dates at one precision: their text is in their order
+        return b < a
     return PartialDate.parse(b).latest() < PartialDate.parse(a).earliest()
 
 

@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import dates
 
+from cards.dates import PartialDate
 from cards.records import (
     KINDS,
     PLURALS,
+    _before,
     _checked,
     _valid,
     default_tenure_id,
@@ -365,3 +368,11 @@ def test_ids_references_and_tags_read_are_kept_once() -> None:
         assert problems == []
         assert tenure["office"] is office["id"]
         assert tenure["tags"][-1] is office["tags"][0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(dates(), dates()))
+def test_dates_in_order_by_their_text_or_by_their_days(pair: tuple[Any, Any]) -> None:
+    """_before compares dates of one precision as text: the same answer as their days."""
+    a, b = (d.iso() for d in pair)
+    assert _before(a, b) == (PartialDate.parse(b).latest() < PartialDate.parse(a).earliest())
