@@ -551,7 +551,7 @@ def _make_all(store: Store, records: Records, writes: list[tuple[str, Record]], 
     streamed through the gate (``cards.stream``): no card is held. What the gate
     reports goes to ``report.gate``."""
     if dry_run:
-        report.gate = gate_all(records, store.db.conn)
+        report.gate = gate_all(records)
         return
     if writes:
         say("Writing the records", 0.8)

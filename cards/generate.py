@@ -15,7 +15,6 @@ import contextlib
 import functools
 import gc
 import hashlib
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,17 +40,17 @@ def _each(graph: Graph) -> Iterator[CardSpec]:
         yield from family.cards(graph)
 
 
-def verdicts(records: Records, conn: sqlite3.Connection) -> Verdicts:
+def verdicts(records: Records) -> Verdicts:
     """The gate's verdicts on every card of ``records``, made in two passes that do not
-    hold them (``cards.stream``; its scratch tables use ``conn``)."""
+    hold them (``cards.stream``)."""
     graph = Graph(records)
-    return Verdicts(lambda: _each(graph), conn)
+    return Verdicts(lambda: _each(graph))
 
 
-def gate_all(records: Records, conn: sqlite3.Connection) -> GateResult:
+def gate_all(records: Records) -> GateResult:
     """What the gate drops and warns about among every card of ``records`` (its
     ``cards`` left empty), made as ``verdicts`` makes them."""
-    made = verdicts(records, conn)
+    made = verdicts(records)
     try:
         for _ in made.cards():
             pass

@@ -466,7 +466,7 @@ class Store:
         """
         from cards.incremental import terms  # (it reads the store: imports this module)
 
-        made = verdicts(records if records is not None else self.all_records(), self.db.conn)
+        made = verdicts(records if records is not None else self.all_records())
         try:
             answers = made.authored
             counts = self.sync_made(

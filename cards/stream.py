@@ -9,11 +9,11 @@ families are deterministic) and holds only numbers between the passes:
    - giveaway is decided card by card; the few cards it drops (or, written by
      hand, warns about) are kept whole;
    - ambiguity: a digest of each asked question and of its answer go to a
-     scratch table, where one query finds the questions asked with two answers;
+     scratch database, where one query finds the questions asked with two answers;
    - links: the entities each card answers and mentions, and its own groups, as
      numbers in arrays (each name once, in a dictionary); a digest of each
      card's answer, for text leaks into hand-written questions; the keys of the
-     cards a link group may be named after, in the scratch table.
+     cards a link group may be named after, in the scratch database.
    The link groups are then worked out entity by entity, as ``gate.link`` does,
    and kept as (card, group) numbers.
 2. The second pass (``Verdicts.cards``) makes the cards again and gives each with
@@ -56,9 +56,9 @@ _normal_question = normal.__wrapped__
 #: Rows written to the scratch tables at a time.
 _BATCH = 8192
 
-_SCRATCH = ("CREATE TEMP TABLE stream_asked (q BLOB NOT NULL, a BLOB NOT NULL, "
+_SCRATCH = ("CREATE TABLE stream_asked (q BLOB NOT NULL, a BLOB NOT NULL, "
             "n INTEGER NOT NULL)",
-            "CREATE TEMP TABLE stream_keys (n INTEGER PRIMARY KEY, key TEXT NOT NULL)")
+            "CREATE TABLE stream_keys (n INTEGER PRIMARY KEY, key TEXT NOT NULL)")
 
 
 def _digest(text: str) -> bytes:
@@ -124,12 +124,13 @@ class Verdicts:
 
     Args:
         make: makes the cards; called once here and once by ``cards``.
-        conn: a connection for the scratch tables (temporary: dropped by ``close``).
     """
 
-    def __init__(self, make: Make, conn: sqlite3.Connection) -> None:
+    def __init__(self, make: Make) -> None:
         self.make = make
-        self.conn = conn
+        # the scratch tables: a private temporary database (SQLite deletes its file, if
+        # it spilled to one, on close), apart from the store's transaction
+        self.conn = sqlite3.connect("")
         self.total = 0
         self.kept = 0  # cards kept (known after the first pass)
         self.authored = False  # some card is written by hand
@@ -140,13 +141,12 @@ class Verdicts:
         self._entities: dict[str, int] = {}
         self._groups: dict[str, int] = {}
         for sql in _SCRATCH:
-            conn.execute(sql)
+            self.conn.execute(sql)
         self._first_pass()
 
     def close(self) -> None:
         """Drop the scratch tables."""
-        self.conn.execute("DROP TABLE IF EXISTS temp.stream_asked")
-        self.conn.execute("DROP TABLE IF EXISTS temp.stream_keys")
+        self.conn.close()
 
     # -- the first pass ------------------------------------------------------
 
@@ -199,7 +199,7 @@ class Verdicts:
         self.total = n + 1
         # ambiguity: a question asked with two answers (the authored cards stay)
         members = {m for (m,) in self.conn.execute(
-            "SELECT n FROM temp.stream_asked WHERE q IN (SELECT q FROM temp.stream_asked "
+            "SELECT n FROM stream_asked WHERE q IN (SELECT q FROM stream_asked "
             "GROUP BY q HAVING COUNT(DISTINCT a) > 1)")}
         hand = {m for m, _ in self._hand}
         self._members = members
@@ -218,8 +218,8 @@ class Verdicts:
         self._link_start, self._link_code = _counting_sort(link_n, link_code, self.total)
 
     def _write(self, asked: list[tuple[bytes, bytes, int]], keys: list[tuple[int, str]]) -> None:
-        self.conn.executemany("INSERT INTO temp.stream_asked (q, a, n) VALUES (?, ?, ?)", asked)
-        self.conn.executemany("INSERT INTO temp.stream_keys (n, key) VALUES (?, ?)", keys)
+        self.conn.executemany("INSERT INTO stream_asked (q, a, n) VALUES (?, ?, ?)", asked)
+        self.conn.executemany("INSERT INTO stream_keys (n, key) VALUES (?, ?)", keys)
         asked.clear()
         keys.clear()
 
@@ -283,7 +283,7 @@ class Verdicts:
     # -- the second pass -----------------------------------------------------
 
     def _key(self, n: int) -> str:
-        row = self.conn.execute("SELECT key FROM temp.stream_keys WHERE n = ?", [n]).fetchone()
+        row = self.conn.execute("SELECT key FROM stream_keys WHERE n = ?", [n]).fetchone()
         return str(row[0])
 
     def cards(self) -> Iterator[tuple[CardSpec, str | None]]:

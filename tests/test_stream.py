@@ -4,7 +4,6 @@ first import through it writes what writing ``gate.run``'s cards writes."""
 from __future__ import annotations
 
 import random
-import sqlite3
 import tracemalloc
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from tests.test_incremental import edit, rows
 
 def streamed(records: Records) -> tuple[GateResult, list[str]]:
     """The streamed gate's result with its kept cards, and the verdict of every card."""
-    made = verdicts(records, sqlite3.connect(":memory:"))
+    made = verdicts(records)
     every = list(made.cards())
     made.close()
     result = made.result
@@ -164,17 +163,14 @@ def test_a_first_import_writes_what_writing_the_gates_cards_writes(
         mine, theirs = streaming.config(), held.config()
         assert bool(mine.pop(GATE_ANSWERS, False)) == bool(theirs.pop(GATE_ANSWERS, False))
         assert mine == theirs
-        # the scratch tables are gone
-        assert list(streaming.db.execute("SELECT name FROM temp.sqlite_master")) == []
 
 
 def test_the_gate_holds_no_card_between_its_passes() -> None:
     # gate.run holds every card (about 1 KB each); the streamed gate only numbers
     records = records_of(tenures_toml(800))
-    conn = sqlite3.connect(":memory:")
     held = len(run(candidates(records)).cards)
     tracemalloc.start()
-    made = verdicts(records, conn)
+    made = verdicts(records)
     kept_bytes = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     made.close()
