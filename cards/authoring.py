@@ -477,7 +477,7 @@ def import_records(store: Store, items: list[Located], now: datetime,
     """
     say = progress or _silent
     report = ImportReport(dry_run=dry_run)
-    say("Comparing with the store", 0.5)
+    say("Comparing with the store", 0.25)
     with store.transaction():
         validate(store, items, [])
         rank = {kind: i for i, kind in enumerate(KINDS)}
@@ -505,7 +505,7 @@ def import_records(store: Store, items: list[Located], now: datetime,
                 report.cards = store.card_counts()
             say("Done", 1.0)
             return report
-        say("Making the cards", 0.7)
+        say("Making the cards", 0.3)
         # only the cards the change can reach, if the store's index of cards allows it
         scoped = (plan(store, writes, olds) if writes and len(writes) <= MAX_SCOPED
                   and store.index_current() else None)
@@ -531,9 +531,9 @@ def import_records(store: Store, items: list[Located], now: datetime,
             say("Done", 1.0)
             return report
         if writes:
-            say("Writing the records", 0.8)
+            say("Writing the records", 0.5)
             store.put_many(writes, now)
-        say("Saving the cards", 0.85)
+        say("Saving the cards", 0.55)
         report.cards = store.sync_cards(now, records, scoped.result.cards,
                                         candidates=indexed(scoped.result, scoped.answers),
                                         scope=scoped.groups, answers=scoped.answers)
@@ -554,10 +554,10 @@ def _make_all(store: Store, records: Records, writes: list[tuple[str, Record]], 
         report.gate = gate_all(records)
         return
     if writes:
-        say("Writing the records", 0.8)
+        say("Writing the records", 0.5)
         store.put_many(writes, now)
-    say("Saving the cards", 0.85)
-    report.cards, report.gate = store.remake_cards(now, records)
+    report.cards, report.gate = store.remake_cards(
+        now, records, lambda share: say("Saving the cards", 0.55 + 0.4 * share))
 
 
 class StoredTables:
@@ -636,12 +636,12 @@ def load_and_import(store: Store, paths: Iterable[str | Path], now: datetime,
     # cycles: each full collection would walk them all again (a fifth of the time).
     with no_gc():
         for i, path in enumerate(paths):
-            say(f"Reading {Path(path).name}", 0.4 * i / len(paths))
+            say(f"Reading {Path(path).name}", 0.2 * i / len(paths))
             found, trouble = read_files([path], known, strings)
             items += found
             problems += trouble
         del strings
-        say("Checking the records", 0.4)
+        say("Checking the records", 0.2)
         if problems:
             validate(store, items, problems)  # else import_records checks the references
         return import_records(store, items, now, dry_run, progress=say, known=known)

@@ -452,14 +452,16 @@ class Store:
             self.remake_cards(now)
         return True
 
-    def remake_cards(self, now: datetime,
-                     records: Records | None = None) -> tuple[dict[str, int], GateResult]:
+    def remake_cards(self, now: datetime, records: Records | None = None,
+                     progress: Callable[[float], None] | None = None
+                     ) -> tuple[dict[str, int], GateResult]:
         """Make every card of the records again, streamed through the quality gate (no
         card is held: ``cards.stream``), and keep their terms in ``gate_terms``; call
         inside ``transaction()``.
 
         Args:
             records: every record (else read from the store).
+            progress: told the share of the cards written (0 to 1), now and then.
 
         Returns:
             The counts of ``sync_cards``, and what the gate dropped and warned about.
@@ -467,11 +469,16 @@ class Store:
         from cards.incremental import terms  # (it reads the store: imports this module)
 
         made = verdicts(records if records is not None else self.all_records())
+
+        def told() -> Iterator[tuple[CardSpec, bool, Terms]]:
+            for n, (s, check) in enumerate(made.cards()):
+                if progress is not None and n % WRITE_BATCH == 0:
+                    progress(n / max(made.total, 1))
+                yield s, check is None, terms(s, check != "giveaway", answers, check is None)
+
         try:
             answers = made.authored
-            counts = self.sync_made(
-                now, ((s, check is None, terms(s, check != "giveaway", answers, check is None))
-                      for s, check in made.cards()), made.kept, answers)
+            counts = self.sync_made(now, told(), made.kept, answers)
         finally:
             made.close()
         return counts, made.result

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from cards.gate import (
     MAX_ANSWER_WORDS,
+    MEMO,
     PAIRS_PER_ENTITY,
     GateResult,
     Problem,
@@ -65,7 +66,7 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=MEMO)
 def _answer_digest(answer: str) -> bytes:
     """The digest of an answer's normal form (answers repeat: a person's name)."""
     return _digest(normal(answer))
@@ -76,7 +77,7 @@ def _run_digest(text: str) -> int:
                           signed=True)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=MEMO)
 def _leak_digest(answer: str) -> int | None:
     """The digest of the normal form ``gate.text_leaks`` looks for in hand-written
     questions, or None (an empty answer, a date, more than ``MAX_ANSWER_WORDS``)."""

@@ -16,8 +16,11 @@ TRICKY = ['He said "no"', "C:\\Users\\koba", "two\nlines", "tab\there", "it's", 
           "line\u2028sep", "nel\x85", "zero\u200bwidth", "\ufeffbom"]
 
 #: Strings that a record may hold: control characters other than newline and tab are
-#: refused on import (issue 8, item 1), so the valid ones leave them out.
-texts = st.one_of(st.sampled_from(TRICKY), st.text(min_size=1, max_size=20)).map(
+#: refused on import (issue 8, item 1), so the valid ones leave them out. Random text
+#: is drawn without control characters (TRICKY has newlines and tabs): filtering them
+#: out afterwards rejected so many draws that Hypothesis's health check failed now and then.
+texts = st.one_of(st.sampled_from(TRICKY), st.text(
+    st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=20)).map(
     str.strip).filter(lambda s: bool(s) and control_character(s) is None)
 slugs = st.from_regex(r"\A[a-z0-9][a-z0-9-]{0,10}\Z")
 

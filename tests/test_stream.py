@@ -14,7 +14,8 @@ import cards.gate
 import cards.stream
 from bench.cards import records as bench_records
 from bench.common import tenures_toml
-from cards.authoring import import_records, read_text, validate
+from cards.authoring import import_records, load_and_import, read_text, validate
+from cards.errors import InvalidInput
 from cards.gate import GateResult, run
 from cards.generate import Records, candidates, verdicts
 from cards.incremental import answers_needed, indexed
@@ -176,3 +177,33 @@ def test_the_gate_holds_no_card_between_its_passes() -> None:
     made.close()
     assert held > 5000
     assert kept_bytes / held < 300, kept_bytes / held
+
+
+def test_a_large_import_tells_its_progress_as_it_saves_the_cards(tmp_path: Path) -> None:
+    file = tmp_path / "big.toml"
+    file.write_text(tenures_toml(1000))  # more records than an import scopes: every card
+    told: list[tuple[str, float]] = []
+    with Store.open(tmp_path / "s.db") as store:
+        load_and_import(store, [file], T0, progress=lambda what, share: told.append(
+            (what, share)))
+    shares = [share for _, share in told]
+    assert shares == sorted(shares) and shares[-1] == 1.0
+    saving = [share for what, share in told if what == "Saving the cards"]
+    assert len(saving) >= 3 and len(set(saving)) == len(saving)  # the bar moves
+
+
+def test_an_inconsistent_large_import_changes_nothing(tmp_path: Path) -> None:
+    # every card is made and written before the consistency check (its card warnings
+    # come from the second pass); an error takes the whole transaction back
+    file = tmp_path / "big.toml"
+    file.write_text(tenures_toml(1000) + '[[tenure]]\nperson = "person-1"\noffice = "office-0"\n'
+                    'start = "1905-01-01"\nend = "1906-01-01"\n')
+    with Store.open(tmp_path / "s.db") as store:
+        before = store.db.execute("SELECT COUNT(*) FROM cards").fetchone()
+        with pytest.raises(InvalidInput) as err:
+            load_and_import(store, [file], T0)
+        assert "overlaps tenure 'person-0--office-0--1901-01-01'" in str(err.value)
+        assert store.db.execute("SELECT COUNT(*) FROM cards").fetchone() == before
+        assert store.db.execute("SELECT COUNT(*) FROM tenures").fetchone() == (0,)
+        assert store.db.execute("SELECT COUNT(*) FROM gate_terms").fetchone() == (0,)
+        assert store.index_current()  # still the empty store's

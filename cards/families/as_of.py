@@ -8,6 +8,7 @@ that a card's key does not move when other records change.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,7 +38,11 @@ def _years(tenures: list[Record], i: int,
     if spans is None:
         spans = _spans(tenures)
     lo_j, hi_j = max(0, i - WINDOW), min(len(tenures), i + WINDOW + 1)
-    taken = spans[lo_j:i] + spans[i + 1:hi_j]
+    # the neighbours that reach into the tenure's years (most reach none)
+    taken = [(lo, hi) for lo, hi in spans[lo_j:i] + spans[i + 1:hi_j]
+             if lo <= last and hi >= first]
+    if not taken:
+        return list(range(first, last + 1))
     return [y for y in range(first, last + 1)
             if not any(lo <= y <= hi for lo, hi in taken)]
 
@@ -68,7 +73,11 @@ class AsOf(Family):
                 if not substantive(t):
                     continue
                 years = _years(tenures, i, spans)
-                chosen = sorted(years, key=lambda y: stable_rank(t["id"], str(y)))[:PER_TENURE]
+                if len(years) > PER_TENURE:
+                    # stable_rank(id, year), the checksum of the id taken once
+                    base = stable_rank(t["id"])
+                    years = sorted(years, key=lambda y: zlib.crc32(f"\x1f{y}".encode(), base))
+                chosen = years[:PER_TENURE]
                 for year in sorted(chosen):
                     rid = f"{t['id']}@{year}"
                     yield CardSpec(
