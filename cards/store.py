@@ -257,18 +257,22 @@ class Store:
             only, params = "", []
         else:
             only, params = f" AND {{col}} IN ({', '.join('?' * len(ids))})", list(ids)
+        # a tag or a reference read again is the string read first: a large store's
+        # records share them instead of holding a copy each
+        shared: dict[str, str] = {}
         tags: dict[str, list[str]] = {}
         for rid, tag in self.db.execute(
                 "SELECT record, tag FROM tags WHERE kind = ?" + only.format(col="record")
                 + " ORDER BY record, position", [kind, *params]):
-            tags.setdefault(rid, []).append(tag)
+            tags.setdefault(rid, []).append(shared.setdefault(tag, tag))
         links: dict[str, dict[str, list[str]]] = {}
         for (lk, field), (table, col) in _LINKS.items():
             if lk == kind:
                 for eid, ref in self.db.execute(
                         f"SELECT event, {col} FROM {table} WHERE 1" + only.format(col="event")
                         + " ORDER BY event, position", params):
-                    links.setdefault(eid, {}).setdefault(field, []).append(ref)
+                    links.setdefault(eid, {}).setdefault(field, []).append(
+                        shared.setdefault(ref, ref))
         out: dict[str, Record] = {}
         cols = _columns(k)
         where = {c: i for i, c in enumerate(cols)}
@@ -292,7 +296,9 @@ class Store:
                 value: Any = row[i]
                 if value is None:
                     continue
-                if kind_of == "texts":
+                if kind_of == "ref":
+                    value = shared.setdefault(value, value)
+                elif kind_of == "texts":
                     value = json.loads(value)
                     if not value:
                         continue
