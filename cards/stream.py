@@ -10,8 +10,9 @@ families are deterministic) and holds only numbers between the passes:
      hand, warns about) are kept whole;
    - ambiguity: a digest of each asked question and of its answer go to a
      scratch database, where one query finds the questions asked with two answers;
-   - links: the entities each card answers and mentions, and its own groups, as
-     numbers in arrays (each name once, in a dictionary); a digest of each
+   - links: the entities each card answers and mentions, as numbers in arrays
+     (each entity's name once, in a dictionary), and the hashes of its own groups
+     (only compared, card with card, within one run); a digest of each
      card's answer, for text leaks into hand-written questions; the keys of the
      cards a link group may be named after, in the scratch database.
    The link groups are then worked out entity by entity, as ``gate.link`` does,
@@ -22,8 +23,9 @@ families are deterministic) and holds only numbers between the passes:
    holds what ``gate.run`` reports (dropped cards, warnings, text links).
 
 The digests are 128-bit BLAKE2 (text leaks: 64-bit, matched only against the
-word runs of hand-written questions): two different texts sharing one is not
-a practical concern. tests/test_stream.py compares both passes with
+word runs of hand-written questions; groups: Python's 64-bit string hash, only
+ever compared between two cards): two different texts sharing one is not a
+practical concern. tests/test_stream.py compares both passes with
 ``gate.run`` card by card.
 """
 
@@ -54,7 +56,7 @@ Make = Callable[[], Iterable[CardSpec]]
 #: Questions do not repeat: normalised without the memo (as ``gate.run`` does).
 _normal_question = normal.__wrapped__
 
-#: The arrays' numbers (cards, entities, groups): 32 bits, signed (link codes are
+#: The arrays' numbers (cards, entities): 32 bits, signed (link codes are
 #: negative for an entity), half the memory of Python's 64-bit ints.
 _INT = "i"
 _SIZE = array(_INT).itemsize
@@ -146,7 +148,6 @@ class Verdicts:
         self._warned: list[Problem] = []  # hand-written giveaways, kept
         self._hand: list[tuple[int, CardSpec]] = []  # hand-written cards, kept
         self._entities: dict[str, int] = {}
-        self._groups: dict[str, int] = {}
         try:
             for sql in _SCRATCH:
                 self.conn.execute(sql)
@@ -162,8 +163,8 @@ class Verdicts:
     # -- the first pass ------------------------------------------------------
 
     def _first_pass(self) -> None:
-        entities, groups = self._entities, self._groups
-        own_start, own = array(_INT, [0]), array(_INT)
+        entities = self._entities
+        own_start, own = array(_INT, [0]), array("q")
         answer_e, answer_n = array(_INT), array(_INT)
         mention_e, mention_n = array(_INT), array(_INT)
         leak_d, leak_n = array("q"), array(_INT)
@@ -193,8 +194,7 @@ class Verdicts:
                 self.authored = True
                 self._hand.append((n, s))
             asked.append((_digest(q), answer_digest, n))
-            for g in s.siblings:
-                own.append(groups.setdefault(g, len(groups)))
+            own.extend(map(hash, s.siblings))
             own_start.append(len(own))
             referred = False  # a link group may be named after it
             if s.entity:
