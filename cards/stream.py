@@ -125,6 +125,14 @@ def _counting_sort(keys: array[int], values: array[int], size: int,
     return start, out
 
 
+class Unrepeatable(RuntimeError):
+    """The families made other cards the second time (a bug: they must be deterministic)."""
+
+    def __init__(self, n: int, key: str | None) -> None:
+        super().__init__(f"card {n} ({key or 'none'}) differs from the first pass's: the card "
+                         f"families must make the same cards, in the same order, each time")
+
+
 class Verdicts:
     """The gate's verdict on every card ``make`` makes (the first pass runs here).
 
@@ -170,8 +178,10 @@ class Verdicts:
         leak_d, leak_n = array("q"), array(_INT)
         asked: list[tuple[bytes, bytes, int]] = []
         keys: list[tuple[int, str]] = []
+        made = self._made = array("q")  # each card's key, hashed: the second pass checks
         n = -1
         for n, s in enumerate(self.make()):
+            made.append(hash(s.key))
             q = _normal_question(s.question)
             a, named, answer_digest, leak = _answer(s.answer)
             why = None
@@ -310,7 +320,11 @@ class Verdicts:
         start, codes = self._link_start, self._link_code
         keys: dict[int, str] = {}
         members: list[CardSpec] = []
+        made = self._made
+        n = -1
         for n, s in enumerate(self.make()):
+            if n >= len(made) or made[n] != hash(s.key):
+                raise Unrepeatable(n, s.key)
             dropped = self._giveaways.get(n)
             if dropped is not None:
                 yield dropped.card, "giveaway"
@@ -337,6 +351,8 @@ class Verdicts:
                 # made by this pass and not shared yet: in place, as gate.link does
                 object.__setattr__(s, "siblings", (*s.siblings, *extra))
             yield s, None
+        if n + 1 != len(made):
+            raise Unrepeatable(n + 1, None)
         self._finish(members)
 
     def _finish(self, members: list[CardSpec]) -> None:

@@ -207,3 +207,18 @@ def test_an_inconsistent_large_import_changes_nothing(tmp_path: Path) -> None:
         assert store.db.execute("SELECT COUNT(*) FROM tenures").fetchone() == (0,)
         assert store.db.execute("SELECT COUNT(*) FROM gate_terms").fetchone() == (0,)
         assert store.index_current()  # still the empty store's
+
+
+def test_families_that_make_other_cards_the_second_time_are_caught() -> None:
+    # the passes must see the same cards: a family that does not repeat itself is a bug,
+    # reported, not a store with link groups and verdicts on the wrong cards
+    records = records_of(DECK)
+    made = list(candidates(records))
+    calls = [made, made[:-1]]
+    verdicts = cards.stream.Verdicts(lambda: calls.pop(0))
+    with pytest.raises(cards.stream.Unrepeatable, match="differs from the first pass"):
+        list(verdicts.cards())
+    swapped = [made, [made[1], made[0], *made[2:]]]
+    verdicts = cards.stream.Verdicts(lambda: swapped.pop(0))
+    with pytest.raises(cards.stream.Unrepeatable, match=made[1].key):
+        list(verdicts.cards())
