@@ -138,10 +138,12 @@ class Verdicts:
 
     Args:
         make: makes the cards; called once here and once by ``cards``.
+        progress: told now and then how many cards the first pass has made.
     """
 
-    def __init__(self, make: Make) -> None:
+    def __init__(self, make: Make, progress: Callable[[int], None] | None = None) -> None:
         self.make = make
+        self.progress = progress  # told now and then how many cards the first pass made
         # the scratch tables: a private temporary database (SQLite deletes its file, if
         # it spilled to one, on close), apart from the store's transaction; nothing in
         # it outlives the import, so it keeps no journal
@@ -222,6 +224,8 @@ class Verdicts:
                 keys.append((n, s.key))
             if len(asked) >= _BATCH:
                 self._write(asked, keys)
+                if self.progress is not None:
+                    self.progress(n + 1)
         self._write(asked, keys)
         self.total = n + 1
         # ambiguity: a question asked with two answers (the authored cards stay)
