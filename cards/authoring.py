@@ -8,7 +8,8 @@ nothing is written unless the whole input is valid.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ _TOML_ERROR = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$")
 _TOML_EOF = re.compile(r"^(.*) \(at end of document\)$")
 
 
-@dataclass
+@dataclass(slots=True)
 class Located:
     """A record read from a file, with where its fields stand.
 
@@ -62,11 +63,22 @@ class Located:
 
 
 class Lines:
-    """Where each ``[[kind]]`` table and its keys stand in a file's text, found on demand."""
+    """Where each ``[[kind]]`` table and its keys stand in a file's text, found on demand.
+
+    The text is kept compressed (a fifteenth of its size for a long file of records):
+    it is read again only for a problem.
+    """
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        self._packed = zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+        self._text: str | None = None
         self._where: dict[tuple[str, int], tuple[int, dict[str, int]]] | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = zlib.decompress(self._packed).decode("utf-8", "surrogatepass")
+        return self._text
 
     def of(self, kind: str, index: int) -> tuple[int | None, dict[str, int]]:
         if self._where is None:
@@ -163,14 +175,77 @@ def _top_line(text: str, key: str) -> int | None:
 Known = Callable[[str, dict[str, Any]], "Record | None"]
 
 
-def read_text(text: str, name: str,
-              known: Known | None = None) -> tuple[list[Located], list[Problem]]:
+#: A file longer than this many characters is parsed in pieces of about this size, each
+#: of whole ``[[kind]]`` tables (see ``_pieces``): the raw tables of one piece at a time
+#: are held while normalised copies are made, not the whole file's.
+PIECE_CHARS = 1 << 16
+
+_TABLE_LINE = re.compile(r"^[ \t]*\[", re.M)
+#: a line that opens anything but a ``[[kind]]`` table (``[table]``, ``[[a.b]]``, ...);
+#: searched for after a line break (``^`` in MULTILINE mode is tried at every character,
+#: four times slower)
+_OTHER = r"[ \t]*\[(?!\[[ \t]*[A-Za-z0-9_-]+[ \t]*\]\])"
+_OTHER_TABLE = re.compile(r"\n" + _OTHER)
+_OTHER_FIRST = re.compile(_OTHER)
+_BLANK_OR_COMMENTS = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*(?:#[^\n]*)?")
+
+
+def _pieces(text: str) -> list[tuple[int, int]] | None:
+    """Where to cut a long file into pieces whose tables, parsed piece by piece, are the
+    whole file's; None to parse it whole.
+
+    A file is cut only when every line that opens a table is a ``[[kind]]`` header and
+    nothing but comments comes before the first: each table then stands on its own (no
+    header can reopen or extend an earlier one), and pieces cut at such headers parse to
+    the same tables, in the same order, as the whole. A cut inside a multi-line string
+    or array (a line that looks like a header there) leaves the piece before it
+    unterminated: parsing it fails, and the caller parses the whole file instead.
+    """
+    if len(text) <= PIECE_CHARS:
+        return None
+    first = _TABLE_LINE.search(text)
+    if (first is None or not _BLANK_OR_COMMENTS.fullmatch(text, 0, first.start())
+            or _OTHER_FIRST.match(text, first.start())
+            or _OTHER_TABLE.search(text, first.end())):
+        return None
+    cuts = [first.start()]
+    while (cut := _TABLE_LINE.search(text, cuts[-1] + PIECE_CHARS)) is not None:
+        cuts.append(cut.start())
+    cuts.append(len(text))
+    return list(zip(cuts, cuts[1:], strict=False))
+
+
+class _Whole(Exception):
+    """A piece of a file did not parse: parse the whole file (for its error, or its
+    tables if the cut fell inside a string)."""
+
+
+def _parsed(text: str, pieces: list[tuple[int, int]]) -> Iterator[dict[str, Any]]:
+    for start, end in pieces:
+        try:
+            yield tomllib.loads(text[start:end])
+        except (tomllib.TOMLDecodeError, RecursionError):
+            raise _Whole from None
+
+
+def read_text(text: str, name: str, known: Known | None = None,
+              strings: dict[str, str] | None = None) -> tuple[list[Located], list[Problem]]:
     """Parse one authoring file's text into located, normalised records.
 
     Args:
         known: finds the stored record a table equals, which is then taken as it is.
+        strings: the ids, references and tags read so far (``normalise``), shared by
+            the records read; one for this file if not given.
     """
+    strings = {} if strings is None else strings
     text = text.removeprefix("\ufeff")  # a byte order mark is not content
+    lines = Lines(text)
+    pieces = _pieces(text)
+    if pieces is not None:
+        try:
+            return _read_tables(_parsed(text, pieces), name, lines, known, strings)
+        except _Whole:
+            pass
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -186,40 +261,75 @@ def read_text(text: str, name: str,
         return [], [Problem(name, None, None, None, None,
                             f"malformed TOML: {err}; expected records, each a [[kind]] "
                             f"table of plain fields")]
-    lines = Lines(text)
-    found: list[Located] = []
-    problems: list[Problem] = []
-    for key, value in data.items():
-        kind = KINDS.get(key)
-        if kind is None or not isinstance(value, list):
-            expected = ", ".join(f"[[{k}]]" for k in KINDS)
-            problems.append(Problem(name, lines.top(key), None, None, key,
-                                    f"unknown table, expected one of {expected}"))
-            continue
-        for index, raw in enumerate(value):
-            if not isinstance(raw, dict):
-                problems.append(Problem(name, lines.of(key, index)[0], key, None, None,
-                                        "expected a table"))
-                continue
-            same = known(key, raw) if known is not None else None
-            if same is not None:
-                found.append(Located(key, same, name, lines, index))
-                continue
-            rec, issues = normalise(kind, raw)
-            if "id" not in rec and isinstance(raw.get("id"), str):
-                rec["id"] = raw["id"]
-            loc = Located(key, rec, name, lines, index)
-            problems.extend(loc.problem(f, m) for f, m in issues)
-            if not issues:
-                found.append(loc)
-            elif "id" in rec:
-                found.append(loc)  # still counts for duplicate and reference checks
-    return found, problems
+    return _read_tables(iter([data]), name, lines, known, strings)
 
 
-def read_files(paths: Iterable[str | Path],
-               known: Known | None = None) -> tuple[list[Located], list[Problem]]:
-    """Read several authoring files; unreadable files are problems too."""
+def _read_tables(parts: Iterator[dict[str, Any]], name: str, lines: Lines,
+                 known: Known | None, strings: dict[str, str]
+                 ) -> tuple[list[Located], list[Problem]]:
+    """The records of a file parsed in ``parts`` (its tables in order), as if parsed
+    whole: by kind, in the order the kinds first appear. Each raw table is let go once
+    normalised."""
+    by_key: dict[str, tuple[list[Located], list[Problem]]] = {}
+    counts: dict[str, int] = {}
+    for data in parts:
+        for key, value in data.items():
+            kind = KINDS.get(key)
+            if key not in by_key:
+                by_key[key] = ([], [])
+                if kind is None or not isinstance(value, list):
+                    expected = ", ".join(f"[[{k}]]" for k in KINDS)
+                    by_key[key][1].append(Problem(name, lines.top(key), None, None, key,
+                                                  f"unknown table, expected one of {expected}"))
+            if kind is None or not isinstance(value, list):
+                continue  # reported where it first appeared
+            found, problems = by_key[key]
+            start = counts.get(key, 0)
+            counts[key] = start + len(value)
+            for i, raw in enumerate(value):
+                value[i] = None
+                _read_table(kind, raw, start + i, name, lines, known, strings, found, problems)
+    every: list[Located] = []
+    trouble: list[Problem] = []
+    for f, p in by_key.values():
+        every += f
+        trouble += p
+    return every, trouble
+
+
+def _read_table(kind: Kind, raw: Any, index: int, name: str, lines: Lines,
+                known: Known | None, strings: dict[str, str], found: list[Located],
+                problems: list[Problem]) -> None:
+    """Normalise the ``index``-th ``[[kind]]`` table of a file into ``found`` and
+    ``problems``."""
+    key = kind.name
+    if not isinstance(raw, dict):
+        problems.append(Problem(name, lines.of(key, index)[0], key, None, None,
+                                "expected a table"))
+        return
+    same = known(key, raw) if known is not None else None
+    if same is not None:
+        found.append(Located(key, same, name, lines, index))
+        return
+    rec, issues = normalise(kind, raw, strings)
+    if "id" not in rec and isinstance(raw.get("id"), str):
+        rec["id"] = raw["id"]
+    loc = Located(key, rec, name, lines, index)
+    problems.extend(loc.problem(f, m) for f, m in issues)
+    if not issues:
+        found.append(loc)
+    elif "id" in rec:
+        found.append(loc)  # still counts for duplicate and reference checks
+
+
+def read_files(paths: Iterable[str | Path], known: Known | None = None,
+               strings: dict[str, str] | None = None) -> tuple[list[Located], list[Problem]]:
+    """Read several authoring files; unreadable files are problems too.
+
+    Args:
+        strings: as for ``read_text``; one for all the files if not given.
+    """
+    strings = {} if strings is None else strings
     found: list[Located] = []
     problems: list[Problem] = []
     for path in paths:
@@ -232,7 +342,7 @@ def read_files(paths: Iterable[str | Path],
         except UnicodeDecodeError as err:
             problems.append(Problem(name, None, None, None, None, f"cannot read: {err}"))
             continue
-        f, p = read_text(text, name, known)
+        f, p = read_text(text, name, known, strings)
         found.extend(f)
         problems.extend(p)
     return found, problems
@@ -400,7 +510,11 @@ def import_records(store: Store, items: list[Located], now: datetime,
         scoped = (plan(store, writes, olds) if writes and len(writes) <= MAX_SCOPED
                   and store.index_current() else None)
         if scoped is None:
-            records = {kind: store.records(kind) for kind in KINDS}
+            # the stored records read while reading the files are not read again (a
+            # second copy of the whole store, with its own strings)
+            read = known.by_kind if known is not None else {}
+            records = {kind: dict(read[kind]) if kind in read else store.records(kind)
+                       for kind in KINDS}
             for kind, rec in writes:
                 records[kind][rec["id"]] = rec
             _make_all(store, records, writes, now, dry_run, report, say)
@@ -440,10 +554,11 @@ def _make_all(store: Store, records: Records, writes: list[tuple[str, Record]], 
         report.gate = gate_all(records)
         return
     if writes:
-        say("Writing the records", 0.5)
+        say("Writing the records", 0.3)
         store.put_many(writes, now)
-    report.cards, report.gate = store.remake_cards(
-        now, records, lambda share: say("Saving the cards", 0.55 + 0.4 * share))
+    # the bar: making the cards from 32% to 55%, saving them from 55% to 95%
+    report.cards, report.gate = store.remake_cards(now, records, lambda what, share: say(
+        what, (0.55 + 0.4 * share) if what == "Saving the cards" else 0.32 + 0.23 * share))
 
 
 class StoredTables:
@@ -465,6 +580,8 @@ class StoredTables:
             if self.asked[kind] <= self.LOOK_UPS:
                 return None
             have = self.by_kind[kind] = self.store.records(kind)
+        if not have:
+            return None  # none stored (a first import)
         rid = raw.get("id")
         if rid is None and kind == "tenure":
             person, office, start = raw.get("person"), raw.get("office"), raw.get("start")
@@ -513,6 +630,7 @@ def load_and_import(store: Store, paths: Iterable[str | Path], now: datetime,
     say = progress or _silent
     paths = list(paths)
     known = StoredTables(store)
+    strings: dict[str, str] = {}  # shared by the records of every file, let go once read
     items: list[Located] = []
     problems: list[Problem] = []
     # Reading and importing make millions of objects that live to the end and no
@@ -520,9 +638,10 @@ def load_and_import(store: Store, paths: Iterable[str | Path], now: datetime,
     with no_gc():
         for i, path in enumerate(paths):
             say(f"Reading {Path(path).name}", 0.2 * i / len(paths))
-            found, trouble = read_files([path], known)
+            found, trouble = read_files([path], known, strings)
             items += found
             problems += trouble
+        del strings
         say("Checking the records", 0.2)
         if problems:
             validate(store, items, problems)  # else import_records checks the references

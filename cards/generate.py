@@ -15,7 +15,7 @@ import contextlib
 import functools
 import gc
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cards.gate import GateResult, run
@@ -40,11 +40,11 @@ def _each(graph: Graph) -> Iterator[CardSpec]:
         yield from family.cards(graph)
 
 
-def verdicts(records: Records) -> Verdicts:
+def verdicts(records: Records, progress: Callable[[int], None] | None = None) -> Verdicts:
     """The gate's verdicts on every card of ``records``, made in two passes that do not
-    hold them (``cards.stream``)."""
+    hold them (``cards.stream``; ``progress``: told how many cards the first has made)."""
     graph = Graph(records)
-    return Verdicts(lambda: _each(graph))
+    return Verdicts(lambda: _each(graph), progress)
 
 
 def gate_all(records: Records) -> GateResult:

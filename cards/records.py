@@ -21,7 +21,7 @@ from cards.registry import Field as Field
 from cards.registry import Kind as Kind
 from cards.registry import Record as Record
 from cards.registry import load as _load
-from cards.text import control_character
+from cards.text import control_character, has_control
 
 _load()
 
@@ -53,17 +53,31 @@ def _describe(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def normalise(kind: Kind, raw: dict[str, Any]) -> tuple[Record, list[tuple[str, str]]]:
+def normalise(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None = None
+              ) -> tuple[Record, list[tuple[str, str]]]:
     """Check the fields of one record on its own (references are checked later).
 
     Args:
         kind: the kind of record.
         raw: the fields as read from TOML or the command line.
+        strings: ids, references and tags already read, each kept once: the
+            records of a large file then share them (a reference is the very
+            string of the id it names) instead of each holding a copy.
 
     Returns:
         The normalised record (dates as ``YYYY[-MM[-DD]]`` strings, absent
         fields left out) and a list of ``(field, message)`` problems.
     """
+    if kind is KINDS.get(kind.name):
+        valid = _valid(kind, raw, strings)
+        if valid is not None:
+            return valid, []
+    return _checked(kind, raw, strings)
+
+
+def _checked(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None
+             ) -> tuple[Record, list[tuple[str, str]]]:
+    """``normalise``, field by field in the documented order."""
     problems: list[tuple[str, str]] = []
     rec: Record = {}
     known = _KNOWN.get(kind.name)
@@ -92,6 +106,8 @@ def normalise(kind: Kind, raw: dict[str, Any]) -> tuple[Record, list[tuple[str, 
             if f.type == "ref" and not SLUG.fullmatch(value):
                 problems.append((f.name, f"{value!r} is not an id, {SLUG_EXPECTED}"))
                 continue
+            if strings is not None and (f.type == "ref" or f.name == "id"):
+                value = strings.setdefault(value, value)
             if not value:
                 if f.required:
                     problems.append((f.name, "is empty, this field is required"))
@@ -111,6 +127,8 @@ def normalise(kind: Kind, raw: dict[str, Any]) -> tuple[Record, list[tuple[str, 
                     problems.append((f.name, f"{bad[0]!r} is not an id, {SLUG_EXPECTED}"))
                     continue
             if f.name == "tags" or f.type == "refs":
+                if strings is not None:
+                    value = [strings.setdefault(v, v) for v in value]
                 value = list(dict.fromkeys(value))  # each tag, person or organ once
             if not value:
                 continue
@@ -140,8 +158,77 @@ def normalise(kind: Kind, raw: dict[str, Any]) -> tuple[Record, list[tuple[str, 
     return rec, problems
 
 
+#: For each kind, its fields by name: their rank in the documented order, their type,
+#: whether ``normalise`` keeps each value of their list once (tags and refs), and the
+#: name itself (a record's keys are the registry's strings, not a copy per record)
+_ORDER = {name: {f.name: (i, f.type, f.name == "tags" or f.type == "refs", f.name)
+                 for i, f in enumerate(k.all_fields)} for name, k in KINDS.items()}
+_REQUIRED = {name: frozenset(f.name for f in k.all_fields
+                             if f.required and not (name == "tenure" and f.name == "id"))
+             for name, k in KINDS.items()}
+
+
+def _valid(kind: Kind, raw: dict[str, Any], strings: dict[str, str] | None) -> Record | None:
+    """``normalise``'s record for a valid ``raw`` whose fields come in their documented
+    order (a file written by ``study dump`` or a program): one pass over the fields it
+    has. None for anything else (a problem, an empty value, another order): ``normalise``
+    then checks it field by field, for its problems in their order."""
+    order = _ORDER[kind.name]
+    rec: Record = {}
+    last = -1
+    for key, value in raw.items():
+        spec = order.get(key)
+        if spec is None or spec[0] < last:
+            return None
+        last, ftype, once, name = spec
+        if ftype in ("text", "ref"):
+            if type(value) is not str:
+                return None
+            value = value.strip()
+            if not value or has_control(value):
+                return None
+            if ftype == "ref" or name == "id":
+                if ftype == "ref" and not SLUG.fullmatch(value):
+                    return None
+                if strings is not None:
+                    value = strings.setdefault(value, value)
+        elif ftype in ("texts", "refs"):
+            if type(value) is not list or not value:
+                return None
+            items = []
+            for v in value:
+                if type(v) is not str:
+                    return None
+                v = v.strip()
+                if not v or has_control(v) or (ftype == "refs" and not SLUG.fullmatch(v)):
+                    return None
+                items.append(strings.setdefault(v, v) if once and strings is not None else v)
+            value = list(dict.fromkeys(items)) if once else items
+        elif ftype == "date":
+            if type(value) is not str:
+                return None
+            try:
+                value = PartialDate.parse(value).iso()
+            except DateError:
+                return None
+        elif ftype != "bool" or value is not True:
+            return None
+        rec[name] = value
+    if not _REQUIRED[kind.name] <= rec.keys():
+        return None
+    if "id" in rec and not SLUG.fullmatch(rec["id"]):
+        return None
+    if _check_dates(kind, rec):
+        return None
+    if kind.name == "tenure" and "id" not in rec:
+        rec = {"id": default_tenure_id(rec["person"], rec["office"], rec["start"]), **rec}
+    return rec
+
+
 def _before(a: str, b: str) -> bool:
     """True if date ``b`` is certainly before date ``a`` starts."""
+    if len(a) == len(b):  # normalised dates at one precision: their text is in their order
+        return b < a
     return PartialDate.parse(b).latest() < PartialDate.parse(a).earliest()
 
 

@@ -93,6 +93,10 @@ BULK_CARDS = 5000
 #: end (by position) or at one of a few places (by kind), which is cheap.
 _BULK_DROPPED = ("cards_record", "card_tags_cards", "cards_tags_insert")
 
+#: About how many cards a record makes (3.3 for the benchmark's tenures with their
+#: people, offices and organs; 3.5 for the starter deck): a progress bar's guess.
+CARDS_A_RECORD = 3.4
+
 #: New cards (and their terms) are written this many at a time.
 WRITE_BATCH = 2000
 
@@ -276,18 +280,22 @@ class Store:
             only, params = "", []
         else:
             only, params = f" AND {{col}} IN ({', '.join('?' * len(ids))})", list(ids)
+        # a tag or a reference read again is the string read first: a large store's
+        # records share them instead of holding a copy each
+        shared: dict[str, str] = {}
         tags: dict[str, list[str]] = {}
         for rid, tag in self.db.execute(
                 "SELECT record, tag FROM tags WHERE kind = ?" + only.format(col="record")
                 + " ORDER BY record, position", [kind, *params]):
-            tags.setdefault(rid, []).append(tag)
+            tags.setdefault(rid, []).append(shared.setdefault(tag, tag))
         links: dict[str, dict[str, list[str]]] = {}
         for (lk, field), (table, col) in _LINKS.items():
             if lk == kind:
                 for eid, ref in self.db.execute(
                         f"SELECT event, {col} FROM {table} WHERE 1" + only.format(col="event")
                         + " ORDER BY event, position", params):
-                    links.setdefault(eid, {}).setdefault(field, []).append(ref)
+                    links.setdefault(eid, {}).setdefault(field, []).append(
+                        shared.setdefault(ref, ref))
         out: dict[str, Record] = {}
         cols = _columns(k)
         where = {c: i for i, c in enumerate(cols)}
@@ -311,7 +319,9 @@ class Store:
                 value: Any = row[i]
                 if value is None:
                     continue
-                if kind_of == "texts":
+                if kind_of == "ref":
+                    value = shared.setdefault(value, value)
+                elif kind_of == "texts":
                     value = json.loads(value)
                     if not value:
                         continue
@@ -466,7 +476,7 @@ class Store:
         return True
 
     def remake_cards(self, now: datetime, records: Records | None = None,
-                     progress: Callable[[float], None] | None = None
+                     progress: Callable[[str, float], None] | None = None
                      ) -> tuple[dict[str, int], GateResult]:
         """Make every card of the records again, streamed through the quality gate (no
         card is held: ``cards.stream``), and keep their terms in the gate index; call
@@ -474,19 +484,24 @@ class Store:
 
         Args:
             records: every record (else read from the store).
-            progress: told the share of the cards written (0 to 1), now and then.
+            progress: told now and then the stage (making the cards, then saving
+                them) and the share of it done (0 to 1; making's share is reckoned
+                from ``CARDS_A_RECORD``).
 
         Returns:
             The counts of ``sync_cards``, and what the gate dropped and warned about.
         """
         from cards.incremental import terms  # (it reads the store: imports this module)
 
-        made = verdicts(records if records is not None else self.all_records())
+        records = records if records is not None else self.all_records()
+        expected = max(1.0, CARDS_A_RECORD * sum(map(len, records.values())))
+        made = verdicts(records, None if progress is None else lambda n: progress(
+            "Making the cards", min(1.0, n / expected)))
 
         def told() -> Iterator[tuple[CardSpec, bool, Terms]]:
             for n, (s, check) in enumerate(made.cards()):
                 if progress is not None and n % WRITE_BATCH == 0:
-                    progress(n / max(made.total, 1))
+                    progress("Saving the cards", n / max(made.total, 1))
                 yield s, check is None, terms(s, check != "giveaway", answers, check is None)
 
         try:

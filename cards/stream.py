@@ -10,8 +10,9 @@ families are deterministic) and holds only numbers between the passes:
      hand, warns about) are kept whole;
    - ambiguity: a digest of each asked question and of its answer go to a
      scratch database, where one query finds the questions asked with two answers;
-   - links: the entities each card answers and mentions, and its own groups, as
-     numbers in arrays (each name once, in a dictionary); a digest of each
+   - links: the entities each card answers and mentions, as numbers in arrays
+     (each entity's name once, in a dictionary), and the hashes of its own groups
+     (only compared, card with card, within one run); a digest of each
      card's answer, for text leaks into hand-written questions; the keys of the
      cards a link group may be named after, in the scratch database.
    The link groups are then worked out entity by entity, as ``gate.link`` does,
@@ -22,8 +23,9 @@ families are deterministic) and holds only numbers between the passes:
    holds what ``gate.run`` reports (dropped cards, warnings, text links).
 
 The digests are 128-bit BLAKE2 (text leaks: 64-bit, matched only against the
-word runs of hand-written questions): two different texts sharing one is not
-a practical concern. tests/test_stream.py compares both passes with
+word runs of hand-written questions; groups: Python's 64-bit string hash, only
+ever compared between two cards): two different texts sharing one is not a
+practical concern. tests/test_stream.py compares both passes with
 ``gate.run`` card by card.
 """
 
@@ -53,6 +55,11 @@ Make = Callable[[], Iterable[CardSpec]]
 
 #: Questions do not repeat: normalised without the memo (as ``gate.run`` does).
 _normal_question = normal.__wrapped__
+
+#: The arrays' numbers (cards, entities): 32 bits, signed (link codes are
+#: negative for an entity), half the memory of Python's 64-bit ints.
+_INT = "i"
+_SIZE = array(_INT).itemsize
 
 #: Rows written to the scratch tables at a time.
 _BATCH = 8192
@@ -103,14 +110,14 @@ def _counting_sort(keys: array[int], values: array[int], size: int,
     """``values`` grouped by ``keys`` (each below ``size``), keeping their order within
     a key: (the start of each key's run, with the end last; the values). Values in
     ``skip`` are left out."""
-    start = array("q", bytes(8 * (size + 1)))
+    start = array(_INT, bytes(_SIZE * (size + 1)))
     for k, v in zip(keys, values, strict=True):
         if not skip or v not in skip:
             start[k + 1] += 1
     for k in range(size):
         start[k + 1] += start[k]
-    fill = array("q", start)
-    out = array("q", bytes(8 * start[size]))
+    fill = array(_INT, start)
+    out = array(_INT, bytes(_SIZE * start[size]))
     for k, v in zip(keys, values, strict=True):
         if not skip or v not in skip:
             out[fill[k]] = v
@@ -118,15 +125,25 @@ def _counting_sort(keys: array[int], values: array[int], size: int,
     return start, out
 
 
+class Unrepeatable(RuntimeError):
+    """The families made other cards the second time (a bug: they must be deterministic)."""
+
+    def __init__(self, n: int, key: str | None) -> None:
+        super().__init__(f"card {n} ({key or 'none'}) differs from the first pass's: the card "
+                         f"families must make the same cards, in the same order, each time")
+
+
 class Verdicts:
     """The gate's verdict on every card ``make`` makes (the first pass runs here).
 
     Args:
         make: makes the cards; called once here and once by ``cards``.
+        progress: told now and then how many cards the first pass has made.
     """
 
-    def __init__(self, make: Make) -> None:
+    def __init__(self, make: Make, progress: Callable[[int], None] | None = None) -> None:
         self.make = make
+        self.progress = progress  # told now and then how many cards the first pass made
         # the scratch tables: a private temporary database (SQLite deletes its file, if
         # it spilled to one, on close), apart from the store's transaction; nothing in
         # it outlives the import, so it keeps no journal
@@ -141,7 +158,6 @@ class Verdicts:
         self._warned: list[Problem] = []  # hand-written giveaways, kept
         self._hand: list[tuple[int, CardSpec]] = []  # hand-written cards, kept
         self._entities: dict[str, int] = {}
-        self._groups: dict[str, int] = {}
         try:
             for sql in _SCRATCH:
                 self.conn.execute(sql)
@@ -157,15 +173,17 @@ class Verdicts:
     # -- the first pass ------------------------------------------------------
 
     def _first_pass(self) -> None:
-        entities, groups = self._entities, self._groups
-        own_start, own = array("q", [0]), array("q")
-        answer_e, answer_n = array("q"), array("q")
-        mention_e, mention_n = array("q"), array("q")
-        leak_d, leak_n = array("q"), array("q")
+        entities = self._entities
+        own_start, own = array(_INT, [0]), array("q")
+        answer_e, answer_n = array(_INT), array(_INT)
+        mention_e, mention_n = array(_INT), array(_INT)
+        leak_d, leak_n = array("q"), array(_INT)
         asked: list[tuple[bytes, bytes, int]] = []
         keys: list[tuple[int, str]] = []
+        made = self._made = array("q")  # each card's key, hashed: the second pass checks
         n = -1
         for n, s in enumerate(self.make()):
+            made.append(hash(s.key))
             q = _normal_question(s.question)
             a, named, answer_digest, leak = _answer(s.answer)
             why = None
@@ -188,8 +206,7 @@ class Verdicts:
                 self.authored = True
                 self._hand.append((n, s))
             asked.append((_digest(q), answer_digest, n))
-            for g in s.siblings:
-                own.append(groups.setdefault(g, len(groups)))
+            own.extend(map(hash, s.siblings))
             own_start.append(len(own))
             referred = False  # a link group may be named after it
             if s.entity:
@@ -207,6 +224,8 @@ class Verdicts:
                 keys.append((n, s.key))
             if len(asked) >= _BATCH:
                 self._write(asked, keys)
+                if self.progress is not None:
+                    self.progress(n + 1)
         self._write(asked, keys)
         self.total = n + 1
         # ambiguity: a question asked with two answers (the authored cards stay)
@@ -220,7 +239,7 @@ class Verdicts:
         self.kept = self.total - len(self._giveaways) - len(skip)
         self._own_start, self._own = own_start, own
         # links, as gate.link makes them: (card, group) numbers in the order added
-        link_n, link_code = array("q"), array("q")
+        link_n, link_code = array(_INT), array(_INT)
         self._link_entities(answer_e, answer_n, mention_e, mention_n, skip, link_n, link_code)
         del answer_e, answer_n, mention_e, mention_n
         self._pairs: list[tuple[int, int]] = []
@@ -305,7 +324,11 @@ class Verdicts:
         start, codes = self._link_start, self._link_code
         keys: dict[int, str] = {}
         members: list[CardSpec] = []
+        made = self._made
+        n = -1
         for n, s in enumerate(self.make()):
+            if n >= len(made) or made[n] != hash(s.key):
+                raise Unrepeatable(n, s.key)
             dropped = self._giveaways.get(n)
             if dropped is not None:
                 yield dropped.card, "giveaway"
@@ -332,6 +355,8 @@ class Verdicts:
                 # made by this pass and not shared yet: in place, as gate.link does
                 object.__setattr__(s, "siblings", (*s.siblings, *extra))
             yield s, None
+        if n + 1 != len(made):
+            raise Unrepeatable(n + 1, None)
         self._finish(members)
 
     def _finish(self, members: list[CardSpec]) -> None:

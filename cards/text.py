@@ -13,6 +13,9 @@ import re
 #: C0 controls (but newline and tab), DEL, and C1 controls.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CONTROL_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: ``has_control(text)``: a match (true) if ``text`` holds a control character other
+#: than newline and tab (``control_character`` without a call to make and the escape)
+has_control = _CONTROL.search
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 

@@ -6,8 +6,21 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import dates
 
-from cards.records import KINDS, PLURALS, default_tenure_id, kind_named, normalise
+from cards.dates import PartialDate
+from cards.records import (
+    KINDS,
+    PLURALS,
+    _before,
+    _checked,
+    _valid,
+    default_tenure_id,
+    kind_named,
+    normalise,
+)
 
 SLUG_MSG = "is not an id, expected a slug: lowercase letters, digits and '-', not starting with '-'"
 DATE_TYPE_MSG = 'expected a date in quotes: "YYYY", "YYYY-MM" or "YYYY-MM-DD"'
@@ -298,3 +311,68 @@ def test_repeated_references_are_listed_once() -> None:
     assert problems == []
     assert rec["people"] == ["yezhov", "beria"]
     assert rec["organs"] == ["nkvd"]
+
+
+# -- the quick pass for valid records --------------------------------------------
+
+ODD_VALUES = ["", " ", "  padded  ", "Bad Id", "a\x01b", "two\nlines", "x", "cc", 1, 2.5, True,
+              False, [], ["a", "a"], [" a ", ""], ["b", 1], ["Bad Id"], ["x\x02"], {"a": 1},
+              dt.date(2000, 1, 1), "1999", "1990-05", "2000-02-30", "0000", "1936-08-01"]
+
+
+@st.composite
+def raw_tables(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """A kind and a table of its fields (and maybe others) in any order, valid or not."""
+    kind = draw(st.sampled_from(list(KINDS)))
+    raw: dict[str, Any] = {}
+    for f in KINDS[kind].all_fields:
+        choice = draw(st.integers(0, 3))
+        if choice == 1 and f.name in VALID[kind]:
+            raw[f.name] = VALID[kind][f.name]
+        elif choice == 2:
+            raw[f.name] = draw(st.sampled_from(ODD_VALUES))
+        elif choice == 3 and f.name in VALID[kind] | {"tags": 1}:
+            raw[f.name] = {"tags": ["b", "a", "b"]}.get(f.name, VALID[kind].get(f.name))
+    if draw(st.booleans()):
+        raw["colour"] = "red"
+    names = draw(st.permutations(list(raw))) if draw(st.booleans()) else list(raw)
+    return kind, {name: raw[name] for name in names}
+
+
+@settings(max_examples=500, deadline=None)
+@given(raw_tables())
+def test_the_quick_pass_gives_what_checking_each_field_gives(table: tuple[str, Any]) -> None:
+    """normalise takes a valid table in the documented order in one pass over its fields;
+    its record (with its keys in order) and problems are those of the field-by-field check."""
+    kind, raw = table
+    quick, slow = normalise(KINDS[kind], raw, {}), _checked(KINDS[kind], raw, {})
+    assert (list(quick[0].items()), quick[1]) == (list(slow[0].items()), slow[1])
+
+
+def test_the_quick_pass_takes_the_valid_tables_in_order() -> None:
+    """(Else the test above would compare the field-by-field check with itself.)"""
+    for kind, raw in VALID.items():
+        assert _valid(KINDS[kind], raw, None) == normalise(KINDS[kind], raw)[0]
+    assert _valid(KINDS["office"], {"title": "T", "id": "x"}, None) is None  # out of order
+
+
+def test_ids_references_and_tags_read_are_kept_once() -> None:
+    strings: dict[str, str] = {}
+    office, _ = normalise(KINDS["office"], {"id": "".join(["gen", "sec"]), "title": "T",
+                                            "tags": ["".join(["us", "sr"])]}, strings)
+    for raw in ({"person": "stalin", "office": "".join(["gen", "sec"]), "start": "1922",
+                 "tags": ["".join(["us", "sr"])]},
+                {"person": "stalin", "office": " gensec ", "start": "1922", "source": "s",
+                 "tags": ["x", "".join(["us", "sr"])], "note": ""}):  # the slow pass too
+        tenure, problems = normalise(KINDS["tenure"], raw, strings)
+        assert problems == []
+        assert tenure["office"] is office["id"]
+        assert tenure["tags"][-1] is office["tags"][0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(dates(), dates()))
+def test_dates_in_order_by_their_text_or_by_their_days(pair: tuple[Any, Any]) -> None:
+    """_before compares dates of one precision as text: the same answer as their days."""
+    a, b = (d.iso() for d in pair)
+    assert _before(a, b) == (PartialDate.parse(b).latest() < PartialDate.parse(a).earliest())
