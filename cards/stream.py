@@ -41,11 +41,11 @@ from cards.gate import (
     MAX_ANSWER_WORDS,
     MEMO,
     PAIRS_PER_ENTITY,
+    STOPWORDS,
     GateResult,
     Problem,
     ambiguous,
     giveaway,
-    name_words,
     normal,
 )
 from cards.registry import CardSpec
@@ -53,8 +53,9 @@ from cards.registry import CardSpec
 #: Makes every card, in the same order each time it is called.
 Make = Callable[[], Iterable[CardSpec]]
 
-#: Questions do not repeat: normalised without the memo (as ``gate.run`` does).
-_normal_question = normal.__wrapped__
+#: ``gate.normal`` without its memo: questions do not repeat (as in ``gate.run``), and
+#: ``_answer`` keeps its own memo of answers.
+_normal = _normal_question = normal.__wrapped__
 
 #: The arrays' numbers (cards, entities): 32 bits, signed (link codes are
 #: negative for an entity), half the memory of Python's 64-bit ints.
@@ -79,13 +80,13 @@ def _run_digest(text: str) -> int:
 
 
 @functools.lru_cache(maxsize=MEMO)
-def _answer(answer: str) -> tuple[str, frozenset[str], bytes, int | None]:
+def _answer(answer: str) -> tuple[str, tuple[str, ...], bytes, int | None]:
     """What the first pass needs of an answer (answers repeat: a person's name): its
     normal form and name words (for the giveaway check), the digest of its normal form
     (ambiguity), and the digest ``gate.text_leaks`` looks for in hand-written questions,
     or None (an empty answer, a date, more than ``MAX_ANSWER_WORDS`` words)."""
-    a = normal(answer)
-    named = name_words(answer)
+    a = _normal(answer)  # (this memo is the one to keep: not the gate's as well)
+    named = tuple(w for w in a.split() if w not in STOPWORDS)  # gate.name_words' words
     leak = None
     # (a name, not a date: some name word is not all digits)
     if a and len(a.split()) <= MAX_ANSWER_WORDS and named and not "".join(named).isdigit():
