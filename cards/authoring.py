@@ -17,6 +17,7 @@ from typing import Any
 
 import tomli as tomllib  # the compiled tomli: tomllib's parser, 3x faster
 
+from cards.check import Finding, card_findings, record_findings
 from cards.errors import InvalidInput, Problem
 from cards.files import InputFileError, read_input
 from cards.gate import GateResult
@@ -429,13 +430,15 @@ def validate(store: Store | None, items: list[Located], problems: list[Problem])
 
 def consistency(written: dict[tuple[str, str], Located],
                 records: dict[str, dict[str, Record]],
-                cards: GateResult | None = None) -> tuple[list[Problem], list[Problem]]:
+                cards: GateResult | None = None, *,
+                findings: list[Finding] | None = None) -> tuple[list[Problem], list[Problem]]:
     """The errors and warnings of ``study check`` that concern the records ``written``.
 
     Args:
         written: the records being written, by (kind, id), where they were read.
         records: every record, the store's with the written ones in place.
         cards: the cards of ``records`` through the quality gate, if already made.
+        findings: these findings instead of ``study check``'s (a part of its checks).
 
     Returns:
         Errors and warnings, each located at the input record it concerns.
@@ -444,7 +447,8 @@ def consistency(written: dict[tuple[str, str], Located],
 
     errors: list[Problem] = []
     warnings: list[Problem] = []
-    for f in touching(check(records, cards), set(written)):
+    every = check(records, cards) if findings is None else findings
+    for f in touching(every, set(written)):
         own = written.get((f.kind, f.id))
         if own is not None:
             problem = own.problem(f.field, f.message)
@@ -517,16 +521,18 @@ def import_records(store: Store, items: list[Located], now: datetime,
                        for kind in KINDS}
             for kind, rec in writes:
                 records[kind][rec["id"]] = rec
+            written = _written(ordered, report) if consistent and writes else {}
+            found = record_findings(records) if written else []
+            if written:  # the checks of records first: an error costs no card made
+                _refuse(consistency(written, records, findings=found)[0])
             _make_all(store, records, writes, now, dry_run, report, say)
-            result = report.gate
-        else:
-            records, result = scoped.records, scoped.result
-        if consistent and writes:
-            written = {(loc.kind, loc.record["id"]): loc for loc in ordered}
-            errors, report.warnings = consistency(
-                {ref: written[ref] for ref in report.added + report.changed}, records, result)
-            if errors:  # (the transaction takes back what _make_all wrote)
-                raise InvalidInput(sorted(errors, key=lambda p: (p.file, p.line or 0)))
+            if written and report.gate is not None:  # then those of the cards (warnings)
+                report.warnings = consistency(
+                    written, records, findings=found + card_findings(report.gate))[1]
+        elif consistent and writes:
+            errors, report.warnings = consistency(_written(ordered, report), scoped.records,
+                                                  scoped.result)
+            _refuse(errors)
         if dry_run or scoped is None:
             say("Done", 1.0)
             return report
@@ -534,7 +540,7 @@ def import_records(store: Store, items: list[Located], now: datetime,
             say("Writing the records", 0.5)
             store.put_many(writes, now)
         say("Saving the cards", 0.55)
-        report.cards = store.sync_cards(now, records, scoped.result.cards,
+        report.cards = store.sync_cards(now, scoped.records, scoped.result.cards,
                                         candidates=indexed(scoped.result, scoped.answers),
                                         scope=scoped.groups, answers=scoped.answers)
         # still every card of the records, made by this code, with its terms (in a new
@@ -543,6 +549,17 @@ def import_records(store: Store, items: list[Located], now: datetime,
         say("Saving", 0.95)
     say("Done", 1.0)
     return report
+
+
+def _written(ordered: list[Located], report: ImportReport) -> dict[tuple[str, str], Located]:
+    """The records an import adds or changes, by (kind, id), where they were read."""
+    at = {(loc.kind, loc.record["id"]): loc for loc in ordered}
+    return {ref: at[ref] for ref in report.added + report.changed}
+
+
+def _refuse(errors: list[Problem]) -> None:
+    if errors:
+        raise InvalidInput(sorted(errors, key=lambda p: (p.file, p.line or 0)))
 
 
 def _make_all(store: Store, records: Records, writes: list[tuple[str, Record]], now: datetime,

@@ -158,6 +158,17 @@ def check(records: Records, cards: GateResult | None = None) -> list[Finding]:
         records: the records by kind and id.
         cards: their cards through the quality gate, if already made (else made here).
     """
+    if cards is None:
+        from cards.generate import generate_checked
+
+        cards = generate_checked(records)
+    found = record_findings(records) + card_findings(cards)
+    found.sort(key=lambda f: f.level != "error")
+    return found
+
+
+def record_findings(records: Records) -> list[Finding]:
+    """The inconsistencies between records (the checks that need no card)."""
     found = _overlaps(records) + _lifetimes(records)
     for o in records["organ"].values():
         founded, dissolved = _optional(o.get("founded")), _optional(o.get("dissolved"))
@@ -179,15 +190,14 @@ def check(records: Records, cards: GateResult | None = None) -> list[Finding]:
                                      f"is dated outside the life of organ '{oid}'",
                                      "date" if "date" in e else "start",
                                      (("event", e["id"]), ("organ", oid))))
-    # the card checks (cards/card_checks.py): hand-written cards that fail the gate
-    if cards is None:
-        from cards.generate import generate_checked
-
-        cards = generate_checked(records)
-    found.extend(Finding("warning", w.kind, w.id, w.message, w.field, ((w.kind, w.id),))
-                 for w in card_warnings(cards))
-    found.sort(key=lambda f: f.level != "error")
     return found
+
+
+def card_findings(cards: GateResult) -> list[Finding]:
+    """The card checks (cards/card_checks.py): hand-written cards that fail the gate
+    (warnings only)."""
+    return [Finding("warning", w.kind, w.id, w.message, w.field, ((w.kind, w.id),))
+            for w in card_warnings(cards)]
 
 
 def touching(findings: list[Finding], refs: set[Ref]) -> list[Finding]:

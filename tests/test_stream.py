@@ -194,9 +194,14 @@ def test_a_large_import_tells_its_progress_as_it_saves_the_cards(tmp_path: Path)
         assert len(shares) >= 2 and len(set(shares)) == len(shares), (stage, shares)
 
 
-def test_an_inconsistent_large_import_changes_nothing(tmp_path: Path) -> None:
-    # every card is made and written before the consistency check (its card warnings
-    # come from the second pass); an error takes the whole transaction back
+def test_an_inconsistent_large_import_changes_nothing_and_makes_no_card(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the records are checked before any card is made (the cards' own warnings come
+    # after the second pass): an error costs no card made, and nothing is written
+    def no_cards(*args: object) -> None:
+        raise AssertionError("cards made for an inconsistent import")
+
+    monkeypatch.setattr(cards.authoring, "_make_all", no_cards)
     file = tmp_path / "big.toml"
     file.write_text(tenures_toml(1000) + '[[tenure]]\nperson = "person-1"\noffice = "office-0"\n'
                     'start = "1905-01-01"\nend = "1906-01-01"\n')
