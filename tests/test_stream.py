@@ -229,3 +229,20 @@ def test_families_that_make_other_cards_the_second_time_are_caught() -> None:
     verdicts = cards.stream.Verdicts(lambda: swapped.pop(0))
     with pytest.raises(cards.stream.Unrepeatable, match=made[1].key):
         list(verdicts.cards())
+
+
+def test_a_large_dry_run_makes_every_card_and_writes_nothing(tmp_path: Path) -> None:
+    # a dry run of an import that makes every card streams them through the gate (for its
+    # warnings) and writes nothing: no record, no card, no gate index
+    file = tmp_path / "big.toml"
+    file.write_text(tenures_toml(1000) + AMBIGUOUS)
+    with Store.open(tmp_path / "s.db") as store:
+        report = load_and_import(store, [file], T0, dry_run=True)
+        assert len(report.added) > cards.authoring.MAX_SCOPED and report.cards == {}
+        assert [w.message for w in report.warnings] == [
+            "warning: card fact:capital-a:forward: ambiguous: the same question has another "
+            "answer: 'Petrograd'",
+            "warning: card fact:capital-b:forward: ambiguous: the same question has another "
+            "answer: 'Moscow'"]
+        for table in ("people", "tenures", "cards", "gate_cards", "card_groups"):
+            assert store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,)
