@@ -18,7 +18,7 @@ import functools
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from cards.registry import CardSpec
@@ -248,6 +248,27 @@ def _own(card: CardSpec) -> set[str]:
 MAX_ANSWER_WORDS = 8
 
 
+def is_name(normal_answer: str, words: Iterable[str]) -> bool:
+    """True if an answer (its normal form and its name words) is one that ``text_leaks``
+    looks for in hand-written questions: at most ``MAX_ANSWER_WORDS`` words, and a
+    name, not a date (some name word is not all digits)."""
+    return (bool(normal_answer) and len(normal_answer.split()) <= MAX_ANSWER_WORDS
+            and not all(w.isdigit() for w in words))
+
+
+def runs(question: str) -> Iterator[str]:
+    """The runs of up to ``MAX_ANSWER_WORDS`` words of a normalised question, in order
+    (by first word, then length), each once: where ``text_leaks`` looks for answers."""
+    q = question.split()
+    seen: set[str] = set()
+    for i in range(len(q)):
+        for j in range(i + 1, min(len(q), i + MAX_ANSWER_WORDS) + 1):
+            run = " ".join(q[i:j])
+            if run not in seen:
+                seen.add(run)
+                yield run
+
+
 def text_leaks(specs: list[CardSpec]) -> list[tuple[CardSpec, CardSpec]]:
     """Hand-written cards whose question holds another card's answer as words
     (for ``study check``, and linked by the gate).
@@ -264,29 +285,18 @@ def text_leaks(specs: list[CardSpec]) -> list[tuple[CardSpec, CardSpec]]:
         a = indexed.get(s.answer)
         if a is None:  # answers repeat (a person's name): judge each text once
             a = normal(s.answer)
-            if not (a and len(a.split()) <= MAX_ANSWER_WORDS and not all(
-                    w.isdigit() for w in name_words(s.answer))):  # a name, not a date
+            if not is_name(a, name_words(s.answer)):
                 a = ""
             indexed[s.answer] = a
         if a:
             answers[a].append(s)
-    firsts = {a.split(" ", 1)[0] for a in answers}
     found = []
     for s in specs:
         if not s.authored:
             continue
-        q = normal(s.question).split()
         mine = _own(s)
-        seen: set[str] = set()
-        for i in range(len(q)):
-            if q[i] not in firsts:
-                continue
-            for j in range(i + 1, min(len(q), i + MAX_ANSWER_WORDS) + 1):
-                run = " ".join(q[i:j])
-                if run in seen:
-                    continue
-                seen.add(run)
-                for other in answers.get(run, ()):
-                    if other.key != s.key and not _own(other) & mine:
-                        found.append((s, other))
+        for run in runs(normal(s.question)):
+            for other in answers.get(run, ()):
+                if other.key != s.key and not _own(other) & mine:
+                    found.append((s, other))
     return found

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cards.gate import MAX_ANSWER_WORDS, GateResult, giveaway, name_words, normal, run
+from cards.gate import GateResult, giveaway, is_name, name_words, normal, run, runs
 from cards.generate import candidates as all_candidates
 from cards.records import KINDS
 from cards.registry import CardSpec, Record, Records
@@ -112,10 +112,7 @@ def leak_answer(spec: CardSpec) -> str | None:
     if spec.options:
         return None
     a = normal(spec.answer)
-    if not (a and len(a.split()) <= MAX_ANSWER_WORDS and not all(
-            w.isdigit() for w in name_words(spec.answer))):
-        return None
-    return a
+    return a if is_name(a, name_words(spec.answer)) else None
 
 
 def terms(spec: CardSpec, asked: bool = True, answers: bool = True,
@@ -166,13 +163,6 @@ def _asked(spec: CardSpec) -> bool:
     """True if the gate asks the card's question (no giveaway, or written by hand)."""
     return bool(spec.options or spec.authored
                 or giveaway(spec.question, spec.answer, spec.shorts) is None)
-
-
-def _runs(question: str) -> set[str]:
-    """The runs of up to ``MAX_ANSWER_WORDS`` words of a normalised question."""
-    q = question.split()
-    return {" ".join(q[i:j]) for i in range(len(q))
-            for j in range(i + 1, min(len(q), i + MAX_ANSWER_WORDS) + 1)}
 
 
 #: Questions do not repeat: normalised without the memo (as ``gate.run`` does).
@@ -479,7 +469,7 @@ class _Index:
             for term, key in self.conn.execute(
                     "SELECT t.term, c.key FROM gate_terms t JOIN gate_cards c ON c.id = t.card "
                     "WHERE t.term >= 'w:' AND t.term < 'w;'"):
-                self.authored[key] = _runs(term[2:])
+                self.authored[key] = set(runs(term[2:]))
         return self.authored
 
 
@@ -523,11 +513,11 @@ def plan(store: Store, written: list[tuple[str, Record]],
             others = index.keys(t for t in reached if t.startswith("e:"))
             # text leaks: answers standing in hand-written questions, either way
             answers = {t[2:] for t in reached if t.startswith("a:")}
-            for key, runs in index.questions().items():
-                if runs & answers:
+            for key, asks in index.questions().items():
+                if asks & answers:
                     others.add(key)
             for t in [t for t in reached if t.startswith("w:")]:
-                others |= index.keys(f"a:{r}" for r in _runs(t[2:]))
+                others |= index.keys(f"a:{r}" for r in runs(t[2:]))
             # ambiguity: a question asked outside the groups too
             phantoms, joined = _ambiguity(index, made, before,
                                           [t for t in reached if t.startswith("q:")])

@@ -38,7 +38,6 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 
 from cards.gate import (
-    MAX_ANSWER_WORDS,
     MEMO,
     PAIRS_PER_ENTITY,
     STOPWORDS,
@@ -46,7 +45,9 @@ from cards.gate import (
     Problem,
     ambiguous,
     giveaway,
+    is_name,
     normal,
+    runs,
 )
 from cards.registry import CardSpec
 
@@ -87,23 +88,7 @@ def _answer(answer: str) -> tuple[str, tuple[str, ...], bytes, int | None]:
     or None (an empty answer, a date, more than ``MAX_ANSWER_WORDS`` words)."""
     a = _normal(answer)  # (this memo is the one to keep: not the gate's as well)
     named = tuple(w for w in a.split() if w not in STOPWORDS)  # gate.name_words' words
-    leak = None
-    # (a name, not a date: some name word is not all digits)
-    if a and len(a.split()) <= MAX_ANSWER_WORDS and named and not "".join(named).isdigit():
-        leak = _run_digest(a)
-    return a, named, _digest(a), leak
-
-
-def _runs(question: str) -> Iterator[str]:
-    """The word runs ``gate.text_leaks`` looks up, in its order, each once."""
-    q = question.split()
-    seen: set[str] = set()
-    for i in range(len(q)):
-        for j in range(i + 1, min(len(q), i + MAX_ANSWER_WORDS) + 1):
-            run = " ".join(q[i:j])
-            if run not in seen:
-                seen.add(run)
-                yield run
+    return a, named, _digest(a), _run_digest(a) if is_name(a, named) else None
 
 
 def _counting_sort(keys: array[int], values: array[int], size: int,
@@ -296,15 +281,15 @@ class Verdicts:
     def _text_pairs(self, leak_d: array[int], leak_n: array[int], skip: set[int],
                     link_n: array[int], link_code: array[int]) -> None:
         """``gate.text_leaks``: a hand-written question holding another card's answer."""
-        hand = [(n, [_run_digest(r) for r in _runs(normal(s.question))]) for n, s in self._hand]
-        wanted = {d for _, runs in hand for d in runs}
+        hand = [(n, [_run_digest(r) for r in runs(normal(s.question))]) for n, s in self._hand]
+        wanted = {d for _, digests in hand for d in digests}
         answering: dict[int, list[int]] = {}
         for d, n in zip(leak_d, leak_n, strict=True):
             if d in wanted and n not in skip:
                 answering.setdefault(d, []).append(n)
-        for n, runs in hand:
+        for n, digests in hand:
             mine = self._own_of(n)
-            for d in runs:
+            for d in digests:
                 for other in answering.get(d, ()):
                     if other != n and not self._own_of(other) & mine:
                         self._pairs.append((n, other))
