@@ -147,9 +147,16 @@ def indexed(result: GateResult,
     as they are written (not held at once). ``answers``: with their answers as text
     leaks (``answers_needed``)."""
     for s in result.cards:
-        yield s.key, terms(s, answers=answers, kept=True)
+        yield s.key, verdict_terms(s, None, answers)
     for p in result.dropped:
-        yield p.card.key, terms(p.card, p.check != "giveaway", answers)
+        yield p.card.key, verdict_terms(p.card, p.check, answers)
+
+
+def verdict_terms(spec: CardSpec, check: str | None,
+                  answers: bool) -> list[tuple[str, str | None]]:
+    """A card's terms by the gate's verdict on it: ``check`` None if kept, else the check
+    that dropped it (a card the giveaway check dropped asks no question)."""
+    return terms(spec, check != "giveaway", answers, kept=check is None)
 
 
 def answers_needed(result: GateResult) -> bool:

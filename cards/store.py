@@ -491,7 +491,7 @@ class Store:
         Returns:
             The counts of ``sync_cards``, and what the gate dropped and warned about.
         """
-        from cards.incremental import terms  # (it reads the store: imports this module)
+        from cards.incremental import verdict_terms  # (it imports this module)
 
         records = records if records is not None else self.all_records()
         expected = max(1.0, CARDS_A_RECORD * sum(map(len, records.values())))
@@ -502,7 +502,7 @@ class Store:
             for n, (s, check) in enumerate(made.cards()):
                 if progress is not None and n % WRITE_BATCH == 0:
                     progress("Saving the cards", n / max(made.total, 1))
-                yield s, check is None, terms(s, check != "giveaway", answers, check is None)
+                yield s, check is None, verdict_terms(s, check, answers)
 
         try:
             answers = made.authored
