@@ -540,7 +540,7 @@ def import_records(store: Store, items: list[Located], now: datetime,
             say("Writing the records", 0.5)
             store.put_many(writes, now)
         say("Saving the cards", 0.55)
-        report.cards = store.sync_cards(now, scoped.records, scoped.result.cards,
+        report.cards = store.sync_cards(now, scoped.result.cards,
                                         candidates=indexed(scoped.result, scoped.answers),
                                         scope=scoped.groups, answers=scoped.answers)
         # still every card of the records, made by this code, with its terms (in a new

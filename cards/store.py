@@ -27,7 +27,7 @@ from cards.db import BUSY_TIMEOUT_MS, LOCKED, SCHEMA_VERSION, busy, iso, rollbac
 from cards.errors import RecordInUse, StoreError, UnknownRecord
 from cards.files import file_kind
 from cards.gate import GateResult
-from cards.generate import CardSpec, Records, generate, maker, verdicts
+from cards.generate import CardSpec, Records, maker, verdicts
 from cards.records import KINDS, Kind, Record
 from cards.registry import FAMILIES
 
@@ -458,7 +458,7 @@ class Store:
                 scoped = plan(self, [], {}, [(kind, old)])
                 if scoped is not None:
                     retired = self.sync_cards(
-                        now, scoped.records, scoped.result.cards, scope=scoped.groups,
+                        now, scoped.result.cards, scope=scoped.groups,
                         candidates=indexed(scoped.result, scoped.answers),
                         answers=scoped.answers)["retired"]
                     self.mark_indexed()  # still every card of the records, with its terms
@@ -511,20 +511,22 @@ class Store:
             made.close()
         return counts, made.result
 
-    def sync_cards(self, now: datetime, records: Records | None = None,
-                   specs: list[CardSpec] | None = None, *,
-                   candidates: Iterable[tuple[str, list[tuple[str, str | None]]]] | None = None,
+    def sync_cards(self, now: datetime, specs: list[CardSpec], *,
+                   candidates: Iterable[tuple[str, list[tuple[str, str | None]]]],
                    scope: set[str] | None = None, answers: bool = True) -> dict[str, int]:
-        """Regenerate the cards from the records; call inside ``transaction()``.
+        """Write cards made and held (those of an incremental import's scope; the
+        cards of every record go through ``remake_cards``, which holds none); call
+        inside ``transaction()``.
 
         A card whose key survives keeps its history and scheduling state even
         if its wording changed; a new key is a new card; a card whose key
         disappeared is retired (kept, never shown).
 
         Args:
+            specs: the cards the gate kept.
             candidates: every card made (those the gate dropped too) with its
                 terms (``cards.incremental.terms``): kept in the gate index for
-                the next import. Without them the index is marked out of date.
+                the next import.
             answers: the candidates' terms include their answers (``a:``).
             scope: record groups (``KIND:ID``): ``specs`` are then the cards of
                 these groups only, and only the stored cards of these groups are
@@ -533,8 +535,6 @@ class Store:
         Returns:
             Counts of cards ``added``, ``changed``, ``retired`` and ``total``.
         """
-        if specs is None:
-            specs = generate(records if records is not None else self.all_records())
         conn = self.db.conn
         columns = _COMPARED
         if scope is None:
@@ -678,15 +678,12 @@ class Store:
                          ((g, s.key) for s in reworded for g in s.siblings))
         return added, total, len(updates), len(retire)
 
-    def _index(self, candidates: Iterable[tuple[str, list[tuple[str, str | None]]]] | None,
+    def _index(self, candidates: Iterable[tuple[str, list[tuple[str, str | None]]]],
                scope: set[str] | None, answers: bool) -> None:
         """Keep the gate index (the terms of every card made: ``gate_cards``, numbered,
         and ``gate_terms``, term to number; see ``schema.m008_compact_card_index``) with
-        the cards, or mark it out of date."""
+        the cards."""
         conn = self.db.conn
-        if candidates is None:
-            conn.execute("DELETE FROM config WHERE key = ?", [schema.GATE_INDEX])
-            return
         if scope is None:
             conn.execute("DELETE FROM gate_terms")
             conn.execute("DELETE FROM gate_cards")

@@ -181,7 +181,7 @@ def test_control_characters_do_not_split_fields(tmp_path: Path) -> None:
     with store.transaction():
         store.put_many([("fact", {"id": "sep", "question": "Field\u001fseparator\u0000 and\ttab?",
                                   "answer": "One\nline\u001f two"})], T0)
-        store.sync_cards(T0)
+        store.remake_cards(T0)
     export_apkg(store, tmp_path / "out.apkg")
     col = collection(tmp_path / "anki" / "collection.anki2")
     import_apkg(col, tmp_path / "out.apkg")

@@ -73,7 +73,7 @@ def full(store: Store) -> tuple[dict[str, int], tuple[list[Any], list[Any]]]:
         with store.transaction():
             result = generate_checked(store.all_records())
             answers = answers_needed(result) or bool(store.config().get(GATE_ANSWERS))
-            counts = store.sync_cards(T0 + timedelta(days=30), None, result.cards,
+            counts = store.sync_cards(T0 + timedelta(days=30), result.cards,
                                       candidates=indexed(result, answers), answers=answers)
             out.extend([counts, rows(store)])
             raise _Rollback
@@ -218,7 +218,7 @@ def test_random_edits_imported_give_the_cards_of_a_full_regeneration(
         import_records(store, items, T0)
     with store.transaction():  # as after an import of every record
         result = generate_checked(store.all_records())
-        store.sync_cards(T0, None, result.cards,
+        store.sync_cards(T0, result.cards,
                          candidates=indexed(result, answers_needed(result)),
                          answers=answers_needed(result))
     rounds = 0
@@ -312,7 +312,7 @@ def test_study_add_and_edit_make_only_the_cards_they_reach_and_keep_the_index(
     with store.transaction():  # as after an import of every record
         result = generate_checked(store.all_records())
         answers = answers_needed(result)
-        store.sync_cards(T0, None, result.cards, candidates=indexed(result, answers),
+        store.sync_cards(T0, result.cards, candidates=indexed(result, answers),
                          answers=answers)
     scoped.clear()  # (the starter deck, with facts, was made in full)
     office = next(iter(store.records("office")))

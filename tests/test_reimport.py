@@ -25,7 +25,7 @@ def made(store: Store) -> list[tuple[Any, ...]]:
 def regenerated(store: Store) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
     """What a full regeneration from every stored record changes, and the cards after."""
     with store.transaction():
-        counts = store.sync_cards(T0 + timedelta(days=2))
+        counts = store.remake_cards(T0 + timedelta(days=2))[0]
     return counts, made(store)
 
 

@@ -54,7 +54,7 @@ def _stored_attack(tmp_path: Path) -> Path:
     with store.transaction():
         store.put_many([("fact", {"id": "x", "question": f"Q{ATTACK} [bold]x[/bold]?",
                                   "answer": f"A{ATTACK}", "note": f"N{ATTACK}"})], T0)
-        store.sync_cards(T0)
+        store.remake_cards(T0)
         store.db.execute("UPDATE cards SET leech = 1, suspended = 1")
     store.close()
     return db

@@ -141,7 +141,7 @@ def _newer_deck(monkeypatch: pytest.MonkeyPatch, *changes: tuple[str, str]) -> N
 def _edit(store: Store, kind: str, rid: str, **fields: str) -> None:
     with store.transaction():
         store.put_many([(kind, {**store.get(kind, rid), **fields})], T0)
-        store.sync_cards(T0)
+        store.remake_cards(T0)
 
 
 def test_a_starter_record_i_edited_is_kept_and_named_when_the_deck_changes_it(

@@ -150,7 +150,7 @@ def test_a_first_import_writes_what_writing_the_gates_cards_writes(
             held.put_many([(loc.kind, loc.record) for loc in items], T0)
             result = run(candidates(held.all_records()))
             answers = answers_needed(result)
-            counts = held.sync_cards(T0, None, result.cards,
+            counts = held.sync_cards(T0, result.cards,
                                      candidates=indexed(result, answers), answers=answers)
         assert report.cards == counts
         assert rows(streaming) == rows(held)
