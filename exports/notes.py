@@ -745,19 +745,11 @@ def iter_notes(store: Store, selection: Selection,
 def collect_notes(store: Store, *, deck: str = "Secretariat", split_by: str | None = None,
                   tag: str | None = None, kind: str | None = None,
                   progress: Progress | None = None) -> list[ExportNote]:
-    """The notes to export, in the store's order of cards (see ``select_notes``).
+    """The notes to export, in the store's order of cards, all at once: ``select_notes``
+    (its arguments and errors) and ``iter_notes``.
 
     Args:
-        store: the fact store.
-        deck: the deck name (``::`` for subdecks).
-        split_by: ``"kind"`` puts each kind in a subdeck (``Secretariat::Tenures``).
-        tag: only records with this tag (a succession: either tenure's).
-        kind: only this card family (a name in ``NOTE_TYPES``: tenure, as-of, heads, ...).
         progress: called as ``progress(done, total)`` as notes are built.
-
-    Raises:
-        NothingToExport: no card matches.
-        BadDeckName: ``deck`` is not a deck name.
     """
     selection = select_notes(store, deck=deck, split_by=split_by, tag=tag, kind=kind)
     return list(iter_notes(store, selection, progress))
