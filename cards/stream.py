@@ -56,7 +56,7 @@ Make = Callable[[], Iterable[CardSpec]]
 
 #: ``gate.normal`` without its memo: questions do not repeat (as in ``gate.run``), and
 #: ``_answer`` keeps its own memo of answers.
-_normal = _normal_question = normal.__wrapped__
+_normal = normal.__wrapped__
 
 #: The arrays' numbers (cards, entities): 32 bits, signed (link codes are
 #: negative for an entity), half the memory of Python's 64-bit ints.
@@ -170,7 +170,7 @@ class Verdicts:
         n = -1
         for n, s in enumerate(self.make()):
             made.append(hash(s.key))
-            q = _normal_question(s.question)
+            q = _normal(s.question)
             a, named, answer_digest, leak = _answer(s.answer)
             why = None
             if s.options:
@@ -351,7 +351,7 @@ class Verdicts:
         warnings = list(self._warned)
         asking: dict[str, list[CardSpec]] = {}
         for s in members:
-            asking.setdefault(_normal_question(s.question), []).append(s)
+            asking.setdefault(_normal(s.question), []).append(s)
         for specs in asking.values():
             for p in ambiguous(specs):
                 (warnings if p.card.authored else dropped).append(p)
